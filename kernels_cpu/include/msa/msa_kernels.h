@@ -1,0 +1,170 @@
+/* msa_kernels.h - the C ABI of the msa.indexer_ragged_paged kernels.
+ *
+ * This is the one header shared by the CPU kernel (kernels_cpu/), the CUDA
+ * kernels (kernels_gpu/) and the MLIR lowering (lowering/). It depends on
+ * nothing but the C standard library. The behaviour of every entry is the
+ * contract in SPEC.md ("msa.indexer_ragged_paged - the contract").
+ *
+ * Two kinds of entry point exist for every back end:
+ *   - a plain-pointer entry (msa_indexer_<backend>) over msa_indexer_tensors_t,
+ *     for C/C++ callers that own dense row-major buffers;
+ *   - a `_mlir_ciface_msa_indexer_ragged_paged_<backend>` entry that MLIR code
+ *     lowered with `llvm.emit_c_interface` calls with memref descriptors
+ *     (layout-compatible with mlir::StridedMemRefType).
+ *
+ * Errors: every entry returns an msa_status_t. The plain entries never print;
+ * the message of the last failing call on the calling thread is available from
+ * msa_last_error(). The _mlir_ciface_ entries additionally write the message to
+ * stderr, because lowered code has no other way to show it before it stops.
+ */
+#ifndef MSA_KERNELS_H
+#define MSA_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSA_KERNELS_VERSION_MAJOR 1
+#define MSA_KERNELS_VERSION_MINOR 0
+#define MSA_KERNELS_VERSION_PATCH 0
+/* Encoded as major * 10000 + minor * 100 + patch. */
+#define MSA_KERNELS_VERSION                                                    \
+  (MSA_KERNELS_VERSION_MAJOR * 10000 + MSA_KERNELS_VERSION_MINOR * 100 +       \
+   MSA_KERNELS_VERSION_PATCH)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum msa_status {
+  MSA_STATUS_OK = 0,
+  /* An attribute or a buffer shape breaks a static SPEC rule (what the
+   * verifier rejects at compile time), e.g. topk < 1 or a q shape that does
+   * not match num_index_heads. */
+  MSA_STATUS_INVALID_ARGUMENT = 1,
+  /* The run-time metadata breaks the contract (SPEC "Run-time checks"):
+   * offsets, prefix/cache lengths, page ids, max lengths. */
+  MSA_STATUS_INVALID_METADATA = 2,
+  /* A valid shape that this back end cannot serve (e.g. a CUDA kernel limit). */
+  MSA_STATUS_UNSUPPORTED = 3,
+  /* The caller-provided workspace is smaller than the workspace query said. */
+  MSA_STATUS_WORKSPACE_TOO_SMALL = 4,
+  /* The CUDA runtime reported an error. */
+  MSA_STATUS_CUDA_ERROR = 5,
+  /* A GPU entry was called on a machine without a usable CUDA device. */
+  MSA_STATUS_NO_DEVICE = 6,
+  /* A host allocation failed. */
+  MSA_STATUS_OUT_OF_MEMORY = 7
+} msa_status_t;
+
+/* Output order of the selected ids (SPEC "Output order"). */
+typedef enum msa_order {
+  MSA_ORDER_SCORE = 0, /* selection order: forced first, then by score */
+  MSA_ORDER_BLOCK = 1  /* ascending block id, -1 padding last */
+} msa_order_t;
+
+/* The op's attributes, with MAX's names. */
+typedef struct msa_indexer_attrs {
+  int32_t num_index_heads; /* H */
+  int32_t idx_head_dim;    /* D */
+  int32_t block_size;      /* == page_size */
+  int32_t topk;
+  int32_t init_blocks;
+  int32_t local_blocks;
+  int32_t layer_idx;
+  float scale;
+  int32_t order; /* msa_order_t */
+} msa_indexer_attrs_t;
+
+/* Dense, row-major buffers and their sizes. bf16 values are passed as their
+ * raw 16-bit patterns (uint16_t). Shapes (SPEC "Operands"):
+ *   q                 [rows, num_q_heads, q_head_dim]           bf16
+ *   input_row_offsets [batch + 1]                                ui32
+ *   prefix_lens       [batch]                                    ui32
+ *   k_blocks          [num_pages, 1, num_layers, page_size, 1, k_head_dim] bf16
+ *   k_cache_lengths   [batch]                                    ui32
+ *   k_lookup_table    [batch, max_pages]                         ui32
+ *   k_max_lengths     [1, 2]                                     ui32
+ *   out               [num_index_heads, rows, topk]              i32
+ * num_q_heads, q_head_dim, page_size and k_head_dim are carried separately
+ * from the attributes so that the run-time check can reject a mismatch. */
+typedef struct msa_indexer_tensors {
+  const uint16_t *q;
+  const uint32_t *input_row_offsets;
+  const uint32_t *prefix_lens;
+  const uint16_t *k_blocks;
+  const uint32_t *k_cache_lengths;
+  const uint32_t *k_lookup_table;
+  const uint32_t *k_max_lengths;
+  int32_t *out;
+  int64_t rows;
+  int64_t num_q_heads;
+  int64_t q_head_dim;
+  int64_t batch;
+  int64_t num_pages;
+  int64_t num_layers;
+  int64_t page_size;
+  int64_t k_head_dim;
+  int64_t max_pages;
+} msa_indexer_tensors_t;
+
+/* Memref descriptors, layout-compatible with mlir::StridedMemRefType<T, N>
+ * (allocated pointer, aligned pointer, offset, sizes[N], strides[N]); sizes,
+ * strides and offset count elements. */
+#define MSA_DEFINE_MEMREF(NAME, T, N)                                          \
+  typedef struct NAME {                                                        \
+    T *allocated;                                                              \
+    T *aligned;                                                                \
+    int64_t offset;                                                            \
+    int64_t sizes[N];                                                          \
+    int64_t strides[N];                                                        \
+  } NAME
+MSA_DEFINE_MEMREF(msa_memref_bf16_3d_t, uint16_t, 3);
+MSA_DEFINE_MEMREF(msa_memref_bf16_6d_t, uint16_t, 6);
+MSA_DEFINE_MEMREF(msa_memref_u32_1d_t, uint32_t, 1);
+MSA_DEFINE_MEMREF(msa_memref_u32_2d_t, uint32_t, 2);
+MSA_DEFINE_MEMREF(msa_memref_i32_3d_t, int32_t, 3);
+#undef MSA_DEFINE_MEMREF
+
+/* ---- common ------------------------------------------------------------ */
+
+/* A short constant name for a status, e.g. "invalid metadata". */
+const char *msa_status_string(msa_status_t status);
+
+/* The message of the last failing msa_* call on this thread ("" if none).
+ * Valid until the next msa_* call on the same thread. */
+const char *msa_last_error(void);
+
+/* The run-time checks of SPEC "Static checks" (for the attributes and buffer
+ * shapes) and "Run-time checks" (for the metadata), shared by every back end.
+ * Reads only the metadata buffers (offsets, prefix_lens, k_cache_lengths,
+ * k_lookup_table, k_max_lengths), which must be host-readable. On failure
+ * returns MSA_STATUS_INVALID_ARGUMENT or MSA_STATUS_INVALID_METADATA and sets
+ * msa_last_error() to a message naming the operand, the sequence and the
+ * value. */
+msa_status_t msa_indexer_validate(const msa_indexer_tensors_t *tensors,
+                                  const msa_indexer_attrs_t *attrs);
+
+/* ---- CPU back end (libmsa_kernels_cpu) ---------------------------------- */
+
+/* Runs the indexer on the CPU. Validates first (msa_indexer_validate); on an
+ * error `out` is filled with -1 and the status is returned. Thread count:
+ * OpenMP's (OMP_NUM_THREADS). Results are bit-identical for any thread
+ * count. */
+msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
+                             const msa_indexer_attrs_t *attrs);
+
+/* The entry lowered MLIR calls for target=cpu. Memrefs may be strided. */
+int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(
+    msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,
+    msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,
+    msa_memref_u32_1d_t *k_cache_lengths, msa_memref_u32_2d_t *k_lookup_table,
+    msa_memref_u32_2d_t *k_max_lengths, msa_memref_i32_3d_t *out,
+    int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,
+    int32_t topk, int32_t init_blocks, int32_t local_blocks, int32_t layer_idx,
+    float scale, int32_t order);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* MSA_KERNELS_H */
