@@ -125,6 +125,18 @@ MSA_DEFINE_MEMREF(msa_memref_u32_2d_t, uint32_t, 2);
 MSA_DEFINE_MEMREF(msa_memref_i32_3d_t, int32_t, 3);
 #undef MSA_DEFINE_MEMREF
 
+/* Names of the functions lowered MLIR calls (func.call with
+ * llvm.emit_c_interface; the C symbol carries the `_mlir_ciface_` prefix).
+ * The cpu entry lives in libmsa_kernels_cpu; the cuda and auto entries in
+ * libmsa_kernels_cuda (declared in msa_kernels_cuda.h). All three take the
+ * same arguments: the eight memrefs of the op in MAX's order, then
+ * num_index_heads, idx_head_dim, block_size, topk, init_blocks, local_blocks,
+ * layer_idx (i32 each), scale (f32) and order (i32); they return an
+ * msa_status_t as i32. */
+#define MSA_RUNTIME_ENTRY_CPU "msa_indexer_ragged_paged_cpu"
+#define MSA_RUNTIME_ENTRY_CUDA "msa_indexer_ragged_paged_cuda"
+#define MSA_RUNTIME_ENTRY_AUTO "msa_indexer_ragged_paged_auto"
+
 /* ---- common ------------------------------------------------------------ */
 
 /* A short constant name for a status, e.g. "invalid metadata". */
@@ -133,6 +145,15 @@ const char *msa_status_string(msa_status_t status);
 /* The message of the last failing msa_* call on this thread ("" if none).
  * Valid until the next msa_* call on the same thread. */
 const char *msa_last_error(void);
+
+/* Sets the calling thread's msa_last_error() message (printf-style, truncated
+ * to 1023 bytes) and returns `status`. For back ends that add their own
+ * errors (e.g. the CUDA host code). */
+msa_status_t msa_set_last_error(msa_status_t status, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* The run-time checks of SPEC "Static checks" (for the attributes and buffer
  * shapes) and "Run-time checks" (for the metadata), shared by every back end.
@@ -144,6 +165,13 @@ const char *msa_last_error(void);
 msa_status_t msa_indexer_validate(const msa_indexer_tensors_t *tensors,
                                   const msa_indexer_attrs_t *attrs);
 
+/* Fills `out` ([num_index_heads, rows, topk] i32, host memory) with -1 when
+ * those three sizes are usable (out != NULL, H >= 1, rows >= 0, topk >= 1, no
+ * overflow); otherwise writes nothing. Every CPU entry calls it on error, so a
+ * failed call never leaves a half-written result behind. */
+void msa_indexer_fill_invalid(const msa_indexer_tensors_t *tensors,
+                              const msa_indexer_attrs_t *attrs);
+
 /* ---- CPU back end (libmsa_kernels_cpu) ---------------------------------- */
 
 /* Runs the indexer on the CPU. Validates first (msa_indexer_validate); on an
@@ -153,7 +181,38 @@ msa_status_t msa_indexer_validate(const msa_indexer_tensors_t *tensors,
 msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
                              const msa_indexer_attrs_t *attrs);
 
-/* The entry lowered MLIR calls for target=cpu. Memrefs may be strided. */
+/* Which implementation msa_indexer_cpu uses (for tests and benchmarks; the
+ * default, AUTO, picks the fastest the CPU supports):
+ *   AVX512BF16: hand-written vdpbf16ps kernel (needs the avx512_bf16 CPU flag)
+ *   HIGHWAY:    Highway dynamic dispatch, f32 FMA (best Highway target)
+ *   HWY_AVX2 / HWY_AVX3 / HWY_EMU128: Highway, limited to that target (and
+ *               below), to test the dispatch paths on one machine.
+ * msa_cpu_set_path returns MSA_STATUS_UNSUPPORTED (and keeps the old path) if
+ * the CPU or the build lacks the path. Process-wide; not for concurrent use
+ * with running kernels. */
+typedef enum msa_cpu_path {
+  MSA_CPU_PATH_AUTO = 0,
+  MSA_CPU_PATH_AVX512BF16 = 1,
+  MSA_CPU_PATH_HIGHWAY = 2,
+  MSA_CPU_PATH_HWY_AVX2 = 3,
+  MSA_CPU_PATH_HWY_AVX3 = 4,
+  MSA_CPU_PATH_HWY_EMU128 = 5
+} msa_cpu_path_t;
+msa_status_t msa_cpu_set_path(int32_t path);
+/* The implementation the next call will use, e.g. "avx512bf16" or
+ * "highway:AVX3". */
+const char *msa_cpu_path_name(void);
+
+/* The entry lowered MLIR calls for target=cpu. Shapes come from the
+ * descriptors and must agree with the attributes (checked through
+ * msa_indexer_validate, plus: k_blocks dims 1 and 4 equal 1, k_max_lengths
+ * [1, 2], input_row_offsets [batch + 1], prefix_lens and k_cache_lengths
+ * [batch], k_lookup_table [batch, max_pages], out [H, rows, topk]).
+ * Memrefs may be strided: non-contiguous operands are packed into contiguous
+ * temporaries (out is written back through its strides). Negative or
+ * overflowing strides are rejected. On failure prints
+ * "msa.indexer_ragged_paged (cpu): <message>" to stderr, fills out with -1
+ * when its shape allows, and returns the status (msa_status_t). */
 int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(
     msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,
     msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,
