@@ -3,7 +3,8 @@
  * Header-only so that the same code runs on the host (CPU back end, and the
  * CUDA host entry for host-memory metadata) and inside a CUDA kernel (device
  * metadata: no host synchronisation on the launch path). The message text for
- * a failed check is made by msa_format_check() (msa_checks.c), on the host.
+ * a failed check is made by msa_format_check() (kernels_cpu/src/msa_common.cpp,
+ * library msa_kernels_common), on the host.
  *
  * Rules (SPEC "Run-time checks"), for a batch of `batch` sequences and `rows`
  * query rows; sequence b has new_b = off[b+1] - off[b] rows and reads keys

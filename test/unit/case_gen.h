@@ -1,0 +1,464 @@
+// case_gen.h - random ragged paged batches for the indexer kernel tests, and
+// the comparison of a kernel's result with the scalar reference.
+//
+// Header-only, plain C++17, no GoogleTest: the CPU tests (test/unit) and the
+// CUDA tests reuse it. The comparison needs msa_kernels_common
+// (msa_reference_block_score).
+//
+//   msa_test::Case c = msa_test::make_random_case(seed);
+//   msa_indexer_tensors_t t = c.tensors();          // out -> c.out
+//   ... run a kernel into c.out ...
+//   std::string err = msa_test::compare_with_reference(c, c.out);  // "" = ok
+//
+// What a random case holds (each feature drawn per case):
+//   - 0..6 sequences: empty ones, fresh prefills, chunked-prefill steps
+//     (prefix > 0, several rows) and decode steps (one row, long prefix);
+//   - D in {16, 64, 128, 192} (sometimes small odd D), block size in
+//     {16, 64, 128} (sometimes 1..9), H in {1, 2, 4, 8}, 1..3 layers;
+//   - physical pages shuffled, spare pages, lookup-table padding entries with
+//     num_pages (as MAX writes), 0xFFFFFFFF or random values, sometimes
+//     aliased pages (two logical pages on one physical page: exact ties);
+//   - topk below and above the block count, init/local combinations, both
+//     orders; k_cache_lengths >= prefix_lens, k_max_lengths with slack;
+//   - NaN key rows, keys with -inf, and "planted" huge keys: at positions
+//     that some rows must not see (just past a row's causal boundary), in
+//     unread slots of the last page, other layers and unused pages.
+#ifndef MSA_TEST_CASE_GEN_H
+#define MSA_TEST_CASE_GEN_H
+
+#include "msa/msa_kernels.h"
+#include "msa/msa_reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace msa_test {
+
+// splitmix64: tiny, fully specified, the same on every platform.
+class Rng {
+public:
+  explicit Rng(uint64_t seed) : s_(seed) {}
+  uint64_t next() {
+    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform integer in [lo, hi].
+  int64_t uniform(int64_t lo, int64_t hi) {
+    return lo + (int64_t)(next() % (uint64_t)(hi - lo + 1));
+  }
+  double unit() { return (double)(next() >> 11) * (1.0 / 9007199254740992.0); }
+  bool chance(double p) { return unit() < p; }
+  template <class T> const T &pick(const std::vector<T> &v) {
+    return v[(size_t)uniform(0, (int64_t)v.size() - 1)];
+  }
+
+private:
+  uint64_t s_;
+};
+
+inline uint16_t bf16(float f) { return msa_float_to_bf16(f); }
+
+struct Options {
+  bool allow_special_values = true; // NaN / -inf keys
+  bool allow_planted = true;        // huge keys in places rows must not see
+  bool allow_odd_shapes = true;     // odd D, tiny block sizes
+  int64_t max_batch = 6;
+  int64_t max_keys = 400; // per sequence (prefix + new)
+  int64_t max_new = 48;   // rows of a prefill sequence
+};
+
+struct Case {
+  uint64_t seed = 0;
+  msa_indexer_attrs_t attrs{};
+  int64_t rows = 0, batch = 0, num_pages = 0, num_layers = 1, page_size = 1,
+          max_pages = 0;
+  std::vector<uint16_t> q, k;
+  std::vector<uint32_t> off, prefix, cache, lut, kmax;
+  std::vector<int32_t> out;
+
+  int64_t H() const { return attrs.num_index_heads; }
+  int64_t D() const { return attrs.idx_head_dim; }
+
+  msa_indexer_tensors_t tensors() {
+    msa_indexer_tensors_t t{};
+    t.q = q.data();
+    t.input_row_offsets = off.data();
+    t.prefix_lens = prefix.data();
+    t.k_blocks = k.data();
+    t.k_cache_lengths = cache.data();
+    t.k_lookup_table = lut.data();
+    t.k_max_lengths = kmax.data();
+    t.out = out.data();
+    t.rows = rows;
+    t.num_q_heads = attrs.num_index_heads;
+    t.q_head_dim = attrs.idx_head_dim;
+    t.batch = batch;
+    t.num_pages = num_pages;
+    t.num_layers = num_layers;
+    t.page_size = page_size;
+    t.k_head_dim = attrs.idx_head_dim;
+    t.max_pages = max_pages;
+    return t;
+  }
+
+  // Fills out with a poison value that no valid result contains.
+  void poison(int32_t value = 0x7B7B7B7B) {
+    out.assign((size_t)(H() * rows * attrs.topk), value);
+  }
+
+  std::string describe() const {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "seed=%llu batch=%lld rows=%lld H=%d D=%d bs=%d topk=%d "
+                  "init=%d local=%d order=%d layer=%d/%lld pages=%lld "
+                  "max_pages=%lld scale=%g",
+                  (unsigned long long)seed, (long long)batch, (long long)rows,
+                  attrs.num_index_heads, attrs.idx_head_dim, attrs.block_size,
+                  attrs.topk, attrs.init_blocks, attrs.local_blocks,
+                  attrs.order, attrs.layer_idx, (long long)num_layers,
+                  (long long)num_pages, (long long)max_pages,
+                  (double)attrs.scale);
+    std::string s = buf;
+    for (int64_t b = 0; b < batch; ++b) {
+      std::snprintf(buf, sizeof buf, " [seq%lld prefix=%u new=%u cache=%u]",
+                    (long long)b, prefix[b], off[b + 1] - off[b], cache[b]);
+      s += buf;
+    }
+    return s;
+  }
+};
+
+// Sequence kinds drawn by make_random_case.
+enum SeqKind { kEmpty, kPrefill, kChunked, kDecode };
+
+inline Case make_random_case(uint64_t seed, const Options &opt = Options()) {
+  Rng r(seed);
+  Case c;
+  c.seed = seed;
+  msa_indexer_attrs_t &a = c.attrs;
+  a.num_index_heads = (int32_t)r.pick(std::vector<int64_t>{1, 2, 4, 8});
+  a.idx_head_dim = (int32_t)r.pick(std::vector<int64_t>{16, 64, 128, 192});
+  a.block_size = (int32_t)r.pick(std::vector<int64_t>{16, 64, 128});
+  if (opt.allow_odd_shapes && r.chance(0.15))
+    a.idx_head_dim = (int32_t)r.pick(std::vector<int64_t>{1, 2, 3, 5, 17, 33, 47});
+  if (opt.allow_odd_shapes && r.chance(0.15))
+    a.block_size = (int32_t)r.uniform(1, 9);
+  a.layer_idx = 0;
+  c.num_layers = r.uniform(1, 3);
+  a.layer_idx = (int32_t)r.uniform(0, c.num_layers - 1);
+  a.scale = (float)(1.0 / std::sqrt((double)a.idx_head_dim));
+  if (r.chance(0.1))
+    a.scale = r.chance(0.5) ? 1.0f : 0.37f;
+  a.order = r.chance(0.5) ? MSA_ORDER_SCORE : MSA_ORDER_BLOCK;
+  c.page_size = a.block_size;
+  const int64_t H = a.num_index_heads, D = a.idx_head_dim,
+                bs = a.block_size;
+
+  // ---- sequences ----
+  c.batch = r.uniform(opt.max_batch > 0 ? 1 : 0, opt.max_batch);
+  if (r.chance(0.03))
+    c.batch = 0;
+  std::vector<int64_t> nnew(c.batch), npre(c.batch);
+  const int64_t key_cap = std::max<int64_t>(
+      1, std::min<int64_t>(opt.max_keys, bs * 48)); // keeps cases fast
+  for (int64_t b = 0; b < c.batch; ++b) {
+    const int kind = (int)r.uniform(0, 9);
+    SeqKind k = kind < 1 ? kEmpty
+                : kind < 4 ? kPrefill
+                : kind < 7 ? kChunked
+                           : kDecode;
+    switch (k) {
+    case kEmpty:
+      nnew[b] = 0;
+      npre[b] = r.uniform(0, key_cap / 2);
+      break;
+    case kPrefill:
+      npre[b] = 0;
+      nnew[b] = r.uniform(1, std::min(opt.max_new, key_cap));
+      break;
+    case kChunked:
+      nnew[b] = r.uniform(2, std::max<int64_t>(2, std::min(opt.max_new, key_cap / 2)));
+      npre[b] = r.uniform(1, std::max<int64_t>(1, key_cap - nnew[b]));
+      break;
+    case kDecode:
+      nnew[b] = 1;
+      npre[b] = r.uniform(1, key_cap - 1);
+      break;
+    }
+  }
+  c.off.assign((size_t)c.batch + 1, 0);
+  for (int64_t b = 0; b < c.batch; ++b)
+    c.off[b + 1] = c.off[b] + (uint32_t)nnew[b];
+  c.rows = c.off[c.batch];
+  c.prefix.resize(c.batch);
+  c.cache.resize(c.batch);
+  int64_t max_new = 0, max_total = 0, max_need = 0;
+  std::vector<int64_t> need(c.batch);
+  for (int64_t b = 0; b < c.batch; ++b) {
+    c.prefix[b] = (uint32_t)npre[b];
+    c.cache[b] = (uint32_t)(npre[b] + (r.chance(0.2) ? r.uniform(0, 5) : 0));
+    max_new = std::max(max_new, nnew[b]);
+    max_total = std::max<int64_t>(max_total, c.cache[b] + nnew[b]);
+    // Pages the sequence owns: those its keys (prefix + new) need; empty
+    // sequences own their prefix pages too (never read).
+    need[b] = (npre[b] + nnew[b] + bs - 1) / bs;
+    max_need = std::max(max_need, need[b]);
+  }
+  c.kmax = {(uint32_t)(max_new + (r.chance(0.5) ? r.uniform(0, 4) : 0)),
+            (uint32_t)(max_total + (r.chance(0.5) ? r.uniform(0, 40) : 0))};
+  c.max_pages = max_need + (r.chance(0.5) ? r.uniform(0, 3) : 0);
+
+  // ---- pages: shuffled physical ids, spares, padding, aliasing ----
+  const int64_t total_need =
+      std::accumulate(need.begin(), need.end(), int64_t(0));
+  const int64_t spare = r.uniform(0, 3);
+  c.num_pages = total_need + spare;
+  std::vector<uint32_t> perm((size_t)c.num_pages);
+  std::iota(perm.begin(), perm.end(), 0u);
+  for (int64_t i = c.num_pages - 1; i > 0; --i)
+    std::swap(perm[(size_t)i], perm[(size_t)r.uniform(0, i)]);
+  c.lut.assign((size_t)(c.batch * c.max_pages), 0);
+  const bool alias = r.chance(0.2);
+  int64_t next = 0;
+  for (int64_t b = 0; b < c.batch; ++b) {
+    for (int64_t p = 0; p < c.max_pages; ++p) {
+      uint32_t &e = c.lut[(size_t)(b * c.max_pages + p)];
+      if (p < need[b]) {
+        e = perm[(size_t)next++];
+        if (alias && p > 0 && r.chance(0.5))
+          e = c.lut[(size_t)(b * c.max_pages + r.uniform(0, p - 1))];
+      } else {
+        const int pad = (int)r.uniform(0, 2);
+        e = pad == 0 ? (uint32_t)c.num_pages
+            : pad == 1 ? 0xFFFFFFFFu
+                       : (uint32_t)r.next();
+      }
+    }
+  }
+
+  // ---- values ----
+  auto val = [&](double amp) {
+    float f = (float)((r.unit() * 2.0 - 1.0) * amp);
+    if (std::fabs(f) < 1e-6f)
+      f = 0.0f; // no subnormals: vdpbf16ps flushes them
+    return bf16(f);
+  };
+  c.q.resize((size_t)(c.rows * H * D));
+  for (auto &v : c.q)
+    v = val(2.0);
+  const int64_t page_elems = c.num_layers * bs * D;
+  c.k.resize((size_t)(c.num_pages * page_elems));
+  const uint16_t kNaN = 0x7FC0, kNegInf = 0xFF80;
+  const uint16_t kHuge = bf16(900.0f), kNegHuge = bf16(-900.0f);
+  // Planted: every element of unused storage is huge or NaN, so a kernel that
+  // reads the wrong layer/page/slot or a masked key shows up as a wrong pick.
+  for (auto &v : c.k)
+    v = opt.allow_planted ? (r.chance(0.5) ? kHuge : (r.chance(0.5) ? kNaN : kNegHuge))
+                          : val(2.0);
+  const bool special = opt.allow_special_values && r.chance(0.4);
+  const bool planted = opt.allow_planted && r.chance(0.7);
+  for (int64_t b = 0; b < c.batch; ++b) {
+    const int64_t keys = npre[b] + nnew[b];
+    for (int64_t p = 0; p < keys; ++p) {
+      const int64_t page = c.lut[(size_t)(b * c.max_pages + p / bs)];
+      uint16_t *kr =
+          &c.k[(size_t)(((page * c.num_layers + a.layer_idx) * bs + p % bs) * D)];
+      // An aliased page is written by its first owner only.
+      bool first_owner = true;
+      for (int64_t pp = 0; pp < p / bs; ++pp)
+        if ((int64_t)c.lut[(size_t)(b * c.max_pages + pp)] == page)
+          first_owner = false;
+      if (!first_owner)
+        continue;
+      for (int64_t d = 0; d < D; ++d)
+        kr[d] = val(2.0);
+      if (special && r.chance(0.05)) {
+        for (int64_t d = 0; d < D; ++d)
+          kr[d] = kNaN; // a NaN key: skipped
+      } else if (special && r.chance(0.05)) {
+        kr[r.uniform(0, D - 1)] = kNegInf; // dot is +-inf or NaN
+      } else if (special && r.chance(0.02)) {
+        for (int64_t d = 0; d < D; ++d)
+          kr[d] = kNegInf;
+      }
+      // Just past the causal boundary of row p - prefix - 1: a huge key that
+      // that row (and every earlier one) must not see.
+      if (planted && p > npre[b] && r.chance(0.3))
+        for (int64_t d = 0; d < D; ++d)
+          kr[d] = r.chance(0.5) ? kHuge : kNegHuge;
+    }
+  }
+
+  // ---- selection attributes ----
+  int64_t max_nblk = 1;
+  for (int64_t b = 0; b < c.batch; ++b)
+    max_nblk = std::max(max_nblk, (npre[b] + nnew[b] + bs - 1) / bs);
+  a.topk = (int32_t)(r.chance(0.5) ? r.uniform(1, std::max<int64_t>(1, max_nblk - 1))
+                                   : r.uniform(max_nblk, max_nblk + 5));
+  if (r.chance(0.3))
+    a.topk = 16;
+  a.init_blocks = (int32_t)r.uniform(0, std::min<int64_t>(a.topk, 3));
+  a.local_blocks = (int32_t)r.uniform(0, std::min<int64_t>(a.topk - a.init_blocks, 3));
+  c.poison();
+  return c;
+}
+
+// The SPEC's forced blocks of a row with nblk blocks: init first, then local,
+// each ascending; a block that is both is local.
+inline std::vector<int64_t> forced_blocks(const msa_indexer_attrs_t &a,
+                                          int64_t nblk) {
+  std::vector<int64_t> f;
+  const int64_t local_from = nblk - a.local_blocks;
+  for (int64_t j = 0; j < nblk && j < a.init_blocks; ++j)
+    if (j < local_from)
+      f.push_back(j);
+  for (int64_t j = std::max<int64_t>(local_from, 0); j < nblk; ++j)
+    f.push_back(j);
+  return f;
+}
+
+// Checks `got` ([H, rows, topk]) against the SPEC using reference scores.
+// Exact: forced blocks (and their positions for order=score), -1 padding,
+// ids in range and unique, the number of selected ids, ascending order for
+// order=block, and the tie rule where reference scores are exactly equal.
+// Up to float32 rounding: which unforced blocks are chosen and (order=score)
+// their order: a pick may differ from the reference only where the two
+// reference scores differ by less than the rounding bound of a float32
+// accumulation, tol = bound * (D + 4) * 2^-23 per block (bound = |scale| *
+// sum |q_d k_d| of the block's best keys). Returns "" or the first problem.
+inline std::string compare_with_reference(Case &c,
+                                          const std::vector<int32_t> &got) {
+  msa_indexer_tensors_t t = c.tensors();
+  const msa_indexer_attrs_t &a = c.attrs;
+  const int64_t H = a.num_index_heads, topk = a.topk, D = a.idx_head_dim;
+  char buf[512];
+  if ((int64_t)got.size() != H * c.rows * topk)
+    return "result has the wrong size";
+  const double ninf = -std::numeric_limits<double>::infinity();
+  std::vector<double> score, tol;
+  for (int64_t h = 0; h < H; ++h) {
+    for (int64_t row = 0; row < c.rows; ++row) {
+      const int32_t *g = &got[(size_t)((h * c.rows + row) * topk)];
+      const int64_t n = msa_reference_row_keys(&t, row);
+      const int64_t nblk = (n + a.block_size - 1) / a.block_size;
+      auto fail = [&](const char *what) {
+        std::string s = "h=" + std::to_string(h) + " row=" +
+                        std::to_string(row) + " nblk=" + std::to_string(nblk) +
+                        ": " + what + "; got [";
+        for (int64_t i = 0; i < topk; ++i)
+          s += std::to_string(g[i]) + (i + 1 < topk ? " " : "]");
+        return s;
+      };
+      score.assign((size_t)nblk, 0.0);
+      tol.assign((size_t)nblk, 0.0);
+      for (int64_t j = 0; j < nblk; ++j) {
+        double bound = 0.0;
+        score[(size_t)j] = msa_reference_block_score(&t, &a, h, row, j, &bound);
+        tol[(size_t)j] =
+            std::isfinite(score[(size_t)j])
+                ? bound * (double)(D + 4) * std::ldexp(1.0, -23) +
+                      std::fabs(score[(size_t)j]) * std::ldexp(1.0, -22)
+                : 0.0;
+      }
+      const std::vector<int64_t> forced = forced_blocks(a, nblk);
+      std::vector<char> is_forced((size_t)nblk, 0), chosen((size_t)nblk, 0);
+      for (int64_t j : forced)
+        is_forced[(size_t)j] = 1;
+      int64_t eligible = 0;
+      for (int64_t j = 0; j < nblk; ++j)
+        if (!is_forced[(size_t)j] && score[(size_t)j] > ninf)
+          ++eligible;
+      const int64_t expect =
+          std::min<int64_t>(topk, (int64_t)forced.size() + eligible);
+      int64_t cnt = 0;
+      while (cnt < topk && g[cnt] != -1)
+        ++cnt;
+      for (int64_t i = cnt; i < topk; ++i)
+        if (g[i] != -1)
+          return fail("an entry after the first -1 is not -1 (padding)");
+      if (cnt != expect) {
+        std::snprintf(buf, sizeof buf, "%lld ids selected, expected %lld",
+                      (long long)cnt, (long long)expect);
+        return fail(buf);
+      }
+      for (int64_t i = 0; i < cnt; ++i) {
+        if (g[i] < 0 || g[i] >= nblk)
+          return fail("id out of range [0, nblk)");
+        if (chosen[(size_t)g[i]])
+          return fail("duplicate id");
+        chosen[(size_t)g[i]] = 1;
+        if (!is_forced[(size_t)g[i]] && !(score[(size_t)g[i]] > ninf))
+          return fail("a block whose score is -inf/NaN was selected");
+      }
+      for (int64_t j : forced)
+        if (!chosen[(size_t)j])
+          return fail("a forced block is missing");
+      // u is clearly better than s: higher beyond rounding, or an exact tie
+      // that the smaller id wins.
+      auto better = [&](int64_t u, int64_t s) {
+        const double su = score[(size_t)u], ss = score[(size_t)s];
+        if (su == ss)
+          return u < s;
+        return su > ss + tol[(size_t)u] + tol[(size_t)s];
+      };
+      if (a.order == MSA_ORDER_SCORE) {
+        for (size_t i = 0; i < forced.size(); ++i)
+          if (g[i] != forced[i])
+            return fail("forced blocks not first / not in init-then-local "
+                        "ascending order");
+        for (int64_t i = (int64_t)forced.size() + 1; i < cnt; ++i)
+          if (better(g[i], g[i - 1]))
+            return fail("unforced ids not in descending score order");
+      } else {
+        for (int64_t i = 1; i < cnt; ++i)
+          if (g[i] <= g[i - 1])
+            return fail("order=block ids not ascending");
+      }
+      for (int64_t s = 0; s < cnt; ++s) {
+        if (is_forced[(size_t)g[s]])
+          continue;
+        for (int64_t u = 0; u < nblk; ++u)
+          if (!chosen[(size_t)u] && !is_forced[(size_t)u] &&
+              score[(size_t)u] > ninf && better(u, g[s])) {
+            std::snprintf(buf, sizeof buf,
+                          "block %lld (ref score %.9g) was left out but beats "
+                          "selected block %d (ref score %.9g)",
+                          (long long)u, score[(size_t)u], g[s],
+                          score[(size_t)g[s]]);
+            return fail(buf);
+          }
+      }
+    }
+  }
+  return "";
+}
+
+// Sequence b of c as a batch of its own (same k_blocks, same page ids): for
+// batch invariance. Maps result rows: sub row i == c row off[b] + i.
+inline Case extract_sequence(const Case &c, int64_t b) {
+  Case s = c;
+  s.batch = 1;
+  const int64_t r0 = c.off[b], r1 = c.off[b + 1];
+  s.rows = r1 - r0;
+  s.off = {0, (uint32_t)s.rows};
+  s.prefix = {c.prefix[b]};
+  s.cache = {c.cache[b]};
+  s.lut.assign(c.lut.begin() + b * c.max_pages,
+               c.lut.begin() + (b + 1) * c.max_pages);
+  const int64_t HD = c.H() * c.D();
+  s.q.assign(c.q.begin() + r0 * HD, c.q.begin() + r1 * HD);
+  s.poison();
+  return s;
+}
+
+} // namespace msa_test
+
+#endif // MSA_TEST_CASE_GEN_H
