@@ -28,6 +28,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseMap.h"
 
 namespace mlir {
 namespace msa {
@@ -120,8 +121,13 @@ LogicalResult lowerOp(IndexerRaggedPagedOp op, StringRef target,
         memref::CastOp::create(builder, loc, dynamicType, operand));
     argTypes.push_back(dynamicType);
   }
+  // One constant per distinct value keeps the call readable.
+  llvm::SmallDenseMap<int64_t, Value> i32Constants;
   auto i32 = [&](int64_t value) -> Value {
-    return arith::ConstantIntOp::create(builder, loc, value, 32);
+    Value &constant = i32Constants[value];
+    if (!constant)
+      constant = arith::ConstantIntOp::create(builder, loc, value, 32);
+    return constant;
   };
   for (int64_t value :
        {op.getNumIndexHeads(), op.getIdxHeadDim(), op.getBlockSize(),
