@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <utility>
 
 using namespace mlir;
@@ -27,18 +28,21 @@ namespace {
 /// messages of the form "operand 'k_blocks' ... expected ..., got ...".
 class OperandChecker {
 public:
+  /// `name` is an operand name, or "result" for the op's result.
   OperandChecker(Operation *op, StringRef name, Type type)
-      : op(op), name(name), type(cast<ShapedType>(type)) {}
+      : op(op), label(name == "result" ? std::string("result")
+                                       : ("operand '" + name + "'").str()),
+        type(cast<ShapedType>(type)) {}
 
   LogicalResult rankAndElement(int64_t rank, Type element,
                                StringRef elementName) {
     if (type.getRank() != rank)
-      return op->emitOpError() << "operand '" << name << "' must have rank "
+      return op->emitOpError() << label << " must have rank "
                                << rank << ", got rank " << type.getRank()
                                << " (" << Type(type) << ")";
     if (type.getElementType() != element)
       return op->emitOpError()
-             << "operand '" << name << "' must have element type "
+             << label << " must have element type "
              << elementName << ", got " << type.getElementType();
     return success();
   }
@@ -50,7 +54,7 @@ public:
     if (ShapedType::isDynamic(actual) || actual == expected)
       return success();
     InFlightDiagnostic diag = op->emitOpError()
-                              << "operand '" << name << "' dimension " << dim
+                              << label << " dimension " << dim
                               << " (" << what << ") must be " << expected;
     if (!expectedName.empty())
       diag << " (" << expectedName << ")";
@@ -61,7 +65,7 @@ public:
 
 private:
   Operation *op;
-  StringRef name;
+  std::string label;
   ShapedType type;
 };
 } // namespace
@@ -234,7 +238,7 @@ LogicalResult IndexerRaggedPagedOp::inferReturnTypes(
     SmallVectorImpl<Type> &inferredReturnTypes) {
   Adaptor adaptor(operands, attributes, properties, regions);
   // The memref form (with a destination, or memref inputs) has no result.
-  if (adaptor.getOut() || !isa<RankedTensorType>(adaptor.getQ().getType()))
+  if (adaptor.getOut() || !isa<TensorType>(adaptor.getQ().getType()))
     return success();
   // result: tensor<num_index_heads x rows x topk x i32>. Anything that is not
   // known (yet) or invalid is left dynamic: verify() reports it by name.
@@ -245,9 +249,9 @@ LogicalResult IndexerRaggedPagedOp::inferReturnTypes(
       attr = attributes.getAs<IntegerAttr>(name);
     return attr && attr.getInt() >= 1 ? attr.getInt() : ShapedType::kDynamic;
   };
-  auto qType = cast<RankedTensorType>(adaptor.getQ().getType());
-  int64_t rows = qType.getRank() == 3 ? qType.getDimSize(0)
-                                      : ShapedType::kDynamic;
+  auto qType = dyn_cast<RankedTensorType>(adaptor.getQ().getType());
+  int64_t rows = qType && qType.getRank() == 3 ? qType.getDimSize(0)
+                                               : ShapedType::kDynamic;
   inferredReturnTypes.push_back(RankedTensorType::get(
       {positiveOrDynamic(adaptor.getNumIndexHeadsAttr(), "num_index_heads"),
        rows, positiveOrDynamic(adaptor.getTopkAttr(), "topk")},
