@@ -1,0 +1,281 @@
+// msa_cpu_bf16.cpp - the AVX512-BF16 back end: vdpbf16ps (32 bf16 products
+// per instruction, f32 accumulation) through intrinsics, in functions
+// compiled for avx512bf16 only (the rest of the library stays baseline
+// x86-64); chosen at run time when the CPU has avx512_bf16. Highway 1.0.3 has
+// no bf16 dot-product op, hence the intrinsics.
+//
+// Two kernels (see msa_cpu_internal.h for the determinism contract):
+//  - wide (sequences with >= 16 queries, i.e. prefill): lanes = 16 queries.
+//    q is packed as bf16 pairs [vector][d-pair][16 lanes]; each key's pair
+//    (k[2e], k[2e+1]) is broadcast and fed to 4 query vectors, 6 keys at a
+//    time (24 accumulators), so one key load serves 64 queries. The block max
+//    is a lane-wise max over keys: no horizontal work at all. Every dot is
+//    the same chain of D/2 vdpbf16ps from 0, whatever its lane or tile.
+//  - narrow (decode: fewer than 16 queries): lanes = 32 bf16 of D; 16 keys
+//    per query accumulate D/32 vdpbf16ps each, then a fixed 4-level
+//    transpose-add tree turns 16 accumulators into one vector of 16 dots
+//    (the same tree for every key position).
+#include "msa_cpu_internal.h"
+
+// GCC 12 reports its own _mm512_undefined_ps() inside _mm512_shuffle_f32x4
+// as "may be used uninitialized" (a false positive in the intrinsic header).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstring>
+#include <limits>
+
+#define MSA_BF16_TARGET                                                        \
+  __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw,avx512dq")))
+#define MSA_BF16_INLINE MSA_BF16_TARGET inline __attribute__((always_inline))
+
+namespace msa_cpu {
+
+bool bf16_supported() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512bf16");
+}
+
+namespace {
+
+inline uint32_t load_pair(const uint16_t *p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+MSA_BF16_INLINE __m512 dp(__m512 acc, __m512i a, __m512i b) {
+  return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b);
+}
+
+// ---- wide kernel ---------------------------------------------------------
+
+// acc[v][n] = sum over d-pairs e of qp[v][e] . pair(key n, e).
+// qp: [NV][E][16] u32; keys: NK rows of D bf16 at stride D.
+template <int NV, int NK>
+MSA_BF16_INLINE void wide_micro(const uint32_t *qp, int64_t E, int64_t D,
+                                const uint16_t *keys, __m512 (&acc)[4][6]) {
+  for (int v = 0; v < NV; ++v)
+    for (int n = 0; n < NK; ++n)
+      acc[v][n] = _mm512_setzero_ps();
+  const int64_t full = D / 2;
+  for (int64_t e = 0; e < full; ++e) {
+    __m512i b[NK];
+    for (int n = 0; n < NK; ++n)
+      b[n] = _mm512_set1_epi32((int)load_pair(keys + n * D + 2 * e));
+    for (int v = 0; v < NV; ++v) {
+      const __m512i qv = _mm512_loadu_si512(qp + (v * E + e) * 16);
+      for (int n = 0; n < NK; ++n)
+        acc[v][n] = dp(acc[v][n], qv, b[n]);
+    }
+  }
+  if (D & 1) { // last pair is (k[D-1], 0): never read k[D]
+    __m512i b[NK];
+    for (int n = 0; n < NK; ++n)
+      b[n] = _mm512_set1_epi32((int)(uint32_t)keys[n * D + D - 1]);
+    for (int v = 0; v < NV; ++v) {
+      const __m512i qv = _mm512_loadu_si512(qp + (v * E + full) * 16);
+      for (int n = 0; n < NK; ++n)
+        acc[v][n] = dp(acc[v][n], qv, b[n]);
+    }
+  }
+}
+
+// Scales, masks (key offset within the block < the lane's limit) and folds
+// NK keys into the block max bm[v]. vmaxps returns its second operand when
+// either is NaN, so max(s, bm) skips NaN scores (bm is never NaN).
+template <int NV, int NK>
+MSA_BF16_INLINE void wide_fold(__m512 (&acc)[4][6], __m512 (&bm)[4],
+                               const __m512i (&lim)[4], int64_t off,
+                               __m512 scale) {
+  for (int n = 0; n < NK; ++n) {
+    const __m512i o = _mm512_set1_epi32((int)(off + n));
+    for (int v = 0; v < NV; ++v) {
+      const __mmask16 m = _mm512_cmpgt_epi32_mask(lim[v], o);
+      const __m512 s = _mm512_mul_ps(acc[v][n], scale);
+      bm[v] = _mm512_mask_max_ps(bm[v], m, s, bm[v]);
+    }
+  }
+}
+
+template <int NV, int NK>
+MSA_BF16_INLINE void wide_step(const uint32_t *qp, int64_t E, int64_t D,
+                               const uint16_t *keys, __m512 (&bm)[4],
+                               const __m512i (&lim)[4], int64_t off,
+                               __m512 scale) {
+  __m512 acc[4][6];
+  wide_micro<NV, NK>(qp, E, D, keys, acc);
+  wide_fold<NV, NK>(acc, bm, lim, off, scale);
+}
+
+template <int NV>
+MSA_BF16_TARGET void wide_keys(const uint32_t *qp, int64_t E, int64_t D,
+                               const uint16_t *keys, int64_t nkeys,
+                               __m512 (&bm)[4], const __m512i (&lim)[4],
+                               __m512 scale) {
+  int64_t o = 0;
+  for (; o + 6 <= nkeys; o += 6)
+    wide_step<NV, 6>(qp, E, D, keys + o * D, bm, lim, o, scale);
+  switch (nkeys - o) {
+  case 5: wide_step<NV, 5>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
+  case 4: wide_step<NV, 4>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
+  case 3: wide_step<NV, 3>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
+  case 2: wide_step<NV, 2>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
+  case 1: wide_step<NV, 1>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
+  default: break;
+  }
+}
+
+MSA_BF16_TARGET void score_wide(const ScoreTask &t, void *scratch) {
+  const int64_t D = t.D, E = (D + 1) / 2;
+  const int64_t nv_all = (t.nq + 15) / 16;
+  uint32_t *qp = static_cast<uint32_t *>(scratch); // [nv_all][E][16]
+  for (int64_t v = 0; v < nv_all; ++v)
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t l = 0; l < 16; ++l) {
+        const int64_t i = v * 16 + l;
+        uint32_t pr = 0;
+        if (i < t.nq) {
+          const uint16_t *qi = t.q + i * D;
+          const uint32_t lo = qi[2 * e];
+          const uint32_t hi = 2 * e + 1 < D ? qi[2 * e + 1] : 0;
+          pr = lo | (hi << 16);
+        }
+        qp[(v * E + e) * 16 + l] = pr;
+      }
+  const __m512 scale = _mm512_set1_ps(t.scale);
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const int64_t kmax = max_keys(t);
+  alignas(64) int32_t limbuf[4][16];
+  alignas(64) float out[4][16];
+  for (int64_t j = t.j0; j < t.j1; ++j) {
+    const int64_t nkeys =
+        kmax - j * t.bs < t.bs ? (kmax - j * t.bs > 0 ? kmax - j * t.bs : 0)
+                               : t.bs;
+    const uint16_t *keys = nkeys > 0 ? page_keys(t, j) : nullptr;
+    for (int64_t v0 = 0; v0 < nv_all; v0 += 4) {
+      const int nv = (int)(nv_all - v0 < 4 ? nv_all - v0 : 4);
+      __m512 bm[4];
+      __m512i lim[4];
+      for (int v = 0; v < 4; ++v) {
+        bm[v] = ninf;
+        for (int l = 0; l < 16; ++l)
+          limbuf[v][l] = v < nv ? rel_limit(t, (v0 + v) * 16 + l, j) : 0;
+        lim[v] = _mm512_load_si512(limbuf[v]);
+      }
+      if (nkeys > 0) {
+        const uint32_t *qv = qp + v0 * E * 16;
+        switch (nv) {
+        case 4: wide_keys<4>(qv, E, D, keys, nkeys, bm, lim, scale); break;
+        case 3: wide_keys<3>(qv, E, D, keys, nkeys, bm, lim, scale); break;
+        case 2: wide_keys<2>(qv, E, D, keys, nkeys, bm, lim, scale); break;
+        default: wide_keys<1>(qv, E, D, keys, nkeys, bm, lim, scale); break;
+        }
+      }
+      for (int v = 0; v < nv; ++v) {
+        _mm512_store_ps(out[v], bm[v]);
+        for (int l = 0; l < 16; ++l) {
+          const int64_t i = (v0 + v) * 16 + l;
+          if (i < t.nq)
+            t.scores[i * t.ld + (j - t.jbase)] = out[v][l];
+        }
+      }
+    }
+  }
+}
+
+// ---- narrow kernel -------------------------------------------------------
+
+// Level 1 and 2 combine across 128-bit chunks, 3 and 4 within them.
+MSA_BF16_INLINE __m512 tree1(__m512 a, __m512 b) {
+  return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                       _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+MSA_BF16_INLINE __m512 tree2(__m512 a, __m512 b) {
+  return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+MSA_BF16_INLINE __m512 tree3(__m512 a, __m512 b) {
+  return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// 16 vectors -> one vector whose lane i is the sum of a[i]'s 16 lanes. Every
+// a[i] goes through the same additions (lanes l + l+8, then +4, +1/+2...),
+// so a key's dot does not depend on its position in the group.
+MSA_BF16_INLINE __m512 reduce16(const __m512 (&a)[16]) {
+  const __m512 b0 = tree1(a[0], a[1]), b1 = tree1(a[2], a[3]),
+               b2 = tree1(a[4], a[5]), b3 = tree1(a[6], a[7]),
+               b4 = tree1(a[8], a[9]), b5 = tree1(a[10], a[11]),
+               b6 = tree1(a[12], a[13]), b7 = tree1(a[14], a[15]);
+  const __m512 c0 = tree2(b0, b1), c1 = tree2(b2, b3), c2 = tree2(b4, b5),
+               c3 = tree2(b6, b7);
+  const __m512 d0 = tree3(c0, c1), d1 = tree3(c2, c3);
+  const __m512 e = tree3(d0, d1); // lane 4k + m holds key k + 4m
+  const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10,
+                                        14, 3, 7, 11, 15);
+  return _mm512_permutexvar_ps(idx, e);
+}
+
+MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
+  const int64_t D = t.D, C = (D + 31) / 32; // 32-bf16 chunks
+  const __mmask32 tail =
+      (D % 32) ? (__mmask32)((1u << (D % 32)) - 1u) : (__mmask32)0xFFFFFFFFu;
+  uint16_t *qz = static_cast<uint16_t *>(scratch); // [nq][C * 32], 0-padded
+  for (int64_t i = 0; i < t.nq; ++i)
+    for (int64_t d = 0; d < C * 32; ++d)
+      qz[i * C * 32 + d] = d < D ? t.q[i * D + d] : 0;
+  const __m512 scale = _mm512_set1_ps(t.scale);
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                         12, 13, 14, 15);
+  const int64_t kmax = max_keys(t);
+  for (int64_t j = t.j0; j < t.j1; ++j) {
+    const int64_t left = kmax - j * t.bs;
+    const int64_t nkeys = left <= 0 ? 0 : (left < t.bs ? left : t.bs);
+    const uint16_t *keys = nkeys > 0 ? page_keys(t, j) : nullptr;
+    for (int64_t i = 0; i < t.nq; ++i) {
+      const int32_t lim = rel_limit(t, i, j);
+      const int64_t nk = lim < nkeys ? lim : nkeys;
+      const uint16_t *qi = qz + i * C * 32;
+      __m512 bm = ninf;
+      for (int64_t g = 0; g < nk; g += 16) {
+        const int64_t ng = nk - g < 16 ? nk - g : 16;
+        __m512 acc[16];
+        for (int kk = 0; kk < 16; ++kk) {
+          acc[kk] = _mm512_setzero_ps();
+          if (kk >= ng)
+            continue;
+          const uint16_t *kr = keys + (g + kk) * D;
+          for (int64_t c = 0; c < C; ++c) {
+            const __mmask32 m = c + 1 == C ? tail : (__mmask32)0xFFFFFFFFu;
+            const __m512i kv = _mm512_maskz_loadu_epi16(m, kr + c * 32);
+            const __m512i qv = _mm512_loadu_si512(qi + c * 32);
+            acc[kk] = dp(acc[kk], kv, qv);
+          }
+        }
+        const __m512 s = _mm512_mul_ps(reduce16(acc), scale);
+        const __mmask16 m =
+            _mm512_cmplt_epi32_mask(lane, _mm512_set1_epi32((int)ng));
+        bm = _mm512_mask_max_ps(bm, m, s, bm);
+      }
+      t.scores[i * t.ld + (j - t.jbase)] = _mm512_reduce_max_ps(bm);
+    }
+  }
+}
+
+} // namespace
+
+void score_bf16(const ScoreTask &t, void *scratch) {
+  if (t.narrow)
+    score_narrow(t, scratch);
+  else
+    score_wide(t, scratch);
+}
+
+} // namespace msa_cpu

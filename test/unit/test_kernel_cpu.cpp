@@ -1,0 +1,384 @@
+// Tests of the CPU kernel (msa_indexer_cpu and its _mlir_ciface_ entry)
+// against the scalar reference (msa_indexer_reference), for every back end
+// this machine can run: the AVX512-BF16 kernel, Highway's best target, and
+// Highway limited to AVX2 and to its portable EMU128 target.
+//
+// Seeds are fresh on every run (printed on failure); MSA_TEST_SEED=<n> replays
+// one base seed, MSA_TEST_CASES=<n> changes the number of random cases.
+#include "case_gen.h"
+#include "msa/msa_kernels.h"
+#include "msa/msa_reference.h"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+uint64_t base_seed() {
+  static const uint64_t seed = [] {
+    if (const char *s = std::getenv("MSA_TEST_SEED"))
+      return (uint64_t)std::strtoull(s, nullptr, 10);
+    std::random_device rd;
+    return ((uint64_t)rd() << 32) ^ (uint64_t)rd() ^
+           (uint64_t)std::chrono::steady_clock::now().time_since_epoch().count();
+  }();
+  return seed;
+}
+
+int num_cases(int dflt) {
+  if (const char *s = std::getenv("MSA_TEST_CASES"))
+    return std::atoi(s);
+  return dflt;
+}
+
+struct PathParam {
+  int32_t path;
+  const char *name;
+  int cases;
+};
+
+class CpuPath : public ::testing::TestWithParam<PathParam> {
+protected:
+  void SetUp() override {
+    if (msa_cpu_set_path(GetParam().path) != MSA_STATUS_OK)
+      GTEST_SKIP() << GetParam().name << " not available: " << msa_last_error();
+  }
+  void TearDown() override { msa_cpu_set_path(MSA_CPU_PATH_AUTO); }
+};
+
+std::vector<int32_t> run_cpu(msa_test::Case &c) {
+  c.poison();
+  msa_indexer_tensors_t t = c.tensors();
+  const msa_status_t st = msa_indexer_cpu(&t, &c.attrs);
+  EXPECT_EQ(st, MSA_STATUS_OK) << c.describe() << ": " << msa_last_error();
+  return c.out;
+}
+
+TEST_P(CpuPath, RandomCasesMatchReference) {
+  const uint64_t base = base_seed();
+  const int n = num_cases(GetParam().cases);
+  std::printf("[ path ] %s, %d cases, base seed %llu\n", msa_cpu_path_name(),
+              n, (unsigned long long)base);
+  int failures = 0;
+  for (int i = 0; i < n && failures < 5; ++i) {
+    const uint64_t seed = base + (uint64_t)i;
+    msa_test::Case c = msa_test::make_random_case(seed);
+    const std::vector<int32_t> got = run_cpu(c);
+    for (int32_t v : got)
+      ASSERT_NE(v, 0x7B7B7B7B) << "unwritten output; " << c.describe();
+    const std::string err = msa_test::compare_with_reference(c, got);
+    if (!err.empty()) {
+      ++failures;
+      ADD_FAILURE() << "MSA_TEST_SEED=" << seed << " " << c.describe() << "\n  "
+                    << err;
+    }
+  }
+}
+
+// Every block holds identical keys (all logical pages on one physical page,
+// or one key vector everywhere): every score ties exactly in any precision,
+// so the result must equal the reference's bit for bit (smaller ids win).
+TEST_P(CpuPath, ExactTiesGoToTheSmallerBlockId) {
+  const uint64_t base = base_seed() ^ 0x5151;
+  for (int i = 0; i < 60; ++i) {
+    msa_test::Options opt;
+    opt.allow_special_values = false;
+    msa_test::Case c = msa_test::make_random_case(base + i, opt);
+    if (i % 2 == 0) {
+      // One key vector for every key of every page and layer.
+      const int64_t D = c.D();
+      for (size_t e = 0; e < c.k.size(); ++e)
+        c.k[e] = c.k.empty() ? 0 : msa_test::bf16((float)((e % D) % 7) - 3.0f);
+    } else {
+      // Every needed logical page on physical page 0 (padding untouched).
+      for (int64_t b = 0; b < c.batch; ++b) {
+        const int64_t keys = c.prefix[b] + (c.off[b + 1] - c.off[b]);
+        const int64_t need = (keys + c.page_size - 1) / c.page_size;
+        for (int64_t p = 0; p < need; ++p)
+          c.lut[b * c.max_pages + p] = 0;
+      }
+    }
+    const std::vector<int32_t> got = run_cpu(c);
+    msa_test::Case r = c;
+    r.poison();
+    msa_indexer_tensors_t rt = r.tensors();
+    ASSERT_EQ(msa_indexer_reference(&rt, &r.attrs), MSA_STATUS_OK);
+    if (i % 2 == 0) {
+      ASSERT_EQ(got, r.out) << "MSA_TEST_SEED=" << base + i << " "
+                            << c.describe();
+    }
+    ASSERT_EQ(msa_test::compare_with_reference(c, got), "")
+        << c.describe();
+  }
+}
+
+// Bit-identical on reruns and for 1 vs 2 threads; a sequence's rows are the
+// same alone as inside the batch.
+TEST_P(CpuPath, DeterministicAndBatchInvariant) {
+  const uint64_t base = base_seed() ^ 0xBADC0FFEE;
+  const int saved = omp_get_max_threads();
+  for (int i = 0; i < 120; ++i) {
+    msa_test::Case c = msa_test::make_random_case(base + i);
+    omp_set_num_threads(2);
+    const std::vector<int32_t> a = run_cpu(c);
+    const std::vector<int32_t> a2 = run_cpu(c);
+    omp_set_num_threads(1);
+    const std::vector<int32_t> one = run_cpu(c);
+    omp_set_num_threads(2);
+    ASSERT_EQ(a, a2) << "rerun differs; MSA_TEST_SEED=" << base + i;
+    ASSERT_EQ(a, one) << "1 vs 2 threads differ; MSA_TEST_SEED=" << base + i;
+    const int64_t H = c.H(), topk = c.attrs.topk;
+    for (int64_t b = 0; b < c.batch; ++b) {
+      msa_test::Case s = msa_test::extract_sequence(c, b);
+      const std::vector<int32_t> alone = run_cpu(s);
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t r = 0; r < s.rows; ++r)
+          for (int64_t x = 0; x < topk; ++x)
+            ASSERT_EQ(alone[(h * s.rows + r) * topk + x],
+                      a[(h * c.rows + c.off[b] + r) * topk + x])
+                << "batch invariance, sequence " << b
+                << "; MSA_TEST_SEED=" << base + i;
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+// Long decode contexts (the key range is split across threads) and a long
+// chunked prefill, with the MiniMax-M3 attributes and small blocks.
+TEST_P(CpuPath, LongContexts) {
+  const uint64_t base = base_seed() ^ 0x10C0;
+  for (int i = 0; i < 6; ++i) {
+    msa_test::Options opt;
+    opt.max_keys = 6000;
+    opt.max_new = 96;
+    opt.max_batch = 3;
+    msa_test::Case c = msa_test::make_random_case(base + i, opt);
+    c.attrs.topk = 16;
+    c.attrs.init_blocks = i % 2;
+    c.attrs.local_blocks = 1;
+    const std::vector<int32_t> got = run_cpu(c);
+    ASSERT_EQ(msa_test::compare_with_reference(c, got), "")
+        << "MSA_TEST_SEED=" << base + i << " " << c.describe();
+  }
+}
+
+std::vector<PathParam> paths() {
+  return {{MSA_CPU_PATH_AUTO, "auto", 1000},
+          {MSA_CPU_PATH_AVX512BF16, "avx512bf16", 1000},
+          {MSA_CPU_PATH_HIGHWAY, "highway", 1000},
+          {MSA_CPU_PATH_HWY_AVX2, "hwy_avx2", 300},
+          {MSA_CPU_PATH_HWY_EMU128, "hwy_emu128", 200}};
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, CpuPath, ::testing::ValuesIn(paths()),
+                         [](const ::testing::TestParamInfo<PathParam> &p) {
+                           return std::string(p.param.name);
+                         });
+
+// ---- run-time checks through the kernel entry ----------------------------
+
+msa_test::Case valid_case() {
+  msa_test::Options opt;
+  opt.max_batch = 3;
+  for (uint64_t s = 1;; ++s) {
+    msa_test::Case c = msa_test::make_random_case(s, opt);
+    bool all = c.batch == 3;
+    for (int64_t b = 0; all && b < c.batch; ++b)
+      all = c.off[b + 1] > c.off[b];
+    if (all)
+      return c;
+  }
+}
+
+TEST(CpuChecks, InvalidInputGivesStatusMessageAndMinusOne) {
+  struct Breaker {
+    const char *what;
+    void (*f)(msa_test::Case &);
+    msa_status_t st;
+    const char *msg;
+  };
+  const Breaker cases[] = {
+      {"off0", [](msa_test::Case &c) { c.off[0] = 1; },
+       MSA_STATUS_INVALID_METADATA, "input_row_offsets[0] = 1 must be 0"},
+      {"decreasing",
+       [](msa_test::Case &c) { c.off[2] = c.off[1] - 1; },
+       MSA_STATUS_INVALID_METADATA, "must be non-decreasing (sequence 1)"},
+      {"last", [](msa_test::Case &c) { c.off[3] -= 1; },
+       MSA_STATUS_INVALID_METADATA, "must equal rows"},
+      {"prefix", [](msa_test::Case &c) { c.cache[2] = c.prefix[2] - 1 + 0 * (c.prefix[2] = c.prefix[2] + 1); },
+       MSA_STATUS_INVALID_METADATA, "for sequence 2"},
+      {"kmax0", [](msa_test::Case &c) { c.kmax[0] = 0; },
+       MSA_STATUS_INVALID_METADATA, "new tokens, more than k_max_lengths[0][0] = 0"},
+      {"kmax1", [](msa_test::Case &c) { c.kmax[1] = 0; },
+       MSA_STATUS_INVALID_METADATA, "more than k_max_lengths[0][1] = 0"},
+      {"page", [](msa_test::Case &c) { c.lut[2 * c.max_pages] = (uint32_t)c.num_pages + 7; },
+       MSA_STATUS_INVALID_METADATA, "is not a valid page id"},
+      {"page_huge", [](msa_test::Case &c) { c.lut[c.max_pages] = 0xFFFFFFFFu; },
+       MSA_STATUS_INVALID_METADATA, "k_lookup_table[1][0] = 4294967295 is not a valid page id"},
+      {"logical", [](msa_test::Case &c) { c.max_pages = 0; c.lut.clear(); c.lut.push_back(0); },
+       MSA_STATUS_INVALID_METADATA, "pages, more than the 0 columns"},
+      {"topk", [](msa_test::Case &c) { c.attrs.init_blocks = c.attrs.topk; c.attrs.local_blocks = 1; },
+       MSA_STATUS_INVALID_ARGUMENT, "exceeds topk"},
+      {"layer", [](msa_test::Case &c) { c.attrs.layer_idx = (int32_t)c.num_layers; },
+       MSA_STATUS_INVALID_ARGUMENT, "layer_idx"},
+  };
+  for (const Breaker &br : cases) {
+    msa_test::Case c = valid_case();
+    br.f(c);
+    c.poison();
+    msa_indexer_tensors_t t = c.tensors();
+    EXPECT_EQ(msa_indexer_cpu(&t, &c.attrs), br.st) << br.what;
+    EXPECT_NE(std::string(msa_last_error()).find(br.msg), std::string::npos)
+        << br.what << ": \"" << msa_last_error() << "\"";
+    for (int32_t v : c.out)
+      ASSERT_EQ(v, -1) << br.what;
+  }
+}
+
+// ---- the _mlir_ciface_ entry ----------------------------------------------
+
+template <class M, class T>
+M memref(T *data, std::initializer_list<int64_t> sizes) {
+  M m{};
+  m.allocated = data;
+  m.aligned = data;
+  m.offset = 0;
+  const int n = (int)sizes.size();
+  int i = 0;
+  for (int64_t s : sizes)
+    m.sizes[i++] = s;
+  int64_t st = 1;
+  for (int d = n - 1; d >= 0; --d) {
+    m.strides[d] = st;
+    st *= m.sizes[d];
+  }
+  return m;
+}
+
+struct Descs {
+  msa_memref_bf16_3d_t q;
+  msa_memref_u32_1d_t off, pre, cache;
+  msa_memref_bf16_6d_t k;
+  msa_memref_u32_2d_t lut, kmax;
+  msa_memref_i32_3d_t out;
+};
+
+Descs descs(msa_test::Case &c) {
+  Descs d;
+  d.q = memref<msa_memref_bf16_3d_t>(c.q.data(), {c.rows, c.H(), c.D()});
+  d.off = memref<msa_memref_u32_1d_t>(c.off.data(), {c.batch + 1});
+  d.pre = memref<msa_memref_u32_1d_t>(c.prefix.data(), {c.batch});
+  d.cache = memref<msa_memref_u32_1d_t>(c.cache.data(), {c.batch});
+  d.k = memref<msa_memref_bf16_6d_t>(
+      c.k.data(), {c.num_pages, 1, c.num_layers, c.page_size, 1, c.D()});
+  d.lut = memref<msa_memref_u32_2d_t>(c.lut.data(), {c.batch, c.max_pages});
+  d.kmax = memref<msa_memref_u32_2d_t>(c.kmax.data(), {1, 2});
+  d.out = memref<msa_memref_i32_3d_t>(c.out.data(), {c.H(), c.rows, c.attrs.topk});
+  return d;
+}
+
+int32_t call(Descs &d, const msa_indexer_attrs_t &a) {
+  return _mlir_ciface_msa_indexer_ragged_paged_cpu(
+      &d.q, &d.off, &d.pre, &d.k, &d.cache, &d.lut, &d.kmax, &d.out,
+      a.num_index_heads, a.idx_head_dim, a.block_size, a.topk, a.init_blocks,
+      a.local_blocks, a.layer_idx, a.scale, a.order);
+}
+
+TEST(CpuCiface, ContiguousAndStridedMatchThePlainEntry) {
+  const uint64_t base = base_seed() ^ 0xC1FA;
+  for (int i = 0; i < 40; ++i) {
+    msa_test::Case c = msa_test::make_random_case(base + i);
+    const std::vector<int32_t> want = run_cpu(c);
+    c.poison();
+    Descs d = descs(c);
+    ASSERT_EQ(call(d, c.attrs), 0) << msa_last_error();
+    ASSERT_EQ(c.out, want);
+    // Strided: q and the result live as every other element of bigger
+    // buffers (stride 2 in the last dim), the lookup table column-major,
+    // offset 3 on the offsets.
+    std::vector<uint16_t> q2(c.q.size() * 2 + 1, 0xFFFF);
+    for (size_t e = 0; e < c.q.size(); ++e)
+      q2[2 * e] = c.q[e];
+    d.q.allocated = d.q.aligned = q2.data();
+    d.q.strides[0] *= 2;
+    d.q.strides[1] *= 2;
+    d.q.strides[2] = 2;
+    std::vector<uint32_t> lutT(c.lut.size());
+    for (int64_t b = 0; b < c.batch; ++b)
+      for (int64_t p = 0; p < c.max_pages; ++p)
+        lutT[p * c.batch + b] = c.lut[b * c.max_pages + p];
+    d.lut.allocated = d.lut.aligned = lutT.data();
+    d.lut.strides[0] = 1;
+    d.lut.strides[1] = c.batch;
+    std::vector<uint32_t> off3(3, 77);
+    off3.insert(off3.end(), c.off.begin(), c.off.end());
+    d.off.allocated = d.off.aligned = off3.data();
+    d.off.offset = 3;
+    std::vector<int32_t> out2(c.out.size() * 2 + 1, 0x7B7B7B7B);
+    d.out.allocated = d.out.aligned = out2.data();
+    d.out.strides[0] *= 2;
+    d.out.strides[1] *= 2;
+    d.out.strides[2] = 2;
+    ASSERT_EQ(call(d, c.attrs), 0) << msa_last_error();
+    for (size_t e = 0; e < want.size(); ++e)
+      ASSERT_EQ(out2[2 * e], want[e]);
+    for (size_t e = 0; e < want.size(); ++e)
+      ASSERT_EQ(out2[2 * e + 1], 0x7B7B7B7B) << "wrote between strides";
+  }
+}
+
+TEST(CpuCiface, ShapeMismatchesAreErrors) {
+  msa_test::Case c = valid_case();
+  struct M {
+    const char *what;
+    void (*f)(Descs &, msa_indexer_attrs_t &);
+    const char *msg;
+  };
+  const M ms[] = {
+      {"prefix size", [](Descs &d, msa_indexer_attrs_t &) { d.pre.sizes[0] -= 1; },
+       "prefix_lens has 2 elements; expected batch = 3"},
+      {"kblocks dim1", [](Descs &d, msa_indexer_attrs_t &) { d.k.sizes[1] = 2; },
+       "k_blocks dims 1 and 4 must be 1"},
+      {"kmax shape", [](Descs &d, msa_indexer_attrs_t &) { d.kmax.sizes[1] = 1; },
+       "k_max_lengths is [1, 1]; expected [1, 2]"},
+      {"out shape", [](Descs &d, msa_indexer_attrs_t &) { d.out.sizes[2] -= 1; },
+       "result is ["},
+      {"H attr", [](Descs &, msa_indexer_attrs_t &a) { a.num_index_heads += 1; },
+       "result is ["},
+      {"D attr", [](Descs &, msa_indexer_attrs_t &a) { a.idx_head_dim += 1; },
+       "q dim 2 ="},
+      {"bs attr", [](Descs &, msa_indexer_attrs_t &a) { a.block_size += 1; },
+       "k_blocks dim 3 (page_size) = "},
+      {"neg stride", [](Descs &d, msa_indexer_attrs_t &) { d.q.strides[0] = -1; },
+       "q: dim 0 has negative stride -1"},
+      {"bad page", [](Descs &d, msa_indexer_attrs_t &) { d.lut.aligned[0] = 1u << 30; },
+       "k_lookup_table[0][0] = 1073741824 is not a valid page id"},
+  };
+  for (const M &m : ms) {
+    msa_test::Case x = c;
+    x.poison();
+    Descs d = descs(x);
+    msa_indexer_attrs_t a = x.attrs;
+    m.f(d, a);
+    testing::internal::CaptureStderr();
+    const int32_t st = call(d, a);
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(st, 0) << m.what;
+    EXPECT_NE(err.find(std::string("msa.indexer_ragged_paged (cpu): ") + m.msg),
+              std::string::npos)
+        << m.what << ": " << err;
+    if (std::string(m.what) != "out shape" &&
+        std::string(m.what) != "H attr") {
+      for (int32_t v : x.out)
+        ASSERT_EQ(v, -1) << m.what;
+    }
+  }
+}
+
+} // namespace
