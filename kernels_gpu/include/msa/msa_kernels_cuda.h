@@ -1,0 +1,138 @@
+/* msa_kernels_cuda.h - the CUDA back end of msa.indexer_ragged_paged.
+ *
+ * Plain C; needs no CUDA header (streams are passed as void*, a cudaStream_t
+ * cast to void*; NULL is the legacy default stream). Library:
+ * libmsa_kernels_cuda (links the CUDA runtime statically, so it loads on a
+ * machine with no GPU and no driver). Behaviour: SPEC.md.
+ *
+ * Two ways in:
+ *
+ * 1. Stream-ordered, zero-copy, for callers that own device buffers (a
+ *    framework, a CUDA graph):
+ *      size_t ws = msa_indexer_cuda_workspace_size(rows, batch, &attrs,
+ *                                                  max_new, max_keys);
+ *      ... allocate ws bytes of device memory once ...
+ *      msa_indexer_cuda(&tensors, &attrs, ws_ptr, ws, stream);  // async
+ *      msa_indexer_cuda_status(ws_ptr, stream);                 // optional
+ *    msa_indexer_cuda allocates nothing, never synchronises and launches only
+ *    kernels, so it can be captured into a CUDA graph; the graph may be
+ *    replayed with other metadata values (lengths, offsets, pages) in the same
+ *    buffers, as long as the bounds below hold. All tensor pointers are device
+ *    pointers. It checks the attributes and shapes on the host (returning
+ *    MSA_STATUS_INVALID_ARGUMENT / MSA_STATUS_WORKSPACE_TOO_SMALL at once) and
+ *    the metadata on the device: a broken contract writes an error record
+ *    into the workspace and fills `out` with -1 instead of a result; no kernel
+ *    reads or writes out of bounds whatever the metadata holds.
+ *    msa_indexer_cuda_status synchronises the stream, reads the record and
+ *    returns MSA_STATUS_INVALID_METADATA (or WORKSPACE_TOO_SMALL when a
+ *    sequence needs more key blocks than the workspace was sized for) with
+ *    msa_last_error() naming the sequence and the value, as the CPU does.
+ *
+ * 2. Synchronous MLIR entries (_mlir_ciface_..._cuda/_auto), with the
+ *    signature of the CPU entry: every memref may live in host memory or in
+ *    device memory (cudaMalloc/managed), detected per buffer with
+ *    cudaPointerGetAttributes; host buffers are staged to the device, and a
+ *    host `out` is copied back. They allocate the workspace themselves.
+ */
+#ifndef MSA_KERNELS_CUDA_H
+#define MSA_KERNELS_CUDA_H
+
+#include "msa/msa_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bytes of device workspace msa_indexer_cuda needs for a batch of `batch`
+ * sequences and `rows` query rows when no sequence has more than
+ * `max_new_tokens` new rows and `max_total_keys` keys (cached + new; e.g.
+ * k_max_lengths[0, 0] and [0, 1]). The workspace holds the error record,
+ * scratch per sequence and one f32 block score per (head, row, key block):
+ * about 4 * H * rows * ceil(max_total_keys / block_size) bytes. Returns 0
+ * when attrs is NULL or invalid. */
+size_t msa_indexer_cuda_workspace_size(int64_t rows, int64_t batch,
+                                       const msa_indexer_attrs_t *attrs,
+                                       uint32_t max_new_tokens,
+                                       uint32_t max_total_keys);
+
+/* Stream-ordered launch (see above). `stream` is a cudaStream_t. The key
+ * capacity is read off workspace_bytes (the inverse of the size query), so a
+ * larger workspace than asked for is fine. */
+msa_status_t msa_indexer_cuda(const msa_indexer_tensors_t *tensors,
+                              const msa_indexer_attrs_t *attrs,
+                              void *workspace, size_t workspace_bytes,
+                              void *stream);
+
+/* As msa_indexer_cuda, with the bound on new rows per sequence that the
+ * workspace query was given: with max_new_tokens <= 4 (decode and
+ * speculative decoding) only the decode kernels are launched (two launches
+ * in all). A sequence with more new rows is then reported as an error. */
+msa_status_t msa_indexer_cuda_ex(const msa_indexer_tensors_t *tensors,
+                                 const msa_indexer_attrs_t *attrs,
+                                 void *workspace, size_t workspace_bytes,
+                                 uint32_t max_new_tokens, void *stream);
+
+/* Synchronises `stream`, then reads the error record that the last
+ * msa_indexer_cuda call on this workspace wrote. MSA_STATUS_OK, or the error
+ * with its message in msa_last_error() (formatted with msa_format_check). */
+msa_status_t msa_indexer_cuda_status(const void *workspace, void *stream);
+
+/* Synchronous plain-pointer entry over device buffers: allocates the
+ * workspace (cudaMallocAsync on `stream`), launches, waits and returns the
+ * status of msa_indexer_cuda_status. */
+msa_status_t msa_indexer_cuda_sync(const msa_indexer_tensors_t *tensors,
+                                   const msa_indexer_attrs_t *attrs,
+                                   uint32_t max_new_tokens,
+                                   uint32_t max_total_keys, void *stream);
+
+/* 1 when a usable CUDA device is present (cudaGetDeviceCount succeeds with at
+ * least one device), else 0. Never fails: no driver counts as no device. */
+int msa_cuda_available(void);
+
+/* Kernel path, for tests and benchmarks (process-wide; default AUTO).
+ *   AUTO:    tensor-core kernels where the shape allows, else the generic one
+ *   GENERIC: the generic CUDA-core kernel for every shape */
+typedef enum msa_cuda_path {
+  MSA_CUDA_PATH_AUTO = 0,
+  MSA_CUDA_PATH_GENERIC = 1
+} msa_cuda_path_t;
+msa_status_t msa_cuda_set_path(int32_t path);
+
+/* The entry lowered MLIR calls for target=cuda. Same arguments as
+ * _mlir_ciface_msa_indexer_ragged_paged_cpu. Each memref may be host or
+ * device memory: host ones are staged (strided ones packed) on the current
+ * device's legacy default stream, and a host `out` is written back through
+ * its strides; device memrefs must be contiguous (identity strides), else
+ * MSA_STATUS_UNSUPPORTED. Metadata is checked on the host first (same
+ * messages as the CPU). Synchronous. On failure prints
+ * "msa.indexer_ragged_paged (cuda): <message>" to stderr, fills out with -1
+ * where its shape allows and returns the status. Without a usable device:
+ * MSA_STATUS_NO_DEVICE. */
+int32_t _mlir_ciface_msa_indexer_ragged_paged_cuda(
+    msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,
+    msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,
+    msa_memref_u32_1d_t *k_cache_lengths, msa_memref_u32_2d_t *k_lookup_table,
+    msa_memref_u32_2d_t *k_max_lengths, msa_memref_i32_3d_t *out,
+    int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,
+    int32_t topk, int32_t init_blocks, int32_t local_blocks, int32_t layer_idx,
+    float scale, int32_t order);
+
+/* The entry lowered MLIR calls for target=auto: the CUDA entry above when a
+ * CUDA device is present at run time (host-memory inputs are then staged),
+ * else the CPU kernel (_mlir_ciface_msa_indexer_ragged_paged_cpu when the
+ * library was built with it, else the scalar reference). Error messages name
+ * the back end that ran: "msa.indexer_ragged_paged (cuda|cpu): ...". */
+int32_t _mlir_ciface_msa_indexer_ragged_paged_auto(
+    msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,
+    msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,
+    msa_memref_u32_1d_t *k_cache_lengths, msa_memref_u32_2d_t *k_lookup_table,
+    msa_memref_u32_2d_t *k_max_lengths, msa_memref_i32_3d_t *out,
+    int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,
+    int32_t topk, int32_t init_blocks, int32_t local_blocks, int32_t layer_idx,
+    float scale, int32_t order);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* MSA_KERNELS_CUDA_H */
