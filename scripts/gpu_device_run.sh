@@ -12,7 +12,7 @@
 set -u
 cd "$(dirname "$0")/.."
 steps="$*"
-[ -z "$steps" ] && steps="build test sanitize bench"
+[ -z "$steps" ] && steps="build test bench sanitize"
 LOG=${OUT:-build-gpu/logs}
 mkdir -p "$LOG"
 summary=()
@@ -41,17 +41,6 @@ if has test; then
   summary+=("tests: rc=$rc ($(( $(date +%s) - t0 )) s): $(grep -c '^\[PASS\]' "$LOG/test.log") groups passed, $(grep -c '^\[FAIL\]' "$LOG/test.log") failed")
 fi
 
-if has sanitize; then
-  for tool in memcheck racecheck synccheck; do
-    t0=$(date +%s)
-    timeout 240 compute-sanitizer --tool $tool --error-exitcode 9 $TEST --quick >"$LOG/san_$tool.log" 2>&1
-    rc=$?
-    s=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$LOG/san_$tool.log" | tail -1)
-    summary+=("compute-sanitizer $tool: rc=$rc ($(( $(date +%s) - t0 )) s) ${s}")
-    [ $rc -ne 0 ] && grep -m5 -E "Invalid|Race|Error|FAIL" "$LOG/san_$tool.log"
-  done
-fi
-
 if has bench || has quickbench; then
   q=""; has quickbench && q="--quick"
   PYTHONUNBUFFERED=1 timeout 400 python3 kernels_gpu/bench/bench_cuda.py $q \
@@ -59,6 +48,17 @@ if has bench || has quickbench; then
   rc=$?
   summary+=("bench: rc=$rc")
   [ $rc -ne 0 ] && tail -20 "$LOG/bench.log"
+fi
+
+if has sanitize; then
+  for tool in memcheck racecheck synccheck; do
+    t0=$(date +%s)
+    timeout ${SAN_TIMEOUT:-100} compute-sanitizer --tool $tool --error-exitcode 9 $TEST --quick >"$LOG/san_$tool.log" 2>&1
+    rc=$?
+    s=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$LOG/san_$tool.log" | tail -1)
+    summary+=("compute-sanitizer $tool: rc=$rc ($(( $(date +%s) - t0 )) s) ${s}")
+    [ $rc -ne 0 ] && grep -m5 -E "Invalid|Race|Error|FAIL" "$LOG/san_$tool.log"
+  done
 fi
 
 echo
