@@ -144,9 +144,12 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
       }
     }
   }
-  // Costliest tiles first (a stable order: the schedule only).
-  std::stable_sort(units.begin(), units.end(),
-                   [](const Unit &x, const Unit &y) { return x.cost > y.cost; });
+  // Costliest tiles first (a total order; it affects the schedule only).
+  std::sort(units.begin(), units.end(), [](const Unit &x, const Unit &y) {
+    if (x.cost != y.cost)
+      return x.cost > y.cost;
+    return x.b != y.b ? x.b < y.b : x.q0 < y.q0;
+  });
   const int64_t chunk =
       std::max<int64_t>(1, ceil_div(split_blocks, 8 * (int64_t)nthreads));
   for (size_t s = 0; s < splits.size(); ++s) {
@@ -177,6 +180,7 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
   const int64_t nunits = (int64_t)units.size();
   const int64_t nsq = (int64_t)split_queries.size();
   std::atomic<bool> oom{false};
+  std::atomic<int64_t> next_unit{0};
   const bool parallel = total_cost * (double)D > 2.0e5;
 
 #pragma omp parallel if (parallel)
@@ -189,8 +193,13 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
     if (!ok)
       oom.store(true);
 
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t u = 0; u < nunits; ++u) {
+    // Dynamic schedule by hand (an atomic counter): which thread runs a unit
+    // never changes its result, and this needs nothing of the OpenMP runtime
+    // beyond parallel/barrier/static loops (clang 22 + LLVM 14's libomp).
+    for (;;) {
+      const int64_t u = next_unit.fetch_add(1);
+      if (u >= nunits)
+        break;
       if (!ok)
         continue;
       const Unit &un = units[u];
@@ -234,6 +243,7 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
       }
     }
 
+#pragma omp barrier
 #pragma omp for schedule(static)
     for (int64_t x = 0; x < nsq; ++x) {
       if (!ok)
