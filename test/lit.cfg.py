@@ -34,6 +34,13 @@ config.substitutions.append(
 config.substitutions.append(
     ("%msa_cuda_lib", os.path.join(config.msa_lib_dir, "libmsa_kernels_cuda.so")))
 
+# mlir-runner with the CPU kernel library and MLIR's runner utilities.
+config.substitutions.append(
+    ("%run_cpu", "mlir-runner -e main -entry-point-result=void "
+     "-shared-libs=%s,%s" % (os.path.join(config.msa_lib_dir,
+                                          "libmsa_kernels_cpu.so"),
+                             runner_libs)))
+
 tool_dirs = [config.msa_tools_dir, config.llvm_tools_dir]
 tools = ["msa-opt", "mlir-runner", "mlir-translate", "llc", "FileCheck",
          "not", "count"]

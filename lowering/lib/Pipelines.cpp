@@ -18,7 +18,8 @@ void msa::buildMSAToLLVMPipeline(OpPassManager &pm,
       "msa-lower-to-runtime{target=" +
       options.target.getValue() +
       "},"
-      "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+      "convert-linalg-to-loops,convert-scf-to-cf,expand-strided-metadata,"
+      "lower-affine,"
       "finalize-memref-to-llvm,convert-func-to-llvm,convert-arith-to-llvm,"
       "convert-cf-to-llvm,convert-index-to-llvm,reconcile-unrealized-casts";
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))

@@ -28,12 +28,19 @@ CASES = {
 }
 
 
-def bf16_hex(values):
-    """Exact bf16 bit patterns of small integers, as MLIR hex literals."""
-    f32 = np.asarray(values, dtype=np.float32).reshape(-1)
+def nested(arr, fmt):
+    """An MLIR dense literal body with one bracket level per dimension."""
+    if arr.ndim == 0:
+        return fmt(arr)
+    return "[" + ", ".join(nested(a, fmt) for a in arr) + "]"
+
+
+def bf16_bits(values):
+    """Exact bf16 bit patterns of small integers."""
+    f32 = np.asarray(values, dtype=np.float32)
     bits = (f32.view(np.uint32) >> 16).astype(np.uint16)
     assert np.array_equal((bits.astype(np.uint32) << 16).view(np.float32), f32)
-    return ", ".join("0x%04X" % b for b in bits)
+    return bits
 
 
 def reference(q, off, prefix, kpos, H, bs, topk, init, local, scale, order):
@@ -121,15 +128,16 @@ def main():
 
     def ui32(name, arr):
         shape = "x".join(str(d) for d in arr.shape)
-        vals = ", ".join(str(int(v)) for v in arr.reshape(-1))
+        vals = nested(np.asarray(arr), lambda v: str(int(v)))
         o.write('memref.global "private" constant @%s : memref<%sxui32> = '
-                'dense<[%s]>\n' % (name, shape, vals))
+                'dense<%s>\n' % (name, shape, vals))
         return "memref<%sxui32>" % shape
 
     def bf16(name, arr):
         shape = "x".join(str(d) for d in arr.shape)
+        vals = nested(bf16_bits(arr), lambda v: "0x%04X" % int(v))
         o.write('memref.global "private" constant @%s : memref<%sxbf16> = '
-                'dense<[%s]>\n' % (name, shape, bf16_hex(arr)))
+                'dense<%s>\n' % (name, shape, vals))
         return "memref<%sxbf16>" % shape
 
     types = [bf16("q", q), ui32("off", off), ui32("prefix", prefix),
