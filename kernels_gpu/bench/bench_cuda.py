@@ -19,6 +19,7 @@ Prints a markdown table last; --json writes the numbers.
 import argparse
 import ctypes
 import json
+import os
 import math
 import statistics
 import sys
@@ -183,6 +184,7 @@ def main():
     lib.msa_indexer_cuda_status.restype = ctypes.c_int
     lib.msa_indexer_cuda_status.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     lib.msa_last_error.restype = ctypes.c_char_p
+    lib.msa_cuda_set_path.argtypes = [ctypes.c_int32]
 
     torch.manual_seed(0)
     name = torch.cuda.get_device_name()
@@ -212,8 +214,28 @@ def main():
         st = lib.msa_indexer_cuda_status(ws.data_ptr(), stream)
         if st != 0:
             raise RuntimeError(lib.msa_last_error().decode())
+        variants = {}
         if kind == "prefill":
-            ms = events_ms(call, 7 if new > 8192 else 15)
+            it = 7 if new > 8192 else 15
+            lib.msa_cuda_set_path(2)  # mma.sync prefill
+            variants["mma.sync"] = events_ms(call, it)
+            lib.msa_cuda_set_path(0)
+            os.environ["MSA_CUDA_PREFILL"] = "wg1"
+            variants["wgmma 1 CTA/SM"] = events_ms(call, it)
+            del os.environ["MSA_CUDA_PREFILL"]
+            variants["wgmma 2 CTA/SM"] = events_ms(call, it)
+            best = min(variants, key=variants.get)
+            if best == "wgmma 1 CTA/SM":
+                os.environ["MSA_CUDA_PREFILL"] = "wg1"
+            elif best == "mma.sync":
+                lib.msa_cuda_set_path(2)
+            ms = variants[best]
+            call()
+            torch.cuda.synchronize()
+            lib.msa_cuda_set_path(0)
+            os.environ.pop("MSA_CUDA_PREFILL", None)
+            print("  variants: " + ", ".join(f"{k} {v * 1e3:.1f} us" for k, v in variants.items()),
+                  flush=True)
             ms_graph = None
         else:
             ms = events_ms(call, 30, inner=20)
@@ -250,7 +272,7 @@ def main():
             ratio = f"{100 * gbs / cp:.1f}% of copy"
         label = (f"prefill T={new} prefix={prefix}" if kind == "prefill"
                  else f"decode B={batch} ctx={prefix + new}")
-        rows.append(dict(config=label, ms=ms, ms_graph=ms_graph, rate=rate, ratio=ratio,
+        rows.append(dict(config=label, variants=variants, ms=ms, ms_graph=ms_graph, rate=rate, ratio=ratio,
                          ms_torch=ms_ref, speedup=ms_ref / ms, same_set=same_set,
                          forced_ok=same_last))
         print(f"{label}: {ms * 1e3:.1f} us ({rate}, {ratio}); graph "

@@ -25,6 +25,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 namespace msa_cuda {
@@ -400,27 +401,47 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
     cp_async_commit();
   }
   // ---- K tile loader ----
+  // Thread tid always loads chunk c = tid % CPR of rows n = tid / CPR + k *
+  // (threads / CPR). The page ids of the next tile are fetched one
+  // iteration ahead (pgv), so no lookup latency sits before the cp.async.
+  constexpr int CPR = D / 8;
+  constexpr int RSTEP = kPfThreads / CPR;
+  constexpr int RPT = 128 / RSTEP;
+  const int lc = tid % CPR, lr = tid / CPR;
+  const bool bs_pow2 = (bs & (bs - 1)) == 0;
+  const int bs_sh = __ffs(bs) - 1;
+  uint32_t pgv[RPT];
+  auto fetch_pages = [&](int tt) {
+#pragma unroll
+    for (int k = 0; k < RPT; ++k) {
+      const int64_t pos = (int64_t)tt * 128 + lr + k * RSTEP;
+      const int64_t pg = bs_pow2 ? (pos >> bs_sh) : pos / bs;
+      pgv[k] = (tt < ntiles && pos < n_last) ? __ldg(lut + pg) : 0u;
+    }
+  };
   auto load_k = [&](int t, int stage) {
-    constexpr int CPR = D / 8;
     const uint32_t dst0 = sbase + S::kKOff + stage * S::kTileBytes;
-    for (int idx = tid; idx < 128 * CPR; idx += kPfThreads) {
-      const int n = idx / CPR, c = idx % CPR;
+#pragma unroll
+    for (int k = 0; k < RPT; ++k) {
+      const int n = lr + k * RSTEP;
       const int64_t pos = (int64_t)t * 128 + n;
       const bool ok = pos < n_last;
-      const uint16_t *src = p.k;
-      if (ok) {
-        const int64_t pg = pos / bs, within = pos - pg * bs;
-        src = kbase + (size_t)lut[pg] * page_stride + (size_t)within * D +
-              c * 8;
-      }
-      cp_async16(dst0 + swz<D>(n, c), src, ok);
+      const int64_t within = bs_pow2 ? (pos & (bs - 1)) : pos % bs;
+      const uint16_t *src =
+          ok ? kbase + (size_t)pgv[k] * page_stride + (size_t)within * D + lc * 8
+             : p.k;
+      cp_async16(dst0 + swz<D>(n, lc), src, ok);
     }
   };
 #pragma unroll
   for (int s = 0; s < kPfStages - 1; ++s) {
-    if (s < ntiles) load_k(s, s);
+    if (s < ntiles) {
+      fetch_pages(s);
+      load_k(s, s);
+    }
     cp_async_commit();
   }
+  fetch_pages(kPfStages - 1);
   // ---- Q fragments ----
   constexpr int KS = D / 16;
   const int wm = (warp & 3) * 32, wn = (warp >> 2) * 64;
@@ -484,6 +505,7 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
       const int tn = t + kPfStages - 1;
       if (tn < ntiles) load_k(tn, tn % kPfStages);
       cp_async_commit();
+      fetch_pages(tn + 1);  // in flight during this tile's MMAs
     }
     const uint32_t kst = sbase + S::kKOff + (t % kPfStages) * S::kTileBytes;
     float acc[2][8][4];
@@ -577,6 +599,270 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
 }
 
 // ---------------------------------------------------------------------------
+// 2 (sm_90a). prefill on wgmma: the same tile as above (M = 128 stacked
+// (row, head) pairs, N = 128 keys, K = D) as two warpgroups of 64 x 128,
+// wgmma.mma_async m64n128k16 with A (Q) and B (K) from shared memory in the
+// canonical K-major 128-byte-swizzle layout: each 64-column half of a tile is
+// [128 rows][128 B], 16-byte chunk c of row n at ((c ^ (n & 7)) << 4). A
+// thread holds whole rows of the 128-key tile, so the block max needs no
+// cross-warp step, and the running max of blocks wider than 128 keys stays in
+// registers. 2 stages, 2 CTAs per SM: one CTA's epilogue overlaps the other's
+// MMAs.
+// ---------------------------------------------------------------------------
+#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define MSA_HAVE_WGMMA 1
+#endif
+constexpr int kWgStages = 2;
+
+template <int D>
+struct WgSmem {
+  static constexpr int kTileBytes = 128 * D * 2;
+  static constexpr int kQOff = 0;
+  static constexpr int kKOff = kTileBytes;
+  static constexpr int kBytes = kKOff + kWgStages * kTileBytes + 1024;  // + align
+};
+
+__device__ __forceinline__ uint32_t swz128(int n, int c) {
+  return (uint32_t)((c >> 3) * (128 * 128) + n * 128 + (((c & 7) ^ (n & 7)) << 4));
+}
+
+__device__ __forceinline__ uint64_t wg_desc(uint32_t saddr) {
+  uint64_t d = 0;
+  d |= (uint64_t)((saddr & 0x3FFFF) >> 4);
+  d |= (uint64_t)1 << 16;             // leading byte offset (unused here)
+  d |= (uint64_t)(1024 >> 4) << 32;   // stride byte offset: 8 rows x 128 B
+  d |= (uint64_t)1 << 62;             // 128-byte swizzle
+  return d;
+}
+
+#ifdef MSA_HAVE_WGMMA
+__device__ __forceinline__ void wgmma_m64n128k16(float *d, uint64_t da,
+                                                 uint64_t db) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+      "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+      "%64, %65, p, 1, 1, 0, 0;\n"
+      "}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),
+        "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),
+        "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),
+        "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]),
+        "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]),
+        "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+        "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]),
+        "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]),
+        "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]),
+        "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]),
+        "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]),
+        "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]),
+        "+f"(d[62]), "+f"(d[63])
+      : "l"(da), "l"(db), "r"(1));
+}
+#endif
+
+template <int D, int MINB>
+__global__ void __launch_bounds__(kPfThreads, MINB) prefill_wg_kernel(KParams p) {
+#ifdef MSA_HAVE_WGMMA
+  extern __shared__ unsigned char smem_raw[];
+  using S = WgSmem<D>;
+  const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
+  if (hdr->err != kErrNone) {
+    fill_invalid(p.out, p.out_elems);
+    return;
+  }
+  const int32_t *tiles = reinterpret_cast<const int32_t *>(p.ws + p.lay.tiles);
+  const int total_tiles = tiles[p.batch];
+  const int tile = total_tiles - 1 - (int)blockIdx.x;  // longest first
+  if (tile < 0) return;
+  int64_t lo = 0, hi = p.batch - 1;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi + 1) >> 1;
+    if (tiles[mid] <= tile) lo = mid; else hi = mid - 1;
+  }
+  const int64_t b = lo;
+  const int TR = p.tile_rows, H = p.heads;
+  const int64_t seq_begin = p.off[b];
+  const int new_rows = (int)((int64_t)p.off[b + 1] - seq_begin);
+  const int i0 = (tile - tiles[b]) * TR;
+  const int nrows = min(TR, new_rows - i0);
+  const int64_t P = p.prefix[b];
+  const int64_t n_first = P + i0 + 1;
+  const int64_t n_last = P + i0 + nrows;
+  const int ntiles = (int)((n_last + 127) / 128);
+  const int mvalid = nrows * H;
+  const int bs = p.bs;
+  const uint32_t *lut = p.lut + b * p.max_pages;
+  const size_t page_stride = (size_t)p.num_layers * p.page_size * D;
+  const uint16_t *kbase = p.k + (size_t)p.layer * p.page_size * D;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  // 1024-byte aligned base (the swizzle pattern follows address bits 4-9)
+  const uint32_t sraw = smem_u32(smem_raw);
+  const uint32_t sbase = (sraw + 1023u) & ~1023u;
+
+  constexpr int CPR = D / 8;
+  constexpr int RSTEP = kPfThreads / CPR;
+  constexpr int RPT = 128 / RSTEP;
+  const int lc = tid % CPR, lr = tid / CPR;
+  {
+    const uint16_t *qt = p.q + ((size_t)(seq_begin + i0) * H) * D;
+#pragma unroll
+    for (int k = 0; k < RPT; ++k) {
+      const int m = lr + k * RSTEP;
+      const bool ok = m < mvalid;
+      cp_async16(sbase + S::kQOff + swz128(m, lc),
+                 ok ? (const void *)(qt + (size_t)m * D + lc * 8) : (const void *)p.q, ok);
+    }
+  }
+  const bool bs_pow2 = (bs & (bs - 1)) == 0;
+  const int bs_sh = __ffs(bs) - 1;
+  uint32_t pgv[RPT];
+  auto fetch_pages = [&](int tt) {
+#pragma unroll
+    for (int k = 0; k < RPT; ++k) {
+      const int64_t pos = (int64_t)tt * 128 + lr + k * RSTEP;
+      const int64_t pg = bs_pow2 ? (pos >> bs_sh) : pos / bs;
+      pgv[k] = (tt < ntiles && pos < n_last) ? __ldg(lut + pg) : 0u;
+    }
+  };
+  auto load_k = [&](int t, int stage) {
+    const uint32_t dst0 = sbase + S::kKOff + stage * S::kTileBytes;
+#pragma unroll
+    for (int k = 0; k < RPT; ++k) {
+      const int n = lr + k * RSTEP;
+      const int64_t pos = (int64_t)t * 128 + n;
+      const bool ok = pos < n_last;
+      const int64_t within = bs_pow2 ? (pos & (bs - 1)) : pos % bs;
+      const uint16_t *src =
+          ok ? kbase + (size_t)pgv[k] * page_stride + (size_t)within * D + lc * 8 : p.k;
+      cp_async16(dst0 + swz128(n, lc), src, ok);
+    }
+  };
+  fetch_pages(0);
+  load_k(0, 0);
+  cp_async_commit();  // group: Q + tile 0
+  fetch_pages(1);
+
+  const int wg = warp >> 2;
+  const int g = lane >> 2, t4 = lane & 3;
+  const int mrow0 = wg * 64 + (warp & 3) * 16 + g;  // rows mrow0, mrow0 + 8
+  int64_t lim[2];
+  bool rok[2];
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    const int m = mrow0 + hf * 8;
+    rok[hf] = m < mvalid;
+    lim[hf] = P + i0 + m / H + 1;
+  }
+  const float scale = p.scale;
+  const bool big_block = bs >= 128;
+  float run[2] = {-INFINITY, -INFINITY};
+  auto write_score = [&](int m, int64_t j, float v) {
+    const int rr = m / H, h = m - rr * H;
+    const int64_t row = seq_begin + i0 + rr;
+    p.scores[((size_t)h * p.rows + row) * p.lay.nblk_cap + j] = v;
+  };
+
+  for (int t = 0; t < ntiles; ++t) {
+    cp_async_wait<0>();
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    if (t + 1 < ntiles) load_k(t + 1, (t + 1) % kWgStages);
+    cp_async_commit();
+    fetch_pages(t + 2);
+    const uint32_t kst = sbase + S::kKOff + (t % kWgStages) * S::kTileBytes;
+    const uint32_t qst = sbase + S::kQOff + wg * 64 * 128;
+    float acc[64];
+#pragma unroll
+    for (int i = 0; i < 64; ++i) acc[i] = 0.f;
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+      const uint32_t off = (ks >> 2) * (128 * 128) + (ks & 3) * 32;
+      wgmma_m64n128k16(acc, wg_desc(qst + off), wg_desc(kst + off));
+    }
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+    // ---- epilogue ----
+    const int64_t pos0 = (int64_t)t * 128;
+    const bool masked = pos0 + 128 > n_first;
+    float gm[2][8];  // max over 16-column groups, this lane's rows
+#pragma unroll
+    for (int hf = 0; hf < 2; ++hf)
+#pragma unroll
+      for (int q = 0; q < 8; ++q) {
+        float v = -INFINITY;
+#pragma unroll
+        for (int u = 0; u < 2; ++u)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            float x = acc[(2 * q + u) * 4 + hf * 2 + e] * scale;
+            if (masked) {
+              const int64_t pos = pos0 + (2 * q + u) * 8 + t4 * 2 + e;
+              if (pos >= lim[hf]) x = -INFINITY;
+            }
+            v = fmaxf(v, x);
+          }
+        gm[hf][q] = v;
+      }
+    if (big_block) {
+#pragma unroll
+      for (int hf = 0; hf < 2; ++hf) {
+        float v = gm[hf][0];
+#pragma unroll
+        for (int q = 1; q < 8; ++q) v = fmaxf(v, gm[hf][q]);
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+        run[hf] = fmaxf(run[hf], v);
+      }
+      const int64_t j = pos0 / bs;
+      if (((pos0 + 128) % bs == 0) || t == ntiles - 1) {
+        if (t4 == 0)
+#pragma unroll
+          for (int hf = 0; hf < 2; ++hf)
+            if (rok[hf] && j * bs < lim[hf]) write_score(mrow0 + hf * 8, j, run[hf]);
+        run[0] = run[1] = -INFINITY;
+      }
+    } else {
+#pragma unroll
+      for (int hf = 0; hf < 2; ++hf)
+#pragma unroll
+        for (int q = 0; q < 8; ++q) {
+          float v = gm[hf][q];
+          v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+          v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+          gm[hf][q] = v;
+        }
+      const int per = bs / 16;         // 16-column groups per block
+      const int nb = 8 / per;          // blocks in this 128-key tile
+      // lane t4 writes blocks t4, t4 + 4 (of nb)
+#pragma unroll
+      for (int w = 0; w < 2; ++w) {
+        const int blk = t4 + 4 * w;
+        if (blk < nb) {
+#pragma unroll
+          for (int hf = 0; hf < 2; ++hf) {
+            float v = -INFINITY;
+#pragma unroll
+            for (int q = 0; q < 8; ++q)
+              if (q / per == blk) v = fmaxf(v, gm[hf][q]);
+            const int64_t j = (pos0 + blk * bs) / bs;
+            if (rok[hf] && j * bs < lim[hf]) write_score(mrow0 + hf * 8, j, v);
+          }
+        }
+      }
+    }
+  }
+  cp_async_wait<0>();
+#endif
+}
+
+// ---------------------------------------------------------------------------
 // 3. decode: sequences with 1..kDecRows rows. Keys are the M side of the
 // MMA (16 keys per m16n8k16), the (row, head) columns the N side (NT tiles
 // of 8). Each lane loads its A fragments straight from global memory with
@@ -645,15 +931,32 @@ __global__ void __launch_bounds__(kDecThreads) decode_kernel(KParams p) {
 #pragma unroll
     for (int nt = 0; nt < NT; ++nt) mx[nt][0] = mx[nt][1] = -INFINITY;
     const int nslices = bs / 16;
+    // Double-buffered: the loads of slice s + 1 are in flight while slice s
+    // is multiplied.
+    uint4 n0[CH], n1[CH];
+    {
+      const uint16_t *r0 = page + (size_t)g * D + 8 * t4;
+#pragma unroll
+      for (int c = 0; c < CH; ++c) {
+        n0[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 32 * c));
+        n1[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 8 * D + 32 * c));
+      }
+    }
     for (int s = 0; s < nslices; ++s) {
       const int k0 = s * 16 + g;
-      const uint16_t *r0 = page + (size_t)k0 * D + 8 * t4;
-      const uint16_t *r1 = r0 + (size_t)8 * D;
       uint4 a0[CH], a1[CH];
 #pragma unroll
       for (int c = 0; c < CH; ++c) {
-        a0[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 32 * c));
-        a1[c] = __ldcs(reinterpret_cast<const uint4 *>(r1 + 32 * c));
+        a0[c] = n0[c];
+        a1[c] = n1[c];
+      }
+      if (s + 1 < nslices) {
+        const uint16_t *r0 = page + (size_t)(k0 + 16) * D + 8 * t4;
+#pragma unroll
+        for (int c = 0; c < CH; ++c) {
+          n0[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 32 * c));
+          n1[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 8 * D + 32 * c));
+        }
       }
       float acc[NT][4];
 #pragma unroll
@@ -830,6 +1133,40 @@ static cudaError_t launch_prefill(const KParams &kp, int64_t grid,
   return cudaGetLastError();
 }
 
+// MSA_CUDA_PREFILL=wg1 (environment): the wgmma kernel at one CTA per SM
+// (no register cap) instead of two; for the benchmark's comparison.
+template <int D, int MINB>
+static cudaError_t launch_prefill_wg_b(const KParams &kp, int64_t grid,
+                                       cudaStream_t st) {
+  const int bytes = WgSmem<D>::kBytes;
+  cudaError_t e = cudaFuncSetAttribute(prefill_wg_kernel<D, MINB>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  if (e != cudaSuccess) return e;
+  prefill_wg_kernel<D, MINB><<<(unsigned)grid, kPfThreads, bytes, st>>>(kp);
+  return cudaGetLastError();
+}
+template <int D>
+static cudaError_t launch_prefill_wg(const KParams &kp, int64_t grid,
+                                     cudaStream_t st) {
+  const char *v = std::getenv("MSA_CUDA_PREFILL");
+  if (v && std::strcmp(v, "wg1") == 0) return launch_prefill_wg_b<D, 1>(kp, grid, st);
+  return launch_prefill_wg_b<D, 2>(kp, grid, st);
+}
+
+static int g_cc_major = -1;
+static bool device_is_sm90() {
+  if (g_cc_major < 0) {
+    int dev = 0, mj = 0, mn = 0;
+    if (cudaGetDevice(&dev) == cudaSuccess &&
+        cudaDeviceGetAttribute(&mj, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
+        cudaDeviceGetAttribute(&mn, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess)
+      g_cc_major = mj * 10 + mn;
+    else
+      g_cc_major = 0;
+  }
+  return g_cc_major == 90;
+}
+
 template <int D, int NT>
 static void launch_decode_npl(const KParams &kp, int64_t grid,
                               cudaStream_t st, int npl) {
@@ -944,7 +1281,10 @@ msa_status_t launch(const msa_indexer_tensors_t *t,
   if (use_pf && may_prefill) {
     const int64_t tr = kp.tile_rows;
     int64_t grid = (t->rows + tr - 1) / tr + std::min<int64_t>(t->batch, t->rows / (kDecRows + 1)) + 1;
-    e = D == 64 ? launch_prefill<64>(kp, grid, st) : launch_prefill<128>(kp, grid, st);
+    if (g_path != MSA_CUDA_PATH_MMA_SYNC && device_is_sm90())
+      e = D == 64 ? launch_prefill_wg<64>(kp, grid, st) : launch_prefill_wg<128>(kp, grid, st);
+    else
+      e = D == 64 ? launch_prefill<64>(kp, grid, st) : launch_prefill<128>(kp, grid, st);
     if (e != cudaSuccess) return fail(e);
   }
   if (!use_pf || !use_dec) {
@@ -988,7 +1328,8 @@ msa_status_t launch(const msa_indexer_tensors_t *t,
 } // namespace msa_cuda
 
 extern "C" msa_status_t msa_cuda_set_path(int32_t path) {
-  if (path != MSA_CUDA_PATH_AUTO && path != MSA_CUDA_PATH_GENERIC)
+  if (path != MSA_CUDA_PATH_AUTO && path != MSA_CUDA_PATH_GENERIC &&
+      path != MSA_CUDA_PATH_MMA_SYNC)
     return msa_set_last_error(MSA_STATUS_INVALID_ARGUMENT,
                               "unknown CUDA path %d", (int)path);
   msa_cuda::g_path = path;

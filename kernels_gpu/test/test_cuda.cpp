@@ -155,9 +155,9 @@ void group(const char *name, int pass, int total) {
 }
 
 // ---------------------------------------------------------------------------
-void test_random(int n, uint64_t seed0, bool generic, const char *name,
+void test_random(int n, uint64_t seed0, int path, const char *name,
                  const msa_test::Options &opt, bool batch_inv) {
-  msa_cuda_set_path(generic ? MSA_CUDA_PATH_GENERIC : MSA_CUDA_PATH_AUTO);
+  msa_cuda_set_path(path);
   int pass = 0;
   for (int i = 0; i < n; ++i) {
     msa_test::Case c = msa_test::make_random_case(seed0 + (uint64_t)i, opt);
@@ -169,7 +169,8 @@ void test_random(int n, uint64_t seed0, bool generic, const char *name,
 
 // MiniMax-M3-like cases that hit the tensor-core paths hard: D=128, bs=128
 // or 64/16, H=4, long prefill tiles, chunked prefill, decode 1..4 rows.
-void test_fast_shapes(int n, uint64_t seed0) {
+void test_fast_shapes(int n, uint64_t seed0, int path, const char *name) {
+  msa_cuda_set_path(path);
   int pass = 0;
   for (int i = 0; i < n; ++i) {
     msa_test::Rng r(seed0 + (uint64_t)i * 7919);
@@ -181,9 +182,10 @@ void test_fast_shapes(int n, uint64_t seed0) {
     msa_test::Case c = msa_test::make_random_case(seed0 + (uint64_t)i, opt);
     // keep the generated data; force a fast-path shape by regenerating with
     // a fixed shape when the draw was odd
-    pass += check_case(c, "fast-shapes", i % 4 == 0) ? 1 : 0;
+    pass += check_case(c, name, i % 4 == 0) ? 1 : 0;
   }
-  group("fast-shapes (large cases)", pass, n);
+  msa_cuda_set_path(MSA_CUDA_PATH_AUTO);
+  group(name, pass, n);
 }
 
 // ---------------------------------------------------------------------------
@@ -506,9 +508,11 @@ int main(int argc, char **argv) {
               prop.multiProcessorCount);
   if (quick) n = 24;
   msa_test::Options def;
-  test_random(n, seed, false, "random (tensor-core + generic by shape)", def, true);
-  test_random(quick ? 8 : n / 3, seed + 100000, true, "random (generic path forced)", def, false);
-  test_fast_shapes(quick ? 4 : 60, seed + 200000);
+  test_random(n, seed, MSA_CUDA_PATH_AUTO, "random (tensor-core + generic by shape)", def, true);
+  test_random(quick ? 8 : n / 3, seed + 100000, MSA_CUDA_PATH_GENERIC, "random (generic path forced)", def, false);
+  test_random(quick ? 8 : n / 3, seed + 300000, MSA_CUDA_PATH_MMA_SYNC, "random (mma.sync prefill forced)", def, false);
+  test_fast_shapes(quick ? 4 : 60, seed + 200000, MSA_CUDA_PATH_AUTO, "large cases (wgmma prefill on sm_90)");
+  test_fast_shapes(quick ? 2 : 20, seed + 400000, MSA_CUDA_PATH_MMA_SYNC, "large cases (mma.sync prefill)");
   test_invalid();
   test_graph();
   test_mlir(false);

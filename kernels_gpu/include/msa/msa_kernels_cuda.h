@@ -91,10 +91,12 @@ int msa_cuda_available(void);
 
 /* Kernel path, for tests and benchmarks (process-wide; default AUTO).
  *   AUTO:    tensor-core kernels where the shape allows, else the generic one
- *   GENERIC: the generic CUDA-core kernel for every shape */
+ *   GENERIC: the generic CUDA-core kernel for every shape
+ *   MMA_SYNC: as AUTO, but prefill on mma.sync instead of wgmma (sm_90a) */
 typedef enum msa_cuda_path {
   MSA_CUDA_PATH_AUTO = 0,
-  MSA_CUDA_PATH_GENERIC = 1
+  MSA_CUDA_PATH_GENERIC = 1,
+  MSA_CUDA_PATH_MMA_SYNC = 2
 } msa_cuda_path_t;
 msa_status_t msa_cuda_set_path(int32_t path);
 
