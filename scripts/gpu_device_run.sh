@@ -32,7 +32,9 @@ if has build; then
   if [ $rc -ne 0 ]; then tail -40 "$LOG/build.log"; printf '%s\n' "${summary[@]}"; exit 1; fi
 fi
 
-TEST=build-gpu/kernels_gpu/msa_test_cuda
+# output folders depend on the top level (bin/ and lib/, or per target)
+TEST=$(find build-gpu -name msa_test_cuda -type f -perm -u+x | head -1)
+LIB=$(find build-gpu -name 'libmsa_kernels_cuda.so*' -type f | head -1)
 if has test; then
   t0=$(date +%s)
   timeout 300 $TEST >"$LOG/test.log" 2>&1
@@ -44,7 +46,7 @@ fi
 if has bench || has quickbench; then
   q=""; has quickbench && q="--quick"
   PYTHONUNBUFFERED=1 timeout 400 python3 kernels_gpu/bench/bench_cuda.py $q \
-    --lib build-gpu/kernels_gpu/libmsa_kernels_cuda.so --json "$LOG/bench.json" >"$LOG/bench.log" 2>&1
+    --lib "$LIB" --json "$LOG/bench.json" >"$LOG/bench.log" 2>&1
   rc=$?
   summary+=("bench: rc=$rc")
   [ $rc -ne 0 ] && tail -20 "$LOG/bench.log"
