@@ -1,0 +1,334 @@
+// msa-bench - the CPU kernel on the MiniMax-M3 configuration (H=4, D=128,
+// block_size=page_size=128, topk=16, init=0, local=1, scale=128^-0.5).
+//
+// For each case: the kernel's median time, effective GFLOP/s (causal keys x
+// D x 2 x H) and GB/s of index-K read (keys read x D x 2 bytes), and,
+// measured in the same run: the ratio to this machine's vdpbf16ps peak on
+// all cores and to its memory-read bandwidth (a buffer larger than the LLC),
+// the Highway (f32) back end's time, the scalar reference's time, and the
+// PyTorch baseline (tools/msa-bench/torch_baseline.py, run with
+// /usr/bin/python3) doing the same math.
+//
+//   msa-bench [--reps N] [--no-reference] [--no-torch] [--python PATH]
+//             [--torch-script PATH] [--case NAME]
+#include "msa/msa_kernels.h"
+#include "msa/msa_reference.h"
+
+// GCC 12 flags its own _mm512_undefined_*() inside the reduce intrinsics
+// (a false positive in the header).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#ifndef MSA_BENCH_TORCH_SCRIPT
+#define MSA_BENCH_TORCH_SCRIPT "torch_baseline.py"
+#endif
+
+namespace {
+
+using clk = std::chrono::steady_clock;
+
+double now_s() {
+  return std::chrono::duration<double>(clk::now().time_since_epoch()).count();
+}
+
+struct BenchCase {
+  const char *name;
+  const char *kind; // "prefill" or "decode"
+  int64_t batch, new_tokens, prefix;
+};
+
+struct Data {
+  msa_indexer_attrs_t attrs;
+  int64_t batch, rows, num_pages, max_pages;
+  std::vector<uint16_t> q, k;
+  std::vector<uint32_t> off, prefix, cache, lut, kmax;
+  std::vector<int32_t> out;
+  msa_indexer_tensors_t tensors() {
+    msa_indexer_tensors_t t{};
+    t.q = q.data();
+    t.input_row_offsets = off.data();
+    t.prefix_lens = prefix.data();
+    t.k_blocks = k.data();
+    t.k_cache_lengths = cache.data();
+    t.k_lookup_table = lut.data();
+    t.k_max_lengths = kmax.data();
+    t.out = out.data();
+    t.rows = rows;
+    t.num_q_heads = attrs.num_index_heads;
+    t.q_head_dim = attrs.idx_head_dim;
+    t.batch = batch;
+    t.num_pages = num_pages;
+    t.num_layers = 1;
+    t.page_size = attrs.block_size;
+    t.k_head_dim = attrs.idx_head_dim;
+    t.max_pages = max_pages;
+    return t;
+  }
+};
+
+uint64_t rng_state = 0x1234567;
+uint64_t rnd() {
+  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+float frnd() { return (float)((rnd() >> 11) * (1.0 / 9007199254740992.0) * 2 - 1); }
+
+Data make(const BenchCase &bc) {
+  Data d;
+  const int H = 4, D = 128, bs = 128;
+  d.attrs = {H, D, bs, 16, 0, 1, 0, (float)(1.0 / std::sqrt(128.0)),
+             MSA_ORDER_SCORE};
+  d.batch = bc.batch;
+  d.rows = bc.batch * bc.new_tokens;
+  const int64_t keys = bc.prefix + bc.new_tokens;
+  const int64_t pages = (keys + bs - 1) / bs;
+  d.max_pages = pages;
+  d.num_pages = pages * bc.batch;
+  std::vector<uint32_t> perm((size_t)d.num_pages);
+  std::iota(perm.begin(), perm.end(), 0u);
+  for (int64_t i = d.num_pages - 1; i > 0; --i)
+    std::swap(perm[(size_t)i], perm[(size_t)(rnd() % (uint64_t)(i + 1))]);
+  d.lut = perm; // shuffled physical pages
+  d.off.resize((size_t)bc.batch + 1);
+  for (int64_t b = 0; b <= bc.batch; ++b)
+    d.off[(size_t)b] = (uint32_t)(b * bc.new_tokens);
+  d.prefix.assign((size_t)bc.batch, (uint32_t)bc.prefix);
+  d.cache.assign((size_t)bc.batch, (uint32_t)bc.prefix);
+  d.kmax = {(uint32_t)bc.new_tokens, (uint32_t)keys};
+  d.q.resize((size_t)(d.rows * H * D));
+  for (auto &v : d.q)
+    v = msa_float_to_bf16(frnd());
+  d.k.resize((size_t)(d.num_pages * bs * D));
+  for (auto &v : d.k)
+    v = msa_float_to_bf16(frnd());
+  d.out.assign((size_t)(H * d.rows * 16), 0);
+  return d;
+}
+
+// Causal (row, key) pairs of the case: what the kernel has to score.
+double causal_pairs(const BenchCase &bc) {
+  double s = 0;
+  for (int64_t i = 0; i < bc.new_tokens; ++i)
+    s += (double)(bc.prefix + i + 1);
+  return s * (double)bc.batch;
+}
+
+#define BF16_TARGET                                                            \
+  __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw,avx512dq")))
+
+// vdpbf16ps throughput: 24 independent accumulators per thread.
+BF16_TARGET __attribute__((noinline)) float dp_loop(int64_t iters, float seed) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i)
+    acc[i] = _mm512_set1_ps(seed * (float)i);
+  const __m512i a = _mm512_set1_epi32(0x3F803F80);
+  __m512i b = _mm512_set1_epi32(0x3C003C00);
+  for (int64_t it = 0; it < iters; ++it) {
+    for (int i = 0; i < 24; ++i)
+      acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)a, (__m512bh)b);
+    __asm__ volatile("" : "+v"(b));
+  }
+  __m512 s = acc[0];
+  for (int i = 1; i < 24; ++i)
+    s = _mm512_add_ps(s, acc[i]);
+  return _mm512_reduce_add_ps(s);
+}
+
+// GFLOP/s of vdpbf16ps on all OpenMP threads (64 flops per instruction).
+double bf16_peak_gflops() {
+  const int64_t iters = 20000000;
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    float sink = 0;
+    const double t0 = now_s();
+    int nt = 1;
+#pragma omp parallel reduction(+ : sink)
+    {
+#pragma omp single
+      nt = omp_get_num_threads();
+      sink += dp_loop(iters, 1e-9f);
+    }
+    const double t = now_s() - t0;
+    if (sink == 12345.0f)
+      std::printf(" ");
+    best = std::max(best, (double)nt * iters * 24.0 * 64.0 / t / 1e9);
+  }
+  return best;
+}
+
+BF16_TARGET __attribute__((noinline)) uint64_t read_sum(const uint64_t *p,
+                                                        int64_t n) {
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i + 32 <= n; i += 32) {
+    a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
+    a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + i + 8));
+    a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + i + 16));
+    a3 = _mm512_xor_si512(a3, _mm512_load_si512(p + i + 24));
+  }
+  a0 = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
+  return (uint64_t)_mm512_reduce_or_epi64(a0);
+}
+
+// GB/s of reading `bytes` on all threads (static split), best of 5.
+double read_bandwidth(size_t bytes) {
+  const int64_t n = (int64_t)(bytes / 8);
+  uint64_t *buf = static_cast<uint64_t *>(std::aligned_alloc(64, bytes));
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i)
+    buf[i] = (uint64_t)i; // first touch by the reading thread
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    uint64_t sink = 0;
+    const double t0 = now_s();
+#pragma omp parallel reduction(^ : sink)
+    {
+      const int nt = omp_get_num_threads(), id = omp_get_thread_num();
+      const int64_t per = (n / nt) / 32 * 32;
+      const int64_t lo = per * id, hi = id == nt - 1 ? n : lo + per;
+      sink ^= read_sum(buf + lo, hi - lo);
+    }
+    const double t = now_s() - t0;
+    if (sink == 42)
+      std::printf(" ");
+    best = std::max(best, (double)bytes / t / 1e9);
+  }
+  std::free(buf);
+  return best;
+}
+
+double median_time(Data &d, int reps) {
+  msa_indexer_tensors_t t = d.tensors();
+  std::vector<double> ts;
+  if (msa_indexer_cpu(&t, &d.attrs) != MSA_STATUS_OK) { // warm-up
+    std::fprintf(stderr, "kernel failed: %s\n", msa_last_error());
+    std::exit(1);
+  }
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = now_s();
+    msa_indexer_cpu(&t, &d.attrs);
+    ts.push_back(now_s() - t0);
+  }
+  std::sort(ts.begin(), ts.end());
+  return ts[ts.size() / 2];
+}
+
+double torch_time(const std::string &python, const std::string &script,
+                  const BenchCase &bc, int reps) {
+  char cmd[1024];
+  std::snprintf(cmd, sizeof cmd,
+                "%s %s --batch %lld --new %lld --prefix %lld --reps %d 2>&1",
+                python.c_str(), script.c_str(), (long long)bc.batch,
+                (long long)bc.new_tokens, (long long)bc.prefix, reps);
+  FILE *p = popen(cmd, "r");
+  if (!p)
+    return NAN;
+  char line[512];
+  double ms = NAN;
+  while (std::fgets(line, sizeof line, p)) {
+    double v;
+    if (std::sscanf(line, "median_ms %lf", &v) == 1)
+      ms = v;
+    else
+      std::fprintf(stderr, "  [torch] %s", line);
+  }
+  pclose(p);
+  return ms / 1e3;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int reps = 0;
+  bool do_ref = true, do_torch = true;
+  std::string python = "/usr/bin/python3", script = MSA_BENCH_TORCH_SCRIPT,
+              only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--reps" && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else if (a == "--no-reference")
+      do_ref = false;
+    else if (a == "--no-torch")
+      do_torch = false;
+    else if (a == "--python" && i + 1 < argc)
+      python = argv[++i];
+    else if (a == "--torch-script" && i + 1 < argc)
+      script = argv[++i];
+    else if (a == "--case" && i + 1 < argc)
+      only = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: %s [--reps N] [--no-reference] [--no-torch] "
+                           "[--python PATH] [--torch-script PATH] [--case NAME]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  const BenchCase cases[] = {
+      {"prefill_T2048_p0", "prefill", 1, 2048, 0},
+      {"prefill_T1024_p15360", "prefill", 1, 1024, 15360},
+      {"decode_B1_ctx8192", "decode", 1, 1, 8191},
+      {"decode_B8_ctx32768", "decode", 8, 1, 32767},
+      {"decode_B16_ctx131072", "decode", 16, 1, 131071}, // index-K > LLC
+  };
+  std::printf("threads: %d, kernel path: %s\n", omp_get_max_threads(),
+              msa_cpu_path_name());
+  const double peak = bf16_peak_gflops();
+  const double bw = read_bandwidth((size_t)1 << 30);
+  const double bw_llc = read_bandwidth((size_t)64 << 20);
+  std::printf("measured: vdpbf16ps peak %.1f GFLOP/s (all threads); read "
+              "bandwidth %.1f GB/s (1 GiB buffer), %.1f GB/s (64 MiB, "
+              "LLC-resident)\n\n",
+              peak, bw, bw_llc);
+  std::printf("| case | kernel ms | GFLOP/s | %% of bf16 peak | index-K GB/s | "
+              "%% of read BW | Highway f32 ms | scalar ref ms | PyTorch ms | "
+              "speed-up vs PyTorch | speed-up vs scalar |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const BenchCase &bc : cases) {
+    if (!only.empty() && only != bc.name)
+      continue;
+    Data d = make(bc);
+    const bool decode = std::string(bc.kind) == "decode";
+    const int r = reps > 0 ? reps : (decode ? 50 : 15);
+    msa_cpu_set_path(MSA_CPU_PATH_AUTO);
+    const double t = median_time(d, r);
+    msa_cpu_set_path(MSA_CPU_PATH_HIGHWAY);
+    const double th = median_time(d, std::max(3, r / 5));
+    msa_cpu_set_path(MSA_CPU_PATH_AUTO);
+    const double pairs = causal_pairs(bc);
+    const double flops = pairs * 128 * 2 * 4;
+    const double kbytes =
+        (double)bc.batch * (double)(bc.prefix + bc.new_tokens) * 128 * 2;
+    double tref = NAN;
+    if (do_ref && flops < 2e10) {
+      msa_indexer_tensors_t tt = d.tensors();
+      const double t0 = now_s();
+      msa_indexer_reference(&tt, &d.attrs);
+      tref = now_s() - t0;
+    }
+    const double ttorch =
+        do_torch ? torch_time(python, script, bc, decode ? 10 : 3) : NAN;
+    std::printf("| %s | %.3f | %.1f | %.1f%% | %.1f | %.1f%% | %.3f | %.1f | "
+                "%.2f | %.1fx | %.0fx |\n",
+                bc.name, t * 1e3, flops / t / 1e9, 100.0 * flops / t / 1e9 / peak,
+                kbytes / t / 1e9, 100.0 * kbytes / t / 1e9 / bw, th * 1e3,
+                tref * 1e3, ttorch * 1e3, ttorch / t, tref / t);
+    std::fflush(stdout);
+  }
+  return 0;
+}
