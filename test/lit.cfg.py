@@ -14,7 +14,7 @@ config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.msa_obj_root, "test")
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "unit",
-                   "fuzz", "Inputs"]
+                   "fuzz", "Inputs", "aot", "embedding"]
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
@@ -40,6 +40,14 @@ config.substitutions.append(
      "-shared-libs=%s,%s" % (os.path.join(config.msa_lib_dir,
                                           "libmsa_kernels_cpu.so"),
                              runner_libs)))
+
+# The same with the CUDA kernel library (targets cuda and auto).
+config.substitutions.append(
+    ("%run_cuda_lib", "mlir-runner -e main -entry-point-result=void "
+     "-shared-libs=%s,%s" % (os.path.join(config.msa_lib_dir,
+                                          "libmsa_kernels_cuda.so"),
+                             runner_libs)))
+config.substitutions.append(("%msa_obj_root", config.msa_obj_root))
 
 tool_dirs = [config.msa_tools_dir, config.llvm_tools_dir]
 tools = ["msa-opt", "mlir-runner", "mlir-translate", "llc", "FileCheck",

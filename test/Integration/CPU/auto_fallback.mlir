@@ -1,0 +1,17 @@
+// target=auto on a machine without a GPU: the auto entry of
+// libmsa_kernels_cuda finds no CUDA device at run time and runs the CPU
+// kernel. The ids match gen_case.py's NumPy model, and an error comes from
+// the CPU kernel ("(cpu)" in the message). target=cuda has no fallback: it
+// stops with the CUDA entry's "no device" message.
+// REQUIRES: cpu-kernels, cuda-kernels
+// UNSUPPORTED: gpu
+// RUN: %python %S/../Inputs/gen_case.py ragged > %t.mlir
+// RUN: msa-opt %t.mlir --msa-to-llvm="target=auto" | %run_cuda_lib | FileCheck %t.mlir
+// RUN: %python %S/../Inputs/gen_case.py ragged --bad-page > %t.bad.mlir
+// RUN: msa-opt %t.bad.mlir --msa-to-llvm="target=auto" > %t.bad.llvm.mlir
+// RUN: not --crash %run_cuda_lib %t.bad.llvm.mlir 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: msa.indexer_ragged_paged (cpu): k_lookup_table[0][2] = 16 is not a valid page id (num_pages = 11) for sequence 0
+// RUN: msa-opt %t.mlir --msa-to-llvm="target=cuda" > %t.cuda.llvm.mlir
+// RUN: not --crash %run_cuda_lib %t.cuda.llvm.mlir 2>&1 | FileCheck %s --check-prefix=NODEV
+// NODEV: msa.indexer_ragged_paged (cuda):
+// NODEV-NOT: Unranked Memref
