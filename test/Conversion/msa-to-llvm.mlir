@@ -27,3 +27,10 @@ func.func @indexer(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>,
         tensor<1x2xui32>
   return %r : tensor<4x?x16xi32>
 }
+
+// msa-opt registers the upstream ConvertToLLVM extensions, so the generic
+// -convert-to-llvm also finishes the job after msa-lower-to-runtime.
+// RUN: msa-opt %s --one-shot-bufferize="bufferize-function-boundaries" --msa-lower-to-runtime --expand-strided-metadata --lower-affine --convert-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=GENERIC
+// GENERIC-NOT: func.func
+// GENERIC-NOT: memref.
+// GENERIC: llvm.func @_mlir_ciface_msa_indexer_ragged_paged_cpu(
