@@ -220,13 +220,13 @@ def main():
             lib.msa_cuda_set_path(2)  # mma.sync prefill
             variants["mma.sync"] = events_ms(call, it)
             lib.msa_cuda_set_path(0)
-            os.environ["MSA_CUDA_PREFILL"] = "wg1"
-            variants["wgmma 1 CTA/SM"] = events_ms(call, it)
+            os.environ["MSA_CUDA_PREFILL"] = "wg2"
+            variants["wgmma 2 CTA/SM 2 stages"] = events_ms(call, it)
             del os.environ["MSA_CUDA_PREFILL"]
-            variants["wgmma 2 CTA/SM"] = events_ms(call, it)
+            variants["wgmma 1 CTA/SM 4 stages (default)"] = events_ms(call, it)
             best = min(variants, key=variants.get)
-            if best == "wgmma 1 CTA/SM":
-                os.environ["MSA_CUDA_PREFILL"] = "wg1"
+            if best == "wgmma 2 CTA/SM 2 stages":
+                os.environ["MSA_CUDA_PREFILL"] = "wg2"
             elif best == "mma.sync":
                 lib.msa_cuda_set_path(2)
             ms = variants[best]

@@ -612,14 +612,12 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define MSA_HAVE_WGMMA 1
 #endif
-constexpr int kWgStages = 2;
-
-template <int D>
+template <int D, int STAGES>
 struct WgSmem {
   static constexpr int kTileBytes = 128 * D * 2;
   static constexpr int kQOff = 0;
   static constexpr int kKOff = kTileBytes;
-  static constexpr int kBytes = kKOff + kWgStages * kTileBytes + 1024;  // + align
+  static constexpr int kBytes = kKOff + STAGES * kTileBytes + 1024;  // + align
 };
 
 __device__ __forceinline__ uint32_t swz128(int n, int c) {
@@ -666,11 +664,11 @@ __device__ __forceinline__ void wgmma_m64n128k16(float *d, uint64_t da,
 }
 #endif
 
-template <int D, int MINB>
+template <int D, int MINB, int kWgStages>
 __global__ void __launch_bounds__(kPfThreads, MINB) prefill_wg_kernel(KParams p) {
 #ifdef MSA_HAVE_WGMMA
   extern __shared__ unsigned char smem_raw[];
-  using S = WgSmem<D>;
+  using S = WgSmem<D, kWgStages>;
   const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
   if (hdr->err != kErrNone) {
     fill_invalid(p.out, p.out_elems);
@@ -743,10 +741,15 @@ __global__ void __launch_bounds__(kPfThreads, MINB) prefill_wg_kernel(KParams p)
       cp_async16(dst0 + swz128(n, lc), src, ok);
     }
   };
-  fetch_pages(0);
-  load_k(0, 0);
-  cp_async_commit();  // group: Q + tile 0
-  fetch_pages(1);
+#pragma unroll
+  for (int st = 0; st < kWgStages - 1; ++st) {  // first group: Q + tile 0
+    if (st < ntiles) {
+      fetch_pages(st);
+      load_k(st, st);
+    }
+    cp_async_commit();
+  }
+  fetch_pages(kWgStages - 1);
 
   const int wg = warp >> 2;
   const int g = lane >> 2, t4 = lane & 3;
@@ -769,12 +772,15 @@ __global__ void __launch_bounds__(kPfThreads, MINB) prefill_wg_kernel(KParams p)
   };
 
   for (int t = 0; t < ntiles; ++t) {
-    cp_async_wait<0>();
+    cp_async_wait<kWgStages - 2>();
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
     __syncthreads();
-    if (t + 1 < ntiles) load_k(t + 1, (t + 1) % kWgStages);
-    cp_async_commit();
-    fetch_pages(t + 2);
+    {
+      const int tn = t + kWgStages - 1;
+      if (tn < ntiles) load_k(tn, tn % kWgStages);
+      cp_async_commit();
+      fetch_pages(tn + 1);
+    }
     const uint32_t kst = sbase + S::kKOff + (t % kWgStages) * S::kTileBytes;
     const uint32_t qst = sbase + S::kQOff + wg * 64 * 128;
     float acc[64];
@@ -1135,22 +1141,24 @@ static cudaError_t launch_prefill(const KParams &kp, int64_t grid,
 
 // MSA_CUDA_PREFILL=wg1 (environment): the wgmma kernel at one CTA per SM
 // (no register cap) instead of two; for the benchmark's comparison.
-template <int D, int MINB>
+template <int D, int MINB, int STAGES>
 static cudaError_t launch_prefill_wg_b(const KParams &kp, int64_t grid,
                                        cudaStream_t st) {
-  const int bytes = WgSmem<D>::kBytes;
-  cudaError_t e = cudaFuncSetAttribute(prefill_wg_kernel<D, MINB>,
+  const int bytes = WgSmem<D, STAGES>::kBytes;
+  cudaError_t e = cudaFuncSetAttribute(prefill_wg_kernel<D, MINB, STAGES>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e != cudaSuccess) return e;
-  prefill_wg_kernel<D, MINB><<<(unsigned)grid, kPfThreads, bytes, st>>>(kp);
+  prefill_wg_kernel<D, MINB, STAGES><<<(unsigned)grid, kPfThreads, bytes, st>>>(kp);
   return cudaGetLastError();
 }
+// Variants (MSA_CUDA_PREFILL in the environment, for the benchmark):
+//   default: 1 CTA/SM, 4 stages;  "wg2": 2 CTAs/SM, 2 stages.
 template <int D>
 static cudaError_t launch_prefill_wg(const KParams &kp, int64_t grid,
                                      cudaStream_t st) {
   const char *v = std::getenv("MSA_CUDA_PREFILL");
-  if (v && std::strcmp(v, "wg1") == 0) return launch_prefill_wg_b<D, 1>(kp, grid, st);
-  return launch_prefill_wg_b<D, 2>(kp, grid, st);
+  if (v && std::strcmp(v, "wg2") == 0) return launch_prefill_wg_b<D, 2, 2>(kp, grid, st);
+  return launch_prefill_wg_b<D, 1, 4>(kp, grid, st);
 }
 
 static int g_cc_major = -1;
