@@ -40,13 +40,14 @@ install_dependencies() {
 
 configure_and_build() {
   step "Configuring $BUILD_DIR"
+  mkdir -p "$BUILD_DIR"
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE=Release \
     -DMLIR_DIR="$LLVM_DIR_ROOT/lib/cmake/mlir" \
     -DLLVM_EXTERNAL_LIT="$LLVM_DIR_ROOT/bin/lit" \
-    "$@" >"$BUILD_DIR.configure.log" 2>&1 \
-    || { cat "$BUILD_DIR.configure.log"; return 1; }
-  grep -E "^-- msa:" "$BUILD_DIR.configure.log" || true
+    "$@" >"$BUILD_DIR/msa-configure.log" 2>&1 \
+    || { cat "$BUILD_DIR/msa-configure.log"; return 1; }
+  grep -E "^-- msa:" "$BUILD_DIR/msa-configure.log" || true
   step "Building (ninja -j$JOBS)"
   ninja -C "$BUILD_DIR" -j"$JOBS"
 }
