@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <limits>
 #include <string>
-#include <utility>
 
 using namespace mlir;
 using namespace mlir::msa;
@@ -70,45 +69,41 @@ private:
 };
 } // namespace
 
-/// Attribute rules: sizes >= 1, counts >= 0, the forcing rule, finite scale.
+/// Attribute rules: sizes >= 1, counts >= 0, int32 range (the kernels' C
+/// ABI passes them as int32), the forcing rule, finite scale.
 static LogicalResult verifyAttributes(IndexerRaggedPagedOp op) {
-  auto atLeast = [&](StringRef name, int64_t value,
-                     int64_t min) -> LogicalResult {
-    if (value >= min)
-      return success();
-    return op.emitOpError() << "attribute '" << name << "' must be >= " << min
-                            << ", got " << value;
+  struct IntRule {
+    StringRef name;
+    int64_t value;
+    int64_t min;
   };
-  if (failed(atLeast("num_index_heads", op.getNumIndexHeadsAttr().getInt(), 1)) ||
-      failed(atLeast("idx_head_dim", op.getIdxHeadDimAttr().getInt(), 1)) ||
-      failed(atLeast("block_size", op.getBlockSizeAttr().getInt(), 1)) ||
-      failed(atLeast("topk", op.getTopkAttr().getInt(), 1)) ||
-      failed(atLeast("init_blocks", op.getInitBlocksAttr().getInt(), 0)) ||
-      failed(atLeast("local_blocks", op.getLocalBlocksAttr().getInt(), 0)) ||
-      failed(atLeast("layer_idx", op.getLayerIdxAttr().getInt(), 0)))
-    return failure();
-  // The kernels' C ABI passes the attributes as int32.
-  for (auto [name, value] :
-       {std::pair<StringRef, int64_t>{"num_index_heads", op.getNumIndexHeadsAttr().getInt()},
-        {"idx_head_dim", op.getIdxHeadDimAttr().getInt()},
-        {"block_size", op.getBlockSizeAttr().getInt()},
-        {"topk", op.getTopkAttr().getInt()},
-        {"init_blocks", op.getInitBlocksAttr().getInt()},
-        {"local_blocks", op.getLocalBlocksAttr().getInt()},
-        {"layer_idx", op.getLayerIdxAttr().getInt()}})
-    if (value > std::numeric_limits<int32_t>::max())
-      return op.emitOpError() << "attribute '" << name << "' must be <= "
-                              << std::numeric_limits<int32_t>::max()
-                              << ", got " << value;
+  const IntRule rules[] = {
+      {"num_index_heads", op.getNumIndexHeadsAttr().getInt(), 1},
+      {"idx_head_dim", op.getIdxHeadDimAttr().getInt(), 1},
+      {"block_size", op.getBlockSizeAttr().getInt(), 1},
+      {"topk", op.getTopkAttr().getInt(), 1},
+      {"init_blocks", op.getInitBlocksAttr().getInt(), 0},
+      {"local_blocks", op.getLocalBlocksAttr().getInt(), 0},
+      {"layer_idx", op.getLayerIdxAttr().getInt(), 0}};
+  constexpr int64_t int32Max = std::numeric_limits<int32_t>::max();
+  for (const IntRule &rule : rules) {
+    if (rule.value < rule.min)
+      return op.emitOpError() << "attribute '" << rule.name << "' must be >= "
+                              << rule.min << ", got " << rule.value;
+    if (rule.value > int32Max)
+      return op.emitOpError() << "attribute '" << rule.name << "' must be <= "
+                              << int32Max << ", got " << rule.value;
+  }
   // Forcing more blocks than topk would silently drop the block that holds
   // the query itself (SPEC "Forcing and selection").
-  if (op.getInitBlocksAttr().getInt() + op.getLocalBlocksAttr().getInt() > op.getTopkAttr().getInt())
-    return op.emitOpError()
-           << "init_blocks + local_blocks must be <= topk = " << op.getTopkAttr().getInt()
-           << ", got " << op.getInitBlocksAttr().getInt() << " + " << op.getLocalBlocksAttr().getInt()
-           << " = " << op.getInitBlocksAttr().getInt() + op.getLocalBlocksAttr().getInt();
-  float scale = op.getScale().convertToFloat();
-  if (!std::isfinite(scale))
+  const int64_t init = op.getInitBlocksAttr().getInt(),
+                local = op.getLocalBlocksAttr().getInt(),
+                topk = op.getTopkAttr().getInt();
+  if (init + local > topk)
+    return op.emitOpError() << "init_blocks + local_blocks must be <= topk = "
+                            << topk << ", got " << init << " + " << local
+                            << " = " << init + local;
+  if (!std::isfinite(op.getScale().convertToFloat()))
     return op.emitOpError() << "attribute 'scale' must be finite, got "
                             << op.getScaleAttr();
   return success();
