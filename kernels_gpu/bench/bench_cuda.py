@@ -222,13 +222,11 @@ def main():
             lib.msa_cuda_set_path(0)
             os.environ["MSA_CUDA_PREFILL"] = "wg2"
             variants["wgmma 2 CTA/SM 2 stages"] = events_ms(call, it)
+            os.environ["MSA_CUDA_PREFILL"] = "wg1"
+            variants["wgmma 1 CTA/SM 4 stages"] = events_ms(call, it)
             del os.environ["MSA_CUDA_PREFILL"]
-            variants["wgmma 1 CTA/SM 4 stages (default)"] = events_ms(call, it)
-            best = min(variants, key=variants.get)
-            if best == "wgmma 2 CTA/SM 2 stages":
-                os.environ["MSA_CUDA_PREFILL"] = "wg2"
-            elif best == "mma.sync":
-                lib.msa_cuda_set_path(2)
+            variants["default (heuristic)"] = events_ms(call, it)
+            best = "default (heuristic)"
             ms = variants[best]
             call()
             torch.cuda.synchronize()

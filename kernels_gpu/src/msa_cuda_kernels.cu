@@ -1151,14 +1151,24 @@ static cudaError_t launch_prefill_wg_b(const KParams &kp, int64_t grid,
   prefill_wg_kernel<D, MINB, STAGES><<<(unsigned)grid, kPfThreads, bytes, st>>>(kp);
   return cudaGetLastError();
 }
-// Variants (MSA_CUDA_PREFILL in the environment, for the benchmark):
-//   default: 1 CTA/SM, 4 stages;  "wg2": 2 CTAs/SM, 2 stages.
+// Two variants of one computation (bit-identical scores): 2 CTAs/SM with 2
+// stages (one CTA's epilogue overlaps the other's wgmma; best when there are
+// many tile steps), 1 CTA/SM with 4 stages (best for few, short tiles). The
+// choice depends only on host-known sizes. MSA_CUDA_PREFILL=wg1|wg2 in the
+// environment forces one (benchmark).
 template <int D>
 static cudaError_t launch_prefill_wg(const KParams &kp, int64_t grid,
                                      cudaStream_t st) {
   const char *v = std::getenv("MSA_CUDA_PREFILL");
-  if (v && std::strcmp(v, "wg2") == 0) return launch_prefill_wg_b<D, 2, 2>(kp, grid, st);
-  return launch_prefill_wg_b<D, 1, 4>(kp, grid, st);
+  bool two;
+  if (v && std::strcmp(v, "wg2") == 0) two = true;
+  else if (v && std::strcmp(v, "wg1") == 0) two = false;
+  else {
+    const int64_t steps = grid * std::max<int64_t>(1, kp.lay.nblk_cap * kp.bs / 128);
+    two = steps >= 65536;
+  }
+  return two ? launch_prefill_wg_b<D, 2, 2>(kp, grid, st)
+             : launch_prefill_wg_b<D, 1, 4>(kp, grid, st);
 }
 
 static int g_cc_major = -1;
