@@ -113,7 +113,16 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
   const msa_indexer_tensors_t &t = *tp;
   const msa_indexer_attrs_t &a = *ap;
   const int64_t H = a.num_index_heads, D = a.idx_head_dim, bs = a.block_size;
-  const ScoreFn score = use_bf16() ? score_bf16 : score_hwy;
+  // AUTO on an avx512_bf16 CPU: the vdpbf16ps narrow kernel for sequences
+  // with few queries (decode), Highway's f32 FMA kernel for the wide ones
+  // (prefill): on the Sapphire Rapids VM we measured, vdpbf16ps issues at
+  // half the rate of f32 FMA, so both reach the same flop rate and the f32
+  // kernel's tiles ran faster (docs/PERFORMANCE.md). The choice depends only
+  // on the sequence's own query count, so batch invariance holds.
+  const bool bf16 = use_bf16();
+  const bool hybrid = bf16 && g_path.load() == MSA_CPU_PATH_AUTO;
+  const ScoreFn score_narrow_fn = bf16 ? score_bf16 : score_hwy;
+  const ScoreFn score_wide_fn = (bf16 && !hybrid) ? score_bf16 : score_hwy;
   const int nthreads = std::max(1, omp_get_max_threads());
 
   std::vector<Unit> units;
@@ -227,11 +236,11 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
         const Split &sp = splits[un.split];
         k.scores = shared_scores + sp.sc_off;
         k.ld = sp.nblk;
-        score(k, scratch);
+        (k.narrow ? score_narrow_fn : score_wide_fn)(k, scratch);
       } else {
         k.scores = tsc;
         k.ld = un.j1;
-        score(k, scratch);
+        (k.narrow ? score_narrow_fn : score_wide_fn)(k, scratch);
         for (int64_t i = 0; i < un.nq; ++i) {
           const int64_t qi = un.q0 + i;
           const int64_t row = (int64_t)t.input_row_offsets[b] + qi / H;
@@ -415,6 +424,13 @@ msa_status_t msa_cpu_set_path(int32_t path) {
 
 const char *msa_cpu_path_name(void) {
   static thread_local char name[64];
+  if (msa_cpu::use_bf16() &&
+      msa_cpu::g_path.load() == MSA_CPU_PATH_AUTO) {
+    std::snprintf(name, sizeof name,
+                  "auto: avx512bf16 (decode) + highway:%s (prefill)",
+                  msa_cpu::hwy_target_name());
+    return name;
+  }
   if (msa_cpu::use_bf16())
     return "avx512bf16";
   std::snprintf(name, sizeof name, "highway:%s", msa_cpu::hwy_target_name());

@@ -296,9 +296,9 @@ int main(int argc, char **argv) {
               "LLC-resident)\n\n",
               peak, bw, bw_llc);
   std::printf("| case | kernel ms | GFLOP/s | %% of bf16 peak | index-K GB/s | "
-              "%% of read BW | Highway f32 ms | scalar ref ms | PyTorch ms | "
+              "%% of read BW | bf16-only ms | Highway-only ms | scalar ref ms | PyTorch ms | "
               "speed-up vs PyTorch | speed-up vs scalar |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const BenchCase &bc : cases) {
     if (!only.empty() && only != bc.name)
       continue;
@@ -309,6 +309,8 @@ int main(int argc, char **argv) {
     const double t = median_time(d, r);
     msa_cpu_set_path(MSA_CPU_PATH_HIGHWAY);
     const double th = median_time(d, std::max(3, r / 5));
+    msa_cpu_set_path(MSA_CPU_PATH_AVX512BF16);
+    const double tb = median_time(d, std::max(3, r / 5));
     msa_cpu_set_path(MSA_CPU_PATH_AUTO);
     const double pairs = causal_pairs(bc);
     const double flops = pairs * 128 * 2 * 4;
@@ -323,10 +325,10 @@ int main(int argc, char **argv) {
     }
     const double ttorch =
         do_torch ? torch_time(python, script, bc, decode ? 10 : 3) : NAN;
-    std::printf("| %s | %.3f | %.1f | %.1f%% | %.1f | %.1f%% | %.3f | %.1f | "
+    std::printf("| %s | %.3f | %.1f | %.1f%% | %.1f | %.1f%% | %.3f | %.3f | %.1f | "
                 "%.2f | %.1fx | %.0fx |\n",
                 bc.name, t * 1e3, flops / t / 1e9, 100.0 * flops / t / 1e9 / peak,
-                kbytes / t / 1e9, 100.0 * kbytes / t / 1e9 / bw, th * 1e3,
+                kbytes / t / 1e9, 100.0 * kbytes / t / 1e9 / bw, tb * 1e3, th * 1e3,
                 tref * 1e3, ttorch * 1e3, ttorch / t, tref / t);
     std::fflush(stdout);
   }
