@@ -2,7 +2,7 @@
 """Benchmark of the CUDA indexer (libmsa_kernels_cuda) on the MiniMax-M3
 configuration, against the card's own ceilings and a PyTorch reference.
 
-  python3 kernels_gpu/bench/bench_cuda.py --lib build-gpu/kernels_gpu/libmsa_kernels_cuda.so
+  python3 kernels_gpu/bench/bench_cuda.py --lib build-gpu/lib/libmsa_kernels_cuda.so
 
 Measured in one run, on one card:
   - the bf16 matmul rate (torch.matmul 8192^3, median of CUDA-event timings);
@@ -168,7 +168,7 @@ class Problem:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--lib", default="build-gpu/kernels_gpu/libmsa_kernels_cuda.so")
+    ap.add_argument("--lib", default="build-gpu/lib/libmsa_kernels_cuda.so")
     ap.add_argument("--json", default=None)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
