@@ -1,0 +1,39 @@
+/*===- msa-c/Passes.h - C API of msa's registration ---------------*- C -*-===*\
+|*                                                                            *|
+|* The C counterparts of msa/InitMSA.h (mlir-c style).                        *|
+|* Library: libMSACAPI.so (CMake target MSA::MSACAPI).                        *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+#ifndef MSA_C_PASSES_H
+#define MSA_C_PASSES_H
+
+#include "mlir-c/IR.h"
+#include "mlir-c/Pass.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Inserts the msa dialect and its One-Shot Bufferize model into `registry`
+ * (mlir::msa::registerAllDialects). Upstream dialects are not included: use
+ * mlirRegisterAllDialects (mlir-c/RegisterEverything.h) for those. */
+MLIR_CAPI_EXPORTED void mlirMSARegisterAllDialects(MlirDialectRegistry registry);
+
+/* Registers the pass `msa-lower-to-runtime{target=cpu|cuda|auto}` and the
+ * pipeline `msa-to-llvm{target=...}` in the global registry, so that
+ * mlirParsePassPipeline / mlirOpPassManagerAddPipeline accept them
+ * (mlir::msa::registerAllPasses). Safe to call more than once. */
+MLIR_CAPI_EXPORTED void mlirMSARegisterPasses(void);
+
+/* Appends msa-to-llvm{target=<target>} to `passManager` (nested on
+ * builtin.module): bufferize, lower the op to kernel calls, convert to the
+ * LLVM dialect. `target` is "cpu", "cuda" or "auto"; anything else returns
+ * failure, with a message on stderr. */
+MLIR_CAPI_EXPORTED MlirLogicalResult
+mlirMSAAddToLLVMPipeline(MlirOpPassManager passManager, MlirStringRef target);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MSA_C_PASSES_H */
