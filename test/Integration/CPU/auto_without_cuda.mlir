@@ -1,0 +1,6 @@
+// A build without a CUDA compiler has no libmsa_kernels_cuda: the CPU
+// library answers target=auto itself, so the lowered program still runs.
+// REQUIRES: cpu-kernels
+// UNSUPPORTED: cuda-kernels
+// RUN: %python %S/../Inputs/gen_case.py decode > %t.mlir
+// RUN: msa-opt %t.mlir --msa-to-llvm="target=auto" | %run_cpu | FileCheck %t.mlir
