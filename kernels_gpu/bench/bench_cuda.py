@@ -225,8 +225,8 @@ def main():
             os.environ["MSA_CUDA_PREFILL"] = "wg1"
             variants["wgmma 1 CTA/SM 4 stages"] = events_ms(call, it)
             del os.environ["MSA_CUDA_PREFILL"]
-            variants["default (heuristic)"] = events_ms(call, it)
-            best = "default (heuristic)"
+            variants["default (TMA warp-specialised)"] = events_ms(call, it)
+            best = "default (TMA warp-specialised)"
             ms = variants[best]
             call()
             torch.cuda.synchronize()

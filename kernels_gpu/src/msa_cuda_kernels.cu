@@ -20,6 +20,7 @@
 #include "msa_cuda_internal.h"
 
 #include <cuda_bf16.h>
+#include <cudaTypedefs.h>  // CUtensorMap, PFN_cuTensorMapEncodeTiled
 #include <cuda_runtime.h>
 
 #include <climits>
@@ -167,28 +168,14 @@ __device__ __forceinline__ void select_row_dispatch(const float *sc, int nblk,
   select_row<NPL>(sc, nblk, p, out);
 }
 
-// ---------------------------------------------------------------------------
-// 1. prep: metadata checks, scratch reset, prefill tile offsets. One CTA.
-// ---------------------------------------------------------------------------
-__global__ void __launch_bounds__(512) prep_kernel(KParams p) {
-  Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
-  uint32_t *counters = reinterpret_cast<uint32_t *>(p.ws + p.lay.counters);
-  int32_t *tiles = reinterpret_cast<int32_t *>(p.ws + p.lay.tiles);
-  __shared__ long long s_bad;
-  __shared__ int s_scan[33];
-  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+// Every sequence against msa_check_sequence's rules (plus the workspace and
+// max_new_tokens bounds), a warp per sequence with the page-id scan spread
+// over the lanes; the smallest failing sequence goes to *s_bad (shared,
+// LLONG_MAX when none). The caller syncs before reading it.
+__device__ void check_batch(const KParams &p, long long *s_bad) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int nwarps = blockDim.x >> 5;
-  if (tid == 0) s_bad = LLONG_MAX;
-  __syncthreads();
   const uint32_t *off = p.off;
-  if (p.batch == 0) {
-    if (tid == 0) {
-      msa_check_result_t r = msa_check_empty_batch(p.rows, off);
-      hdr->err = r.code != MSA_CHECK_OK ? kErrMetadata : kErrNone;
-      hdr->rec = r;
-    }
-    return;
-  }
   for (int64_t b = warp; b < p.batch; b += nwarps) {
     // Mirror of msa_check_sequence's rules, with the page scan spread over
     // the warp; a failing sequence is re-checked by msa_check_sequence.
@@ -217,33 +204,61 @@ __global__ void __launch_bounds__(512) prep_kernel(KParams p) {
         bad = nblk > p.lay.nblk_cap || newt > p.max_new;
       }
     }
-    if (bad && lane == 0) atomicMin(&s_bad, (long long)b);
+    if (bad && lane == 0) atomicMin(s_bad, (long long)b);
   }
+}
+
+// The error record of the smallest failing sequence b (one thread).
+__device__ void write_error_record(const KParams &p, Header *hdr, int64_t b) {
+  const uint32_t *off = p.off;
+  msa_check_result_t r = msa_check_sequence(
+      b, p.batch, p.rows, off, p.prefix, p.cache, p.lut, p.max_pages,
+      p.num_pages, p.page_size, p.kmax);
+  if (r.code != MSA_CHECK_OK) {
+    hdr->err = kErrMetadata;
+  } else {
+    const int64_t newt = (int64_t)off[b + 1] - off[b];
+    const int64_t keys = (int64_t)p.prefix[b] + newt;
+    const int64_t nblk = (keys + p.bs - 1) / p.bs;
+    if (nblk > p.lay.nblk_cap) {
+      hdr->err = kErrWorkspace;
+      r = msa_check_fail(0, b, nblk, p.lay.nblk_cap, keys);
+    } else {
+      hdr->err = kErrNewBound;
+      r = msa_check_fail(0, b, newt, p.max_new, 0);
+    }
+  }
+  hdr->rec = r;
+}
+
+// ---------------------------------------------------------------------------
+// 1. prep: metadata checks, scratch reset, prefill tile offsets. One CTA.
+// ---------------------------------------------------------------------------
+__global__ void __launch_bounds__(512) prep_kernel(KParams p) {
+  Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
+  uint32_t *counters = reinterpret_cast<uint32_t *>(p.ws + p.lay.counters);
+  int32_t *tiles = reinterpret_cast<int32_t *>(p.ws + p.lay.tiles);
+  __shared__ long long s_bad;
+  __shared__ int s_scan[33];
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int nwarps = blockDim.x >> 5;
+  if (tid == 0) s_bad = LLONG_MAX;
+  __syncthreads();
+  const uint32_t *off = p.off;
+  if (p.batch == 0) {
+    if (tid == 0) {
+      msa_check_result_t r = msa_check_empty_batch(p.rows, off);
+      hdr->err = r.code != MSA_CHECK_OK ? kErrMetadata : kErrNone;
+      hdr->rec = r;
+    }
+    return;
+  }
+  check_batch(p, &s_bad);
   for (int64_t b = tid; b < p.batch; b += blockDim.x) counters[b] = 0;
   __syncthreads();
   if (tid == 0) {
     hdr->err = kErrNone;
-    if (s_bad != LLONG_MAX) {
-      const int64_t b = s_bad;
-      msa_check_result_t r = msa_check_sequence(
-          b, p.batch, p.rows, off, p.prefix, p.cache, p.lut, p.max_pages,
-          p.num_pages, p.page_size, p.kmax);
-      if (r.code != MSA_CHECK_OK) {
-        hdr->err = kErrMetadata;
-      } else {
-        const int64_t newt = (int64_t)off[b + 1] - off[b];
-        const int64_t keys = (int64_t)p.prefix[b] + newt;
-        const int64_t nblk = (keys + p.bs - 1) / p.bs;
-        if (nblk > p.lay.nblk_cap) {
-          hdr->err = kErrWorkspace;
-          r = msa_check_fail(0, b, nblk, p.lay.nblk_cap, keys);
-        } else {
-          hdr->err = kErrNewBound;
-          r = msa_check_fail(0, b, newt, p.max_new, 0);
-        }
-      }
-      hdr->rec = r;
-    }
+    if (s_bad != LLONG_MAX) write_error_record(p, hdr, s_bad);
   }
   if (p.tile_rows <= 0) return;
   // Exclusive prefix sum of prefill tiles (sequences with > kDecRows rows,
@@ -869,6 +884,272 @@ __global__ void __launch_bounds__(kPfThreads, MINB) prefill_wg_kernel(KParams p)
 }
 
 // ---------------------------------------------------------------------------
+// 2 (sm_90a, warp-specialised). The wgmma tile of prefill_wg_kernel (M = 128
+// stacked (row, head) pairs, N = 128 keys, K = D, the same instructions, the
+// same epilogue: bit-identical scores) with the FA3 structure, for
+// block_size = page_size a multiple of 128 (a 128-key tile is 128
+// consecutive rows of one page):
+//   warpgroup 0  producer: one thread issues the bulk tensor copies (TMA,
+//                128-byte swizzle, the wgmma layout directly) of Q once and
+//                of each key tile into a kTmaStages-deep ring, completing on
+//                the stage's "full" mbarrier; it waits on the stage's "empty"
+//                mbarrier before reusing it. setmaxnreg gives its registers
+//                to the consumers.
+//   warpgroups 1, 2  consumers, 64 pairs each: tile t + 1's wgmma is issued
+//                (async) before tile t's epilogue, so the tensor cores work
+//                while the epilogue (scale, diagonal mask, block max, score
+//                store) runs; two accumulator sets, 2 x 64 registers.
+// No CTA-wide barrier in the loop. Keys past the sequence inside the last
+// tile are real memory (same page) or zero fill, and always masked.
+// ---------------------------------------------------------------------------
+constexpr int kTmaThreads = 384;
+constexpr int kTmaStages = 4;
+template <int D>
+struct TmaSmem {
+  static constexpr int kTileBytes = 128 * D * 2;
+  static constexpr int kQOff = 0;
+  static constexpr int kKOff = kTileBytes;
+  static constexpr int kBarOff = kKOff + kTmaStages * kTileBytes;  // full, empty, q
+  static constexpr int kBytes = kBarOff + (2 * kTmaStages + 1) * 8 + 1024;  // + align
+};
+#ifdef MSA_HAVE_WGMMA
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar),
+               "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+  uint32_t done;
+  do {
+    asm volatile(
+        "{\n.reg .pred p;\n"
+        "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+        "selp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(bar), "r"(parity)
+        : "memory");
+  } while (!done);
+}
+__device__ __forceinline__ void tma_load_2d(uint32_t dst, const CUtensorMap *map, int c0,
+                                            int c1, uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes "
+      "[%0], [%1, {%2, %3}], [%4];\n" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(bar)
+      : "memory");
+}
+template <int N>
+__device__ __forceinline__ void wgmma_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+// Pins the accumulators around the asynchronous wgmma (no copies across it).
+__device__ __forceinline__ void acc_fence(float *acc) {
+#pragma unroll
+  for (int i = 0; i < 64; ++i) asm volatile("" : "+f"(acc[i])::"memory");
+}
+
+#endif
+
+template <int D>
+__global__ void __launch_bounds__(kTmaThreads, 1)
+    prefill_tma_kernel(const __grid_constant__ CUtensorMap tmq,
+                       const __grid_constant__ CUtensorMap tmk, KParams p) {
+#ifdef MSA_HAVE_WGMMA
+  extern __shared__ unsigned char smem_raw[];
+  using S = TmaSmem<D>;
+  const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
+  if (hdr->err != kErrNone) {
+    fill_invalid(p.out, p.out_elems);
+    return;
+  }
+  const int32_t *tiles = reinterpret_cast<const int32_t *>(p.ws + p.lay.tiles);
+  const int total_tiles = tiles[p.batch];
+  const int tile = total_tiles - 1 - (int)blockIdx.x;  // longest first
+  if (tile < 0) return;
+  int64_t lo = 0, hi = p.batch - 1;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi + 1) >> 1;
+    if (tiles[mid] <= tile) lo = mid; else hi = mid - 1;
+  }
+  const int64_t b = lo;
+  const int TR = p.tile_rows, H = p.heads;
+  const int64_t seq_begin = p.off[b];
+  const int new_rows = (int)((int64_t)p.off[b + 1] - seq_begin);
+  const int i0 = (tile - tiles[b]) * TR;
+  const int nrows = min(TR, new_rows - i0);
+  const int64_t P = p.prefix[b];
+  const int64_t n_first = P + i0 + 1;
+  const int64_t n_last = P + i0 + nrows;
+  const int ntiles = (int)((n_last + 127) / 128);
+  const int mvalid = nrows * H;
+  const int bs = p.bs;
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const uint32_t sraw = smem_u32(smem_raw);
+  const uint32_t sbase = (sraw + 1023u) & ~1023u;
+  const uint32_t bar0 = sbase + S::kBarOff;
+  auto full_bar = [&](int s) { return bar0 + 8u * (uint32_t)s; };
+  auto empty_bar = [&](int s) { return bar0 + 8u * (uint32_t)(kTmaStages + s); };
+  const uint32_t qbar = bar0 + 8u * (uint32_t)(2 * kTmaStages);
+  if (tid == 0) {
+#pragma unroll
+    for (int s = 0; s < kTmaStages; ++s) {
+      mbar_init(full_bar(s), 1);
+      mbar_init(empty_bar(s), 8);  // one arrival per consumer warp
+    }
+    mbar_init(qbar, 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+  const int wg = warp >> 2;
+  if (wg == 0) {
+    // ---------------- producer ----------------
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    if (tid == 0) {
+      mbar_expect_tx(qbar, S::kTileBytes);
+      const int qrow = (int)((seq_begin + i0) * H);
+#pragma unroll
+      for (int hh = 0; hh < D / 64; ++hh)
+        tma_load_2d(sbase + S::kQOff + hh * 128 * 128, &tmq, hh * 64, qrow, qbar);
+      const uint32_t *lut = p.lut + b * p.max_pages;
+      const int64_t lrow0 = (int64_t)p.layer * p.page_size;
+      const int64_t lstride = (int64_t)p.num_layers * p.page_size;
+      uint32_t pg = ntiles > 0 ? __ldg(lut) : 0u;
+      for (int t = 0; t < ntiles; ++t) {
+        const int s = t % kTmaStages;
+        const int64_t pos0 = (int64_t)t * 128;
+        const int64_t j = pos0 / bs;
+        const int64_t within = pos0 - j * bs;
+        const uint32_t cur = pg;
+        if (t + 1 < ntiles) pg = __ldg(lut + ((int64_t)(t + 1) * 128) / bs);
+        if (t >= kTmaStages) mbar_wait(empty_bar(s), (uint32_t)((t / kTmaStages) - 1) & 1u);
+        const int krow = (int)((int64_t)cur * lstride + lrow0 + within);
+        mbar_expect_tx(full_bar(s), S::kTileBytes);
+        const uint32_t dst = sbase + S::kKOff + s * S::kTileBytes;
+#pragma unroll
+        for (int hh = 0; hh < D / 64; ++hh)
+          tma_load_2d(dst + hh * 128 * 128, &tmk, hh * 64, krow, full_bar(s));
+      }
+    }
+  } else {
+    // ---------------- consumers ----------------
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+    const int cw = wg - 1;
+    const int g = lane >> 2, t4 = lane & 3;
+    const int mrow0 = cw * 64 + (warp & 3) * 16 + g;  // rows mrow0, mrow0 + 8
+    int64_t lim[2];
+    bool rok[2];
+#pragma unroll
+    for (int hf = 0; hf < 2; ++hf) {
+      const int m = mrow0 + hf * 8;
+      rok[hf] = m < mvalid;
+      lim[hf] = P + i0 + m / H + 1;
+    }
+    const float scale = p.scale;
+    float run[2] = {-INFINITY, -INFINITY};
+    const uint32_t qst = sbase + S::kQOff + cw * 64 * 128;
+    auto issue = [&](float *acc, int t) {
+      const int s = t % kTmaStages;
+#pragma unroll
+      for (int i = 0; i < 64; ++i) acc[i] = 0.f;
+      mbar_wait(full_bar(s), (uint32_t)(t / kTmaStages) & 1u);
+      const uint32_t kst = sbase + S::kKOff + s * S::kTileBytes;
+      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+      for (int ks = 0; ks < D / 16; ++ks) {
+        const uint32_t off = (ks >> 2) * (128 * 128) + (ks & 3) * 32;
+        wgmma_m64n128k16(acc, wg_desc(qst + off), wg_desc(kst + off));
+      }
+      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+    };
+    auto release = [&](int t) {
+      __syncwarp();
+      if (lane == 0) mbar_arrive(empty_bar(t % kTmaStages));
+    };
+    // The epilogue of prefill_wg_kernel (block_size >= 128 branch).
+    auto epilogue = [&](const float *acc, int t) {
+      const int64_t pos0 = (int64_t)t * 128;
+      const bool masked = pos0 + 128 > n_first;
+      float gm[2][8];
+#pragma unroll
+      for (int hf = 0; hf < 2; ++hf)
+#pragma unroll
+        for (int q = 0; q < 8; ++q) {
+          float v = -INFINITY;
+#pragma unroll
+          for (int u = 0; u < 2; ++u)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              float x = acc[(2 * q + u) * 4 + hf * 2 + e] * scale;
+              if (masked) {
+                const int64_t pos = pos0 + (2 * q + u) * 8 + t4 * 2 + e;
+                if (pos >= lim[hf]) x = -INFINITY;
+              }
+              v = fmaxf(v, x);
+            }
+          gm[hf][q] = v;
+        }
+#pragma unroll
+      for (int hf = 0; hf < 2; ++hf) {
+        float v = gm[hf][0];
+#pragma unroll
+        for (int q = 1; q < 8; ++q) v = fmaxf(v, gm[hf][q]);
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+        run[hf] = fmaxf(run[hf], v);
+      }
+      const int64_t j = pos0 / bs;
+      if (((pos0 + 128) % bs == 0) || t == ntiles - 1) {
+        if (t4 == 0)
+#pragma unroll
+          for (int hf = 0; hf < 2; ++hf)
+            if (rok[hf] && j * bs < lim[hf]) {
+              const int m = mrow0 + hf * 8;
+              const int rr = m / H, h = m - rr * H;
+              const int64_t row = seq_begin + i0 + rr;
+              p.scores[((size_t)h * p.rows + row) * p.lay.nblk_cap + j] = run[hf];
+            }
+        run[0] = run[1] = -INFINITY;
+      }
+    };
+    if (ntiles <= 0) return;
+    mbar_wait(qbar, 0);
+    float acc0[64], acc1[64];
+    issue(acc0, 0);
+    // Two tiles per trip; only tile t + 2's wgmma is in flight across the
+    // back edge, nothing at the exits.
+    for (int t = 0;; t += 2) {
+      if (t + 1 < ntiles) {
+        issue(acc1, t + 1);
+        wgmma_wait<1>();
+      } else {
+        wgmma_wait<0>();
+      }
+      acc_fence(acc0);
+      release(t);
+      epilogue(acc0, t);
+      if (t + 1 >= ntiles) break;
+      if (t + 2 < ntiles) {
+        issue(acc0, t + 2);
+        wgmma_wait<1>();
+      } else {
+        wgmma_wait<0>();
+      }
+      acc_fence(acc1);
+      release(t + 1);
+      epilogue(acc1, t + 1);
+      if (t + 2 >= ntiles) break;
+    }
+  }
+#endif
+}
+
+// ---------------------------------------------------------------------------
 // 3. decode: sequences with 1..kDecRows rows. Keys are the M side of the
 // MMA (16 keys per m16n8k16), the (row, head) columns the N side (NT tiles
 // of 8). Each lane loads its A fragments straight from global memory with
@@ -878,6 +1159,132 @@ __global__ void __launch_bounds__(kPfThreads, MINB) prefill_wg_kernel(KParams p)
 // Grid: batch * splits CTAs of 4 warps; a CTA owns a range of key blocks of
 // one sequence; the last CTA to finish a sequence selects its rows.
 // ---------------------------------------------------------------------------
+// Block j of a decode sequence: its max score for every (row, head) column,
+// into the workspace. One warp; the same instruction sequence whichever
+// kernel (split or fused) calls it, so the scores are bit-identical.
+template <int D, int NT>
+__device__ __forceinline__ void decode_block(const KParams &p, const uint4 (&qf)[NT][D / 32],
+                                             const int64_t (&clim)[NT][2], int64_t b,
+                                             int64_t j, int64_t seq_begin, int newt) {
+  const int lane = threadIdx.x & 31;
+  const int g = lane >> 2, t4 = lane & 3;
+  constexpr int CH = D / 32;
+  const int H = p.heads, bs = p.bs;
+  const uint32_t *lut = p.lut + b * p.max_pages;
+  const size_t page_stride = (size_t)p.num_layers * p.page_size * D;
+  const uint16_t *kbase = p.k + (size_t)p.layer * p.page_size * D;
+  const float scale = p.scale;
+  const uint16_t *page = kbase + (size_t)lut[j] * page_stride;
+  const int64_t pos_j = j * bs;
+  float mx[NT][2];
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt) mx[nt][0] = mx[nt][1] = -INFINITY;
+  const int nslices = bs / 16;
+  // Double-buffered: the loads of slice s + 1 are in flight while slice s
+  // is multiplied.
+  uint4 n0[CH], n1[CH];
+  {
+    const uint16_t *r0 = page + (size_t)g * D + 8 * t4;
+#pragma unroll
+    for (int c = 0; c < CH; ++c) {
+      n0[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 32 * c));
+      n1[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 8 * D + 32 * c));
+    }
+  }
+  for (int s = 0; s < nslices; ++s) {
+    const int k0 = s * 16 + g;
+    uint4 a0[CH], a1[CH];
+#pragma unroll
+    for (int c = 0; c < CH; ++c) {
+      a0[c] = n0[c];
+      a1[c] = n1[c];
+    }
+    if (s + 1 < nslices) {
+      const uint16_t *r0 = page + (size_t)(k0 + 16) * D + 8 * t4;
+#pragma unroll
+      for (int c = 0; c < CH; ++c) {
+        n0[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 32 * c));
+        n1[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 8 * D + 32 * c));
+      }
+    }
+    float acc[NT][4];
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+      acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
+#pragma unroll
+    for (int c = 0; c < CH; ++c)
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+        mma_bf16(acc[nt], a0[c].x, a1[c].x, a0[c].y, a1[c].y, qf[nt][c].x,
+                 qf[nt][c].y);
+        mma_bf16(acc[nt], a0[c].z, a1[c].z, a0[c].w, a1[c].w, qf[nt][c].z,
+                 qf[nt][c].w);
+      }
+    const int64_t p0 = pos_j + k0, p1 = p0 + 8;
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const float x0 = p0 < clim[nt][e] ? acc[nt][e] * scale : -INFINITY;
+        const float x1 = p1 < clim[nt][e] ? acc[nt][2 + e] * scale : -INFINITY;
+        mx[nt][e] = fmaxf(mx[nt][e], fmaxf(x0, x1));
+      }
+  }
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      float v = mx[nt][e];
+      v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 4));
+      v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 8));
+      v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 16));
+      mx[nt][e] = v;
+    }
+  if (g == 0) {
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int n = nt * 8 + t4 * 2 + e;
+        const int r = n / H, h = n - r * H;
+        if (r < newt && pos_j < clim[nt][e])
+          p.scores[((size_t)h * p.rows + seq_begin + r) * p.lay.nblk_cap + j] =
+              mx[nt][e];
+      }
+  }
+}
+
+// Q fragments (column n = nt * 8 + g -> (r = n / H, h = n % H)) and column
+// limits (keys seen) of a decode sequence, for decode_block.
+template <int D, int NT>
+__device__ __forceinline__ void decode_setup(const KParams &p, int64_t seq_begin, int newt,
+                                             int64_t P, uint4 (&qf)[NT][D / 32],
+                                             int64_t (&clim)[NT][2]) {
+  const int lane = threadIdx.x & 31;
+  const int g = lane >> 2, t4 = lane & 3;
+  constexpr int CH = D / 32;
+  const int H = p.heads;
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt) {
+    const int n = nt * 8 + g;
+    const int r = n / H, h = n - r * H;
+    const bool ok = r < newt;
+    const uint16_t *qr = p.q + ((size_t)(seq_begin + r) * H + h) * D;
+#pragma unroll
+    for (int c = 0; c < CH; ++c)
+      qf[nt][c] = ok ? __ldg(reinterpret_cast<const uint4 *>(qr + 32 * c + 8 * t4))
+                     : make_uint4(0, 0, 0, 0);
+  }
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      const int n = nt * 8 + t4 * 2 + e;
+      const int r = n / H;
+      clim[nt][e] = r < newt ? P + r + 1 : 0;
+    }
+}
+
 constexpr int kDecThreads = 128;
 
 template <int D, int NT, int NPL>
@@ -896,120 +1303,17 @@ __global__ void __launch_bounds__(kDecThreads) decode_kernel(KParams p) {
   const int64_t P = p.prefix[b];
   const int64_t nkeys = P + newt;
   const int64_t nblk = (nkeys + bs - 1) / bs;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int g = lane >> 2, t4 = lane & 3;
+  const int warp = threadIdx.x >> 5;
   constexpr int CH = D / 32;  // 16-byte chunks per lane per key row
 
-  // Q fragments: column n = nt * 8 + g -> (r = n / H, h = n % H).
   uint4 qf[NT][CH];
-#pragma unroll
-  for (int nt = 0; nt < NT; ++nt) {
-    const int n = nt * 8 + g;
-    const int r = n / H, h = n - r * H;
-    const bool ok = r < newt;
-    const uint16_t *qr = p.q + ((size_t)(seq_begin + r) * H + h) * D;
-#pragma unroll
-    for (int c = 0; c < CH; ++c)
-      qf[nt][c] = ok ? __ldg(reinterpret_cast<const uint4 *>(qr + 32 * c + 8 * t4))
-                     : make_uint4(0, 0, 0, 0);
-  }
-  // Column limits (keys seen) for this lane's 2 columns per n-tile.
   int64_t clim[NT][2];
-#pragma unroll
-  for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-    for (int e = 0; e < 2; ++e) {
-      const int n = nt * 8 + t4 * 2 + e;
-      const int r = n / H;
-      clim[nt][e] = r < newt ? P + r + 1 : 0;
-    }
-  const uint32_t *lut = p.lut + b * p.max_pages;
-  const size_t page_stride = (size_t)p.num_layers * p.page_size * D;
-  const uint16_t *kbase = p.k + (size_t)p.layer * p.page_size * D;
-  const float scale = p.scale;
+  decode_setup<D, NT>(p, seq_begin, newt, P, qf, clim);
   const int64_t jb = (int64_t)split * p.blocks_per_cta;
   const int64_t je = min(nblk, jb + p.blocks_per_cta);
 
-  for (int64_t j = jb + warp; j < je; j += 4) {
-    const uint16_t *page = kbase + (size_t)lut[j] * page_stride;
-    const int64_t pos_j = j * bs;
-    float mx[NT][2];
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt) mx[nt][0] = mx[nt][1] = -INFINITY;
-    const int nslices = bs / 16;
-    // Double-buffered: the loads of slice s + 1 are in flight while slice s
-    // is multiplied.
-    uint4 n0[CH], n1[CH];
-    {
-      const uint16_t *r0 = page + (size_t)g * D + 8 * t4;
-#pragma unroll
-      for (int c = 0; c < CH; ++c) {
-        n0[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 32 * c));
-        n1[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 8 * D + 32 * c));
-      }
-    }
-    for (int s = 0; s < nslices; ++s) {
-      const int k0 = s * 16 + g;
-      uint4 a0[CH], a1[CH];
-#pragma unroll
-      for (int c = 0; c < CH; ++c) {
-        a0[c] = n0[c];
-        a1[c] = n1[c];
-      }
-      if (s + 1 < nslices) {
-        const uint16_t *r0 = page + (size_t)(k0 + 16) * D + 8 * t4;
-#pragma unroll
-        for (int c = 0; c < CH; ++c) {
-          n0[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 32 * c));
-          n1[c] = __ldcs(reinterpret_cast<const uint4 *>(r0 + 8 * D + 32 * c));
-        }
-      }
-      float acc[NT][4];
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt)
-        acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
-#pragma unroll
-      for (int c = 0; c < CH; ++c)
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt) {
-          mma_bf16(acc[nt], a0[c].x, a1[c].x, a0[c].y, a1[c].y, qf[nt][c].x,
-                   qf[nt][c].y);
-          mma_bf16(acc[nt], a0[c].z, a1[c].z, a0[c].w, a1[c].w, qf[nt][c].z,
-                   qf[nt][c].w);
-        }
-      const int64_t p0 = pos_j + k0, p1 = p0 + 8;
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const float x0 = p0 < clim[nt][e] ? acc[nt][e] * scale : -INFINITY;
-          const float x1 = p1 < clim[nt][e] ? acc[nt][2 + e] * scale : -INFINITY;
-          mx[nt][e] = fmaxf(mx[nt][e], fmaxf(x0, x1));
-        }
-    }
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        float v = mx[nt][e];
-        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 4));
-        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 8));
-        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 16));
-        mx[nt][e] = v;
-      }
-    if (g == 0) {
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int n = nt * 8 + t4 * 2 + e;
-          const int r = n / H, h = n - r * H;
-          if (r < newt && pos_j < clim[nt][e])
-            p.scores[((size_t)h * p.rows + seq_begin + r) * p.lay.nblk_cap + j] =
-                mx[nt][e];
-        }
-    }
-  }
+  for (int64_t j = jb + warp; j < je; j += 4)
+    decode_block<D, NT>(p, qf, clim, b, j, seq_begin, newt);
   // ---- merge: the last CTA of the sequence selects ----
   __shared__ int s_last;
   __threadfence();
@@ -1023,6 +1327,70 @@ __global__ void __launch_bounds__(kDecThreads) decode_kernel(KParams p) {
   if (!s_last) return;
   __threadfence();
   for (int pr = warp; pr < newt * H; pr += 4) {
+    const int r = pr / H, h = pr - r * H;
+    const int64_t row = seq_begin + r;
+    const int nb = (int)((P + r + 1 + bs - 1) / bs);
+    const float *sc = p.scores + ((size_t)h * p.rows + row) * p.lay.nblk_cap;
+    int32_t *o = p.out + ((size_t)h * p.rows + row) * p.topk;
+    select_row<NPL>(sc, nb, p, o);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 3'. fused decode: small decode-only batches in ONE launch (no prep
+// kernel). A cluster of kFuseCtas CTAs owns one sequence. Every CTA first
+// checks the whole batch itself (check_batch, as prep does), so all CTAs
+// agree on the error state without another kernel; CTA 0 writes the record
+// (the same record prep writes), and on an error every CTA fills out with
+// -1 and returns before reading any page. Block j of the sequence goes to
+// warp j / kFuseCtas of CTA j % kFuseCtas (decode_block, the same code as
+// the split kernel: bit-identical scores). A cluster barrier (release /
+// acquire) replaces the split kernel's counters, so nothing in the workspace
+// needs a reset; CTA 0 of the cluster then selects the rows.
+// ---------------------------------------------------------------------------
+constexpr int kFuseThreads = 256;
+constexpr int kFuseCtas = 8;
+constexpr int kFuseMaxBlocks = kFuseCtas * (kFuseThreads / 32);  // 1 block per warp
+
+template <int D, int NT, int NPL>
+__global__ void __cluster_dims__(kFuseCtas, 1, 1) __launch_bounds__(kFuseThreads)
+    decode_fused_kernel(KParams p) {
+  __shared__ long long s_bad;
+  if (threadIdx.x == 0) s_bad = LLONG_MAX;
+  __syncthreads();
+  check_batch(p, &s_bad);
+  __syncthreads();
+  const long long bad = s_bad;
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
+    hdr->err = kErrNone;
+    if (bad != LLONG_MAX) write_error_record(p, hdr, bad);
+  }
+  if (bad != LLONG_MAX) {
+    fill_invalid(p.out, p.out_elems);
+    return;
+  }
+  // Every CTA of a cluster takes the same branches up to the barrier.
+  const int64_t b = blockIdx.x / kFuseCtas;
+  const int rank = (int)(blockIdx.x % kFuseCtas);
+  const int64_t seq_begin = p.off[b];
+  const int newt = (int)((int64_t)p.off[b + 1] - seq_begin);
+  if (newt < 1 || newt > p.dec_rows) return;
+  const int H = p.heads, bs = p.bs;
+  const int64_t P = p.prefix[b];
+  const int64_t nblk = (P + newt + bs - 1) / bs;
+  const int warp = threadIdx.x >> 5;
+  constexpr int CH = D / 32;
+  uint4 qf[NT][CH];
+  int64_t clim[NT][2];
+  decode_setup<D, NT>(p, seq_begin, newt, P, qf, clim);
+  for (int64_t j = (int64_t)warp * kFuseCtas + rank; j < nblk; j += kFuseMaxBlocks)
+    decode_block<D, NT>(p, qf, clim, b, j, seq_begin, newt);
+  __threadfence();
+  asm volatile("barrier.cluster.arrive.release.aligned;\n"
+               "barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+  if (rank != 0) return;
+  for (int pr = warp; pr < newt * H; pr += kFuseThreads / 32) {
     const int r = pr / H, h = pr - r * H;
     const int64_t row = seq_begin + r;
     const int nb = (int)((P + r + 1 + bs - 1) / bs);
@@ -1171,6 +1539,65 @@ static cudaError_t launch_prefill_wg(const KParams &kp, int64_t grid,
              : launch_prefill_wg_b<D, 1, 4>(kp, grid, st);
 }
 
+// Tensor maps of the TMA prefill: a [rows, D] bf16 matrix (q as [rows * H,
+// D]; k_blocks as [num_pages * num_layers * page_size, D]), boxes of 64
+// columns (128 bytes) x 128 rows, 128-byte swizzle = the wgmma layout.
+static PFN_cuTensorMapEncodeTiled_v12000 g_encode = nullptr;
+static int g_encode_state = 0;  // 0 unknown, 1 found, -1 unavailable
+static PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  if (g_encode_state == 0) {
+    void *fn = nullptr;
+    cudaDriverEntryPointQueryResult q = cudaDriverEntryPointSymbolNotFound;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
+                                         cudaEnableDefault, &q) == cudaSuccess &&
+        q == cudaDriverEntryPointSuccess && fn) {
+      g_encode = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+      g_encode_state = 1;
+    } else {
+      (void)cudaGetLastError();
+      g_encode_state = -1;
+    }
+  }
+  return g_encode;
+}
+static bool encode_rows_map(CUtensorMap *m, const void *base, uint64_t rows, int D) {
+  PFN_cuTensorMapEncodeTiled_v12000 enc = tensor_map_encoder();
+  if (!enc) return false;
+  cuuint64_t dims[2] = {(cuuint64_t)D, (cuuint64_t)rows};
+  cuuint64_t strides[1] = {(cuuint64_t)D * 2};
+  cuuint32_t box[2] = {64, 128};
+  cuuint32_t estr[2] = {1, 1};
+  return enc(m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void *>(base), dims,
+             strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+             CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+// The TMA prefill when the shape allows it (block_size a multiple of 128,
+// D 64 or 128, both tensor maps encodable); returns false to fall back.
+template <int D>
+static bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &kp,
+                               int64_t grid, cudaStream_t st, cudaError_t *err) {
+  if (kp.bs % 128 != 0) return false;
+  const uint64_t qrows = (uint64_t)t->rows * (uint64_t)kp.heads;
+  const uint64_t krows = (uint64_t)t->num_pages * (uint64_t)t->num_layers *
+                         (uint64_t)t->page_size;
+  if (qrows < 128 || krows < 128 || qrows > (uint64_t)INT32_MAX ||
+      krows > (uint64_t)INT32_MAX)
+    return false;
+  CUtensorMap mq, mk;
+  if (!encode_rows_map(&mq, t->q, qrows, D) || !encode_rows_map(&mk, t->k_blocks, krows, D))
+    return false;
+  const int bytes = TmaSmem<D>::kBytes;
+  cudaError_t e = cudaFuncSetAttribute(prefill_tma_kernel<D>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  if (e == cudaSuccess) {
+    prefill_tma_kernel<D><<<(unsigned)grid, kTmaThreads, bytes, st>>>(mq, mk, kp);
+    e = cudaGetLastError();
+  }
+  *err = e;
+  return true;
+}
+
 static int g_cc_major = -1;
 static bool device_is_sm90() {
   if (g_cc_major < 0) {
@@ -1192,6 +1619,20 @@ static void launch_decode_npl(const KParams &kp, int64_t grid,
   case 8: decode_kernel<D, NT, 8><<<(unsigned)grid, kDecThreads, 0, st>>>(kp); break;
   case 32: decode_kernel<D, NT, 32><<<(unsigned)grid, kDecThreads, 0, st>>>(kp); break;
   default: decode_kernel<D, NT, 0><<<(unsigned)grid, kDecThreads, 0, st>>>(kp); break;
+  }
+}
+template <int D, int NT>
+static void launch_fused_npl(const KParams &kp, int64_t grid, cudaStream_t st, int npl) {
+  (void)npl;  // nblk_cap <= kFuseMaxBlocks: 8 candidates per lane
+  decode_fused_kernel<D, NT, 8><<<(unsigned)grid, kFuseThreads, 0, st>>>(kp);
+}
+template <int D>
+static void launch_fused_nt(const KParams &kp, int64_t grid, cudaStream_t st, int nt,
+                            int npl) {
+  switch (nt) {
+  case 1: launch_fused_npl<D, 1>(kp, grid, st, npl); break;
+  case 2: launch_fused_npl<D, 2>(kp, grid, st, npl); break;
+  default: launch_fused_npl<D, 4>(kp, grid, st, npl); break;
   }
 }
 template <int D>
@@ -1291,6 +1732,22 @@ msa_status_t launch(const msa_indexer_tensors_t *t,
     return msa_set_last_error(MSA_STATUS_CUDA_ERROR, "CUDA launch failed: %s",
                               cudaGetErrorString(e));
   };
+  const int nt = (H * kDecRows + 7) / 8 <= 1 ? 1 : ((H * kDecRows + 7) / 8 <= 2 ? 2 : 4);
+  // A small decode-only batch: one launch (check + scores + select). The
+  // choice depends on host-known sizes only (graph capture) and gives the
+  // same scores and ids as the split kernel (batch invariance).
+  const bool fused = use_dec && use_pf && !may_prefill && t->rows > 0 &&
+                     t->batch >= 1 && t->batch <= 16 &&
+                     t->batch * std::max<int64_t>(1, t->max_pages) <= 4096 &&
+                     nblk_cap <= kFuseMaxBlocks && npl == 8;
+  if (fused) {
+    kp.splits = kFuseCtas;
+    const int64_t grid = (int64_t)kFuseCtas * t->batch;
+    if (D == 64) launch_fused_nt<64>(kp, grid, st, nt, npl);
+    else launch_fused_nt<128>(kp, grid, st, nt, npl);
+    cudaError_t e = cudaGetLastError();
+    return e == cudaSuccess ? MSA_STATUS_OK : fail(e);
+  }
   prep_kernel<<<1, 512, 0, st>>>(kp);
   cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) return fail(e);
@@ -1299,9 +1756,17 @@ msa_status_t launch(const msa_indexer_tensors_t *t,
   if (use_pf && may_prefill) {
     const int64_t tr = kp.tile_rows;
     int64_t grid = (t->rows + tr - 1) / tr + std::min<int64_t>(t->batch, t->rows / (kDecRows + 1)) + 1;
-    if (g_path != MSA_CUDA_PATH_MMA_SYNC && device_is_sm90())
-      e = D == 64 ? launch_prefill_wg<64>(kp, grid, st) : launch_prefill_wg<128>(kp, grid, st);
-    else
+    if (g_path != MSA_CUDA_PATH_MMA_SYNC && device_is_sm90()) {
+      // MSA_CUDA_PREFILL=wg1|wg2 (environment) forces the non-TMA variants.
+      const char *v = std::getenv("MSA_CUDA_PREFILL");
+      const bool no_tma = v && (std::strcmp(v, "wg1") == 0 || std::strcmp(v, "wg2") == 0);
+      bool done = false;
+      if (!no_tma)
+        done = D == 64 ? launch_prefill_tma<64>(t, kp, grid, st, &e)
+                       : launch_prefill_tma<128>(t, kp, grid, st, &e);
+      if (!done)
+        e = D == 64 ? launch_prefill_wg<64>(kp, grid, st) : launch_prefill_wg<128>(kp, grid, st);
+    } else
       e = D == 64 ? launch_prefill<64>(kp, grid, st) : launch_prefill<128>(kp, grid, st);
     if (e != cudaSuccess) return fail(e);
   }
@@ -1313,7 +1778,6 @@ msa_status_t launch(const msa_indexer_tensors_t *t,
     if ((e = cudaGetLastError()) != cudaSuccess) return fail(e);
   }
   if (use_dec) {
-    const int nt = (H * kDecRows + 7) / 8 <= 1 ? 1 : ((H * kDecRows + 7) / 8 <= 2 ? 2 : 4);
     // Split each sequence's key range so that ~16 warps/SM have work.
     const int64_t total_blocks = std::max<int64_t>(1, nblk_cap) * t->batch;
     const int64_t target_warps = (int64_t)num_sms() * 16;

@@ -188,8 +188,37 @@ void test_fast_shapes(int n, uint64_t seed0, int path, const char *name) {
   group(name, pass, n);
 }
 
+// The warp-specialised TMA prefill (sm_90a: block_size a multiple of 128,
+// D 64 or 128, rows * H >= 128): random cases drawn until the shape fits,
+// with long prefill / chunked tiles, several layers, padding pages.
+void test_tma_prefill(int n, uint64_t seed0) {
+  int pass = 0;
+  uint64_t s = seed0;
+  for (int i = 0; i < n; ++i) {
+    msa_test::Case c;
+    for (;; ++s) {
+      msa_test::Options opt;
+      opt.allow_odd_shapes = false;
+      opt.max_batch = 4;
+      opt.max_keys = 1200;
+      opt.max_new = 300;
+      c = msa_test::make_random_case(s, opt);
+      bool pf = false;
+      for (int64_t b = 0; b < c.batch; ++b) pf |= c.off[b + 1] - c.off[b] > 4;
+      if (c.attrs.block_size == 128 && (c.D() == 64 || c.D() == 128) && pf &&
+          c.rows * c.H() >= 128)
+        break;
+    }
+    ++s;
+    pass += check_case(c, "tma prefill", i % 3 == 0) ? 1 : 0;
+  }
+  group("TMA prefill shapes (bs 128, D 64/128)", pass, n);
+}
+
 // ---------------------------------------------------------------------------
-void test_invalid() {
+// decode_only: a batch of <= 4 rows (one launch: the fused decode kernel,
+// which checks the metadata itself).
+void test_invalid(bool decode_only = false) {
   int pass = 0, total = 0;
   msa_test::Options opt;
   opt.allow_odd_shapes = false;
@@ -200,7 +229,7 @@ void test_invalid() {
     base = msa_test::make_random_case(seed, opt);
     int ne = 0;
     for (int64_t b = 0; b < base.batch; ++b) ne += base.off[b + 1] > base.off[b];
-    if (ne >= 2 && base.batch >= 2) break;
+    if (ne >= 2 && base.batch >= 2 && (!decode_only || base.rows <= 4)) break;
   }
   int64_t last = base.batch - 1;
   while (base.off[last + 1] == base.off[last]) --last;
@@ -262,7 +291,9 @@ void test_invalid() {
     if (!ok) std::printf("FAIL invalid/topk0: status %d\n", (int)st);
     pass += ok;
   }
-  group("invalid metadata / arguments", pass, total);
+  group(decode_only ? "invalid metadata / arguments (decode-only batch, fused kernel)"
+                    : "invalid metadata / arguments",
+        pass, total);
 }
 
 // ---------------------------------------------------------------------------
@@ -513,7 +544,9 @@ int main(int argc, char **argv) {
   test_random(quick ? 8 : n / 3, seed + 300000, MSA_CUDA_PATH_MMA_SYNC, "random (mma.sync prefill forced)", def, false);
   test_fast_shapes(quick ? 4 : 60, seed + 200000, MSA_CUDA_PATH_AUTO, "large cases (wgmma prefill on sm_90)");
   test_fast_shapes(quick ? 2 : 20, seed + 400000, MSA_CUDA_PATH_MMA_SYNC, "large cases (mma.sync prefill)");
+  test_tma_prefill(quick ? 3 : 40, seed + 500000);
   test_invalid();
+  test_invalid(true);
   test_graph();
   test_mlir(false);
   std::printf("%s\n", g_fail ? "SOME TESTS FAILED" : "ALL TESTS PASSED");
