@@ -37,6 +37,13 @@ namespace {
 
 std::atomic<int32_t> g_path{MSA_CPU_PATH_AUTO};
 
+bool use_amx() {
+  const int32_t p = g_path.load();
+  if (p == MSA_CPU_PATH_AMX)
+    return true;
+  return p == MSA_CPU_PATH_AUTO && amx_supported();
+}
+
 bool use_bf16() {
   const int32_t p = g_path.load();
   if (p == MSA_CPU_PATH_AVX512BF16)
@@ -119,10 +126,15 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
   // half the rate of f32 FMA, so both reach the same flop rate and the f32
   // kernel's tiles ran faster (docs/PERFORMANCE.md). The choice depends only
   // on the sequence's own query count, so batch invariance holds.
-  const bool bf16 = use_bf16();
+  // With AMX (AUTO on a CPU that has it, or forced), the AMX kernel scores
+  // every sequence: a tile of 16 keys x 16 queries per instruction beats both
+  // for decode and prefill.
+  const bool amx = use_amx();
+  const bool bf16 = !amx && use_bf16();
   const bool hybrid = bf16 && g_path.load() == MSA_CPU_PATH_AUTO;
-  const ScoreFn score_narrow_fn = bf16 ? score_bf16 : score_hwy;
-  const ScoreFn score_wide_fn = (bf16 && !hybrid) ? score_bf16 : score_hwy;
+  const ScoreFn score_narrow_fn = amx ? score_amx : bf16 ? score_bf16 : score_hwy;
+  const ScoreFn score_wide_fn =
+      amx ? score_amx : (bf16 && !hybrid) ? score_bf16 : score_hwy;
   const int nthreads = std::max(1, omp_get_max_threads());
 
   std::vector<Unit> units;
@@ -401,6 +413,12 @@ msa_status_t msa_cpu_set_path(int32_t path) {
   case MSA_CPU_PATH_HIGHWAY:
     msa_cpu::hwy_restrict(0);
     break;
+  case MSA_CPU_PATH_AMX:
+    if (!msa_cpu::amx_supported())
+      return msa_set_last_error(MSA_STATUS_UNSUPPORTED,
+                                "this CPU or OS offers no AMX-BF16 tiles");
+    msa_cpu::hwy_restrict(0);
+    break;
   case MSA_CPU_PATH_AVX512BF16:
     if (!msa_cpu::bf16_supported())
       return msa_set_last_error(MSA_STATUS_UNSUPPORTED,
@@ -424,6 +442,8 @@ msa_status_t msa_cpu_set_path(int32_t path) {
 
 const char *msa_cpu_path_name(void) {
   static thread_local char name[64];
+  if (msa_cpu::use_amx())
+    return msa_cpu::g_path.load() == MSA_CPU_PATH_AUTO ? "auto: amx" : "amx";
   if (msa_cpu::use_bf16() &&
       msa_cpu::g_path.load() == MSA_CPU_PATH_AUTO) {
     std::snprintf(name, sizeof name,

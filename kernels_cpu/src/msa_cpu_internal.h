@@ -61,6 +61,11 @@ typedef void (*ScoreFn)(const ScoreTask &task, void *scratch);
 bool bf16_supported();
 void score_bf16(const ScoreTask &task, void *scratch);
 
+// The AMX back end (msa_cpu_amx.cpp): TDPBF16PS tiles. amx_supported()
+// checks the CPU and asks Linux for the tile state once per process.
+bool amx_supported();
+void score_amx(const ScoreTask &task, void *scratch);
+
 // The Highway back end (msa_cpu_hwy.cpp), dynamic dispatch.
 void score_hwy(const ScoreTask &task, void *scratch);
 // Highway target restriction for tests: 0 = all, else a HWY_* target mask.

@@ -1,7 +1,7 @@
 // Tests of the CPU kernel (msa_indexer_cpu and its _mlir_ciface_ entry)
 // against the scalar reference (msa_indexer_reference), for every back end
-// this machine can run: the AVX512-BF16 kernel, Highway's best target, and
-// Highway limited to AVX2 and to its portable EMU128 target.
+// this machine can run: the AMX kernel, the AVX512-BF16 kernel, Highway's
+// best target, and Highway limited to AVX2 and to its portable EMU128 target.
 //
 // Seeds are fresh on every run (printed on failure); MSA_TEST_SEED=<n> replays
 // one base seed, MSA_TEST_CASES=<n> changes the number of random cases.
@@ -170,6 +170,7 @@ TEST_P(CpuPath, LongContexts) {
 
 std::vector<PathParam> paths() {
   return {{MSA_CPU_PATH_AUTO, "auto", 1000},
+          {MSA_CPU_PATH_AMX, "amx", 1000},
           {MSA_CPU_PATH_AVX512BF16, "avx512bf16", 1000},
           {MSA_CPU_PATH_HIGHWAY, "highway", 1000},
           {MSA_CPU_PATH_HWY_AVX2, "hwy_avx2", 300},

@@ -1,11 +1,15 @@
 // msa-bench - the CPU kernel on the MiniMax-M3 configuration (H=4, D=128,
 // block_size=page_size=128, topk=16, init=0, local=1, scale=128^-0.5).
 //
-// For each case: the kernel's median time, effective GFLOP/s (causal keys x
-// D x 2 x H) and GB/s of index-K read (keys read x D x 2 bytes), and,
-// measured in the same run: the ratio to this machine's vdpbf16ps peak on
-// all cores and to its memory-read bandwidth (a buffer larger than the LLC),
-// the Highway (f32) back end's time, the scalar reference's time, and the
+// For each case: the kernel's median (and best) time, effective GFLOP/s
+// (causal keys x D x 2 x H) and GB/s of index-K read (keys read x D x 2
+// bytes), and, measured in the same run: the ratio to this machine's
+// vdpbf16ps peak on all cores (the yardstick) and to the peak of the
+// instruction the kernel actually uses for the case (AMX TDPBF16PS,
+// vdpbf16ps or f32 FMA, each measured with independent accumulators on all
+// threads), the ratio to its memory-read bandwidth (a buffer larger than the
+// LLC), the AMX, vdpbf16ps and Highway (f32) back ends' times, the scalar
+// reference's time, and the
 // PyTorch baseline (tools/msa-bench/torch_baseline.py, run with
 // /usr/bin/python3) doing the same math.
 //
@@ -150,9 +154,76 @@ BF16_TARGET __attribute__((noinline)) float dp_loop(int64_t iters, float seed) {
   return _mm512_reduce_add_ps(s);
 }
 
-// GFLOP/s of vdpbf16ps on all OpenMP threads (64 flops per instruction).
-double bf16_peak_gflops() {
-  const int64_t iters = 20000000;
+// f32 FMA throughput: 24 independent zmm accumulators per thread.
+BF16_TARGET __attribute__((noinline)) float fma_loop(int64_t iters,
+                                                     float seed) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i)
+    acc[i] = _mm512_set1_ps(seed * (float)i);
+  const __m512 a = _mm512_set1_ps(1.0f);
+  __m512 b = _mm512_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it) {
+    for (int i = 0; i < 24; ++i)
+      acc[i] = _mm512_fmadd_ps(a, b, acc[i]);
+    __asm__ volatile("" : "+v"(b));
+  }
+  __m512 s = acc[0];
+  for (int i = 1; i < 24; ++i)
+    s = _mm512_add_ps(s, acc[i]);
+  return _mm512_reduce_add_ps(s);
+}
+
+// AMX TDPBF16PS throughput: 4 independent 16x16 accumulators (tmm0..3) fed
+// by 2 A and 2 B tiles, 16*16*32*2 flops per instruction. Needs the tile
+// permission, which msa_cpu_set_path(MSA_CPU_PATH_AMX) obtains.
+__attribute__((noinline)) float amx_loop(int64_t iters, float) {
+#if defined(__x86_64__)
+  struct alignas(64) Cfg {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+  } cfg;
+  std::memset(&cfg, 0, sizeof cfg);
+  cfg.palette = 1;
+  for (int i = 0; i < 8; ++i) {
+    cfg.colsb[i] = 64;
+    cfg.rows[i] = 16;
+  }
+  alignas(64) uint16_t ab[16 * 32];
+  for (int i = 0; i < 16 * 32; ++i)
+    ab[i] = 0x3C00; // bf16 2^-7
+  alignas(64) float c[256];
+  __asm__ volatile("ldtilecfg %0" : : "m"(cfg) : "memory");
+  __asm__ volatile("tilezero %%tmm0\n\ttilezero %%tmm1\n\t"
+                   "tilezero %%tmm2\n\ttilezero %%tmm3\n\t"
+                   "tileloadd (%0,%1,1), %%tmm4\n\t"
+                   "tileloadd (%0,%1,1), %%tmm5\n\t"
+                   "tileloadd (%0,%1,1), %%tmm6\n\t"
+                   "tileloadd (%0,%1,1), %%tmm7"
+                   :
+                   : "r"(ab), "r"(64L)
+                   : "memory");
+  for (int64_t it = 0; it < iters; ++it)
+    __asm__ volatile("tdpbf16ps %%tmm6, %%tmm4, %%tmm0\n\t"
+                     "tdpbf16ps %%tmm7, %%tmm4, %%tmm1\n\t"
+                     "tdpbf16ps %%tmm6, %%tmm5, %%tmm2\n\t"
+                     "tdpbf16ps %%tmm7, %%tmm5, %%tmm3" ::
+                         : "memory");
+  __asm__ volatile("tilestored %%tmm0, (%0,%1,1)\n\ttilerelease"
+                   :
+                   : "r"(c), "r"(64L)
+                   : "memory");
+  return c[0];
+#else
+  (void)iters;
+  return 0;
+#endif
+}
+
+// GFLOP/s of `loop` (iters iterations of `per_iter` flops) on all OpenMP
+// threads, best of 3.
+double peak_gflops(float (*loop)(int64_t, float), int64_t iters,
+                   double per_iter) {
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     float sink = 0;
@@ -162,12 +233,12 @@ double bf16_peak_gflops() {
     {
 #pragma omp single
       nt = omp_get_num_threads();
-      sink += dp_loop(iters, 1e-9f);
+      sink += loop(iters, 1e-9f);
     }
     const double t = now_s() - t0;
     if (sink == 12345.0f)
       std::printf(" ");
-    best = std::max(best, (double)nt * iters * 24.0 * 64.0 / t / 1e9);
+    best = std::max(best, (double)nt * (double)iters * per_iter / t / 1e9);
   }
   return best;
 }
@@ -212,7 +283,8 @@ double read_bandwidth(size_t bytes) {
   return best;
 }
 
-double median_time(Data &d, int reps) {
+// Median (and, through best, the fastest) of reps timed calls.
+double median_time(Data &d, int reps, double *best = nullptr) {
   msa_indexer_tensors_t t = d.tensors();
   std::vector<double> ts;
   if (msa_indexer_cpu(&t, &d.attrs) != MSA_STATUS_OK) { // warm-up
@@ -225,6 +297,8 @@ double median_time(Data &d, int reps) {
     ts.push_back(now_s() - t0);
   }
   std::sort(ts.begin(), ts.end());
+  if (best)
+    *best = ts[0];
   return ts[ts.size() / 2];
 }
 
@@ -288,30 +362,60 @@ int main(int argc, char **argv) {
   };
   std::printf("threads: %d, kernel path: %s\n", omp_get_max_threads(),
               msa_cpu_path_name());
-  const double peak = bf16_peak_gflops();
+  const bool have_amx = msa_cpu_set_path(MSA_CPU_PATH_AMX) == MSA_STATUS_OK;
+  const bool have_bf16 =
+      msa_cpu_set_path(MSA_CPU_PATH_AVX512BF16) == MSA_STATUS_OK;
+  msa_cpu_set_path(MSA_CPU_PATH_AUTO);
+  const std::string auto_name = msa_cpu_path_name();
+  const bool auto_amx = auto_name.find("amx") != std::string::npos;
+  const bool auto_bf16 = auto_name.find("avx512bf16") != std::string::npos;
+  const double peak_bf16 =
+      have_bf16 ? peak_gflops(dp_loop, 5000000, 24.0 * 64.0) : NAN;
+  const double peak_fma = peak_gflops(fma_loop, 5000000, 24.0 * 32.0);
+  const double peak_amx =
+      have_amx ? peak_gflops(amx_loop, 200000, 4.0 * 16 * 16 * 32 * 2) : NAN;
   const double bw = read_bandwidth((size_t)1 << 30);
   const double bw_llc = read_bandwidth((size_t)64 << 20);
-  std::printf("measured: vdpbf16ps peak %.1f GFLOP/s (all threads); read "
+  std::printf("measured (all threads): vdpbf16ps peak %.1f GFLOP/s, f32 FMA "
+              "peak %.1f GFLOP/s, AMX TDPBF16PS peak %.1f GFLOP/s; read "
               "bandwidth %.1f GB/s (1 GiB buffer), %.1f GB/s (64 MiB, "
               "LLC-resident)\n\n",
-              peak, bw, bw_llc);
-  std::printf("| case | kernel ms | GFLOP/s | %% of bf16 peak | index-K GB/s | "
-              "%% of read BW | bf16-only ms | Highway-only ms | scalar ref ms | PyTorch ms | "
+              peak_bf16, peak_fma, peak_amx, bw, bw_llc);
+  std::printf("| case | kernel uses | kernel ms (median) | best ms | GFLOP/s | "
+              "%% of bf16 peak | %% of its instruction's peak | index-K GB/s | "
+              "%% of read BW | %% of read BW (best) | AMX-only ms | "
+              "bf16-only ms | Highway-only ms | scalar ref ms | PyTorch ms | "
               "speed-up vs PyTorch | speed-up vs scalar |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+              "---|\n");
   for (const BenchCase &bc : cases) {
     if (!only.empty() && only != bc.name)
       continue;
     Data d = make(bc);
     const bool decode = std::string(bc.kind) == "decode";
     const int r = reps > 0 ? reps : (decode ? 50 : 15);
+    const int r2 = std::max(3, r / 5);
     msa_cpu_set_path(MSA_CPU_PATH_AUTO);
-    const double t = median_time(d, r);
+    double tbest = 0;
+    const double t = median_time(d, r, &tbest);
     msa_cpu_set_path(MSA_CPU_PATH_HIGHWAY);
-    const double th = median_time(d, std::max(3, r / 5));
-    msa_cpu_set_path(MSA_CPU_PATH_AVX512BF16);
-    const double tb = median_time(d, std::max(3, r / 5));
+    const double th = median_time(d, r2);
+    double tb = NAN, ta = NAN;
+    if (have_bf16) {
+      msa_cpu_set_path(MSA_CPU_PATH_AVX512BF16);
+      tb = median_time(d, r2);
+    }
+    if (have_amx) {
+      msa_cpu_set_path(MSA_CPU_PATH_AMX);
+      ta = median_time(d, r2);
+    }
     msa_cpu_set_path(MSA_CPU_PATH_AUTO);
+    // The instruction AUTO's kernel spends its flops on for this case.
+    const char *uses = auto_amx ? "AMX" : (auto_bf16 && decode) ? "vdpbf16ps"
+                                                                : "f32 FMA";
+    const double own_peak = auto_amx ? peak_amx
+                            : (auto_bf16 && decode) ? peak_bf16
+                                                    : peak_fma;
     const double pairs = causal_pairs(bc);
     const double flops = pairs * 128 * 2 * 4;
     const double kbytes =
@@ -325,11 +429,15 @@ int main(int argc, char **argv) {
     }
     const double ttorch =
         do_torch ? torch_time(python, script, bc, decode ? 10 : 3) : NAN;
-    std::printf("| %s | %.3f | %.1f | %.1f%% | %.1f | %.1f%% | %.3f | %.3f | %.1f | "
-                "%.2f | %.1fx | %.0fx |\n",
-                bc.name, t * 1e3, flops / t / 1e9, 100.0 * flops / t / 1e9 / peak,
-                kbytes / t / 1e9, 100.0 * kbytes / t / 1e9 / bw, tb * 1e3, th * 1e3,
-                tref * 1e3, ttorch * 1e3, ttorch / t, tref / t);
+    std::printf("| %s | %s | %.3f | %.3f | %.1f | %.1f%% | %.1f%% | %.1f | "
+                "%.1f%% | %.1f%% | %.3f | %.3f | %.3f | %.1f | %.2f | %.1fx | "
+                "%.0fx |\n",
+                bc.name, uses, t * 1e3, tbest * 1e3, flops / t / 1e9,
+                100.0 * flops / t / 1e9 / peak_bf16,
+                100.0 * flops / t / 1e9 / own_peak, kbytes / t / 1e9,
+                100.0 * kbytes / t / 1e9 / bw,
+                100.0 * kbytes / tbest / 1e9 / bw, ta * 1e3, tb * 1e3,
+                th * 1e3, tref * 1e3, ttorch * 1e3, ttorch / t, tref / t);
     std::fflush(stdout);
   }
   return 0;

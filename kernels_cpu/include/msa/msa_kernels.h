@@ -184,6 +184,9 @@ msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
 /* Which implementation msa_indexer_cpu uses (for tests and benchmarks; the
  * default, AUTO, picks the fastest the CPU supports):
  *   AVX512BF16: hand-written vdpbf16ps kernel (needs the avx512_bf16 CPU flag)
+ *   AMX:        AMX TDPBF16PS tiles (needs amx_tile + amx_bf16 + AVX-512 and
+ *               a Linux kernel that grants the tile state, >= 5.16); AUTO
+ *               uses it for every sequence when available.
  *   HIGHWAY:    Highway dynamic dispatch, f32 FMA (best Highway target)
  *   HWY_AVX2 / HWY_AVX3 / HWY_EMU128: Highway, limited to that target (and
  *               below), to test the dispatch paths on one machine.
@@ -196,7 +199,8 @@ typedef enum msa_cpu_path {
   MSA_CPU_PATH_HIGHWAY = 2,
   MSA_CPU_PATH_HWY_AVX2 = 3,
   MSA_CPU_PATH_HWY_AVX3 = 4,
-  MSA_CPU_PATH_HWY_EMU128 = 5
+  MSA_CPU_PATH_HWY_EMU128 = 5,
+  MSA_CPU_PATH_AMX = 6
 } msa_cpu_path_t;
 msa_status_t msa_cpu_set_path(int32_t path);
 /* The implementation the next call will use, e.g. "avx512bf16" or
