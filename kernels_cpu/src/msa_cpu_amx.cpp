@@ -303,6 +303,52 @@ inline int64_t block_keys(int64_t kmax, int64_t j, int64_t bs) {
   return left <= 0 ? 0 : (left < bs ? left : bs);
 }
 
+// A (block, query-group pair) in flight: its block max, limits and the
+// place of its scores. Two slots: the stored tiles of step s are folded
+// after step s + 1 is issued (so the vector unit folds while the tile unit
+// computes, and the loads do not wait right behind the tile stores), also
+// across blocks, so a pair's scores are final one step after its last.
+struct Slot {
+  __m512 bm[2];
+  __m512i lim[2];
+  int32_t minlim[2];
+  int64_t j, v0, nkeys;
+  int VG;
+};
+struct Pending {
+  int kg; // 0: nothing pending
+  int slot;
+  int64_t g0;
+  bool last; // the pair's last step: write its scores after the fold
+  float *buf;
+};
+
+MSA_AMX_INLINE void finish(const ScoreTask &t, const Slot &sl, bool prescale,
+                           __m512 scale) {
+  alignas(64) float out[16];
+  for (int v = 0; v < sl.VG; ++v) {
+    const __m512 s = prescale ? sl.bm[v] : _mm512_mul_ps(sl.bm[v], scale);
+    _mm512_store_ps(out, s);
+    for (int l = 0; l < 16; ++l) {
+      const int64_t i = (sl.v0 + v) * 16 + l;
+      if (i < t.nq)
+        t.scores[i * t.ld + (sl.j - t.jbase)] = out[l];
+    }
+  }
+}
+
+MSA_AMX_INLINE void flush(const ScoreTask &t, Slot (&slot)[2], Pending &pend,
+                          bool prescale, __m512 scale) {
+  if (pend.kg == 0)
+    return;
+  Slot &sl = slot[pend.slot];
+  fold_groups(pend.buf, pend.g0, pend.kg, sl.VG, sl.nkeys, sl.bm, sl.lim,
+              sl.minlim, prescale, scale);
+  if (pend.last)
+    finish(t, sl, prescale, scale);
+  pend.kg = 0;
+}
+
 MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
   const int64_t D = t.D, C = (D + 31) / 32, Ep = C * 16;
   const int64_t nv = (t.nq + 15) / 16;
@@ -327,8 +373,10 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
   const __m512 scale = _mm512_set1_ps(t.scale);
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const int64_t kmax = max_keys(t);
-  alignas(64) int32_t limbuf[2][16];
-  alignas(64) float out[16];
+  Slot slot[2];
+  Pending pend = {0, 0, 0, false, nullptr};
+  alignas(64) int32_t limbuf[16];
+  int cur = 0, cs = 0; // tile buffer and slot of the next step / pair
   tiles_on();
   for (int64_t j = t.j0; j < t.j1; ++j) {
     const int64_t nkeys = block_keys(kmax, j, t.bs);
@@ -337,29 +385,33 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
     const int64_t nnext = j + 1 < t.j1 ? block_keys(kmax, j + 1, t.bs) : 0;
     const uint16_t *next = nnext > 0 ? page_keys(t, j + 1) : nullptr;
     for (int64_t v0 = 0; v0 < nv; v0 += 2) {
-      const int VG = nv - v0 >= 2 ? 2 : 1;
-      __m512 bm[2] = {ninf, ninf};
-      __m512i lim[2];
-      int32_t minlim[2];
-      for (int v = 0; v < VG; ++v) {
+      if (pend.kg > 0 && pend.slot == cs)
+        flush(t, slot, pend, prescale, scale);
+      Slot &sl = slot[cs];
+      sl.VG = nv - v0 >= 2 ? 2 : 1;
+      sl.j = j;
+      sl.v0 = v0;
+      sl.nkeys = nkeys;
+      for (int v = 0; v < sl.VG; ++v) {
         int32_t mn = (int32_t)t.bs;
         for (int l = 0; l < 16; ++l) {
           const int64_t i = (v0 + v) * 16 + l;
           const int32_t x = i < t.nq ? rel_limit(t, i, j) : (int32_t)t.bs;
-          limbuf[v][l] = x;
+          limbuf[l] = x;
           mn = x < mn ? x : mn;
         }
-        lim[v] = _mm512_load_si512(limbuf[v]);
-        minlim[v] = mn;
+        sl.lim[v] = _mm512_load_si512(limbuf);
+        sl.minlim[v] = mn;
+        sl.bm[v] = ninf;
       }
+      if (nkeys == 0) { // nothing visible: -inf
+        finish(t, sl, prescale, scale);
+        continue;
+      }
+      const int VG = sl.VG;
       const uint32_t *const b[2] = {qp + v0 * Ep * 16,
                                     qp + (v0 + VG - 1) * Ep * 16};
       const int KGmax = VG == 2 ? 2 : 4;
-      // The stored tiles of step s are folded after step s + 1 is issued,
-      // so the vector unit folds while the tile unit computes (and the
-      // loads do not wait right behind the tile stores).
-      int cur = 0, pend_kg = 0;
-      int64_t pend_g0 = 0;
       for (int64_t g0 = 0; g0 < nkeys;) {
         const int64_t left = nkeys - g0;
         const int KG = left > 32 && KGmax == 4 ? 4 : left > 16 ? 2 : 1;
@@ -392,28 +444,15 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
           else
             step<1, 1>(a, as, b, C, buf, pf);
         }
-        if (pend_kg > 0)
-          fold_groups(ct + (cur ^ 1) * 1024, pend_g0, pend_kg, VG, nkeys, bm,
-                      lim, minlim, prescale, scale);
-        pend_g0 = g0;
-        pend_kg = KG;
-        cur ^= 1;
+        flush(t, slot, pend, prescale, scale); // the previous step
         g0 += 16 * KG;
+        pend = {KG, cs, g0 - 16 * KG, g0 >= nkeys, buf};
+        cur ^= 1;
       }
-      if (pend_kg > 0)
-        fold_groups(ct + (cur ^ 1) * 1024, pend_g0, pend_kg, VG, nkeys, bm,
-                    lim, minlim, prescale, scale);
-      for (int v = 0; v < VG; ++v) {
-        const __m512 s = prescale ? bm[v] : _mm512_mul_ps(bm[v], scale);
-        _mm512_store_ps(out, s);
-        for (int l = 0; l < 16; ++l) {
-          const int64_t i = (v0 + v) * 16 + l;
-          if (i < t.nq)
-            t.scores[i * t.ld + (j - t.jbase)] = out[l];
-        }
-      }
+      cs ^= 1;
     }
   }
+  flush(t, slot, pend, prescale, scale);
   tiles_off();
 }
 

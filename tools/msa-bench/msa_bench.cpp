@@ -8,7 +8,8 @@
 // instruction the kernel actually uses for the case (AMX TDPBF16PS,
 // vdpbf16ps or f32 FMA, each measured with independent accumulators on all
 // threads), the ratio to its memory-read bandwidth (a buffer larger than the
-// LLC), the AMX, vdpbf16ps and Highway (f32) back ends' times, the scalar
+// LLC; for decode also paired with a read right after each call, see
+// paired_read_ratio), the AMX, vdpbf16ps and Highway (f32) back ends' times, the scalar
 // reference's time, and the
 // PyTorch baseline (tools/msa-bench/torch_baseline.py, run with
 // /usr/bin/python3) doing the same math.
@@ -256,15 +257,23 @@ BF16_TARGET __attribute__((noinline)) uint64_t read_sum(const uint64_t *p,
   return (uint64_t)_mm512_reduce_or_epi64(a0);
 }
 
-// GB/s of reading `bytes` on all threads (static split), best of 5.
-double read_bandwidth(size_t bytes) {
-  const int64_t n = (int64_t)(bytes / 8);
-  uint64_t *buf = static_cast<uint64_t *>(std::aligned_alloc(64, bytes));
+// A buffer for read-bandwidth measurements: first touch by the thread that
+// will read each half.
+struct ReadBuf {
+  uint64_t *p;
+  int64_t n;
+  explicit ReadBuf(size_t bytes)
+      : p(static_cast<uint64_t *>(std::aligned_alloc(64, bytes))),
+        n((int64_t)(bytes / 8)) {
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i)
-    buf[i] = (uint64_t)i; // first touch by the reading thread
-  double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
+    for (int64_t i = 0; i < n; ++i)
+      p[i] = (uint64_t)i;
+  }
+  ~ReadBuf() { std::free(p); }
+  ReadBuf(const ReadBuf &) = delete;
+  ReadBuf &operator=(const ReadBuf &) = delete;
+  // GB/s of one read of the whole buffer on all threads (static split).
+  double once() const {
     uint64_t sink = 0;
     const double t0 = now_s();
 #pragma omp parallel reduction(^ : sink)
@@ -272,14 +281,21 @@ double read_bandwidth(size_t bytes) {
       const int nt = omp_get_num_threads(), id = omp_get_thread_num();
       const int64_t per = (n / nt) / 32 * 32;
       const int64_t lo = per * id, hi = id == nt - 1 ? n : lo + per;
-      sink ^= read_sum(buf + lo, hi - lo);
+      sink ^= read_sum(p + lo, hi - lo);
     }
     const double t = now_s() - t0;
     if (sink == 42)
       std::printf(" ");
-    best = std::max(best, (double)bytes / t / 1e9);
+    return (double)n * 8 / t / 1e9;
   }
-  std::free(buf);
+};
+
+// GB/s of reading `bytes` on all threads (static split), best of 5.
+double read_bandwidth(size_t bytes) {
+  const ReadBuf buf(bytes);
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep)
+    best = std::max(best, buf.once());
   return best;
 }
 
@@ -300,6 +316,25 @@ double median_time(Data &d, int reps, double *best = nullptr) {
   if (best)
     *best = ts[0];
   return ts[ts.size() / 2];
+}
+
+// Load on this VM drifts within seconds, so a kernel time and a bandwidth
+// measured at different moments compare badly. Paired: each rep times the
+// kernel and, right after, one read of the 1 GiB buffer; the result is the
+// median over reps of (index-K GB/s of that kernel call) / (read GB/s of
+// that read).
+double paired_read_ratio(Data &d, int reps, double kbytes, const ReadBuf &rb) {
+  msa_indexer_tensors_t t = d.tensors();
+  std::vector<double> ratio;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = now_s();
+    msa_indexer_cpu(&t, &d.attrs);
+    const double tk = now_s() - t0;
+    const double bw = rb.once();
+    ratio.push_back(kbytes / tk / 1e9 / bw);
+  }
+  std::sort(ratio.begin(), ratio.end());
+  return ratio[ratio.size() / 2];
 }
 
 double torch_time(const std::string &python, const std::string &script,
@@ -374,7 +409,10 @@ int main(int argc, char **argv) {
   const double peak_fma = peak_gflops(fma_loop, 5000000, 24.0 * 32.0);
   const double peak_amx =
       have_amx ? peak_gflops(amx_loop, 200000, 4.0 * 16 * 16 * 32 * 2) : NAN;
-  const double bw = read_bandwidth((size_t)1 << 30);
+  const ReadBuf big((size_t)1 << 30);
+  double bw = 0;
+  for (int rep = 0; rep < 5; ++rep)
+    bw = std::max(bw, big.once());
   const double bw_llc = read_bandwidth((size_t)64 << 20);
   std::printf("measured (all threads): vdpbf16ps peak %.1f GFLOP/s, f32 FMA "
               "peak %.1f GFLOP/s, AMX TDPBF16PS peak %.1f GFLOP/s; read "
@@ -383,11 +421,12 @@ int main(int argc, char **argv) {
               peak_bf16, peak_fma, peak_amx, bw, bw_llc);
   std::printf("| case | kernel uses | kernel ms (median) | best ms | GFLOP/s | "
               "%% of bf16 peak | %% of its instruction's peak | index-K GB/s | "
-              "%% of read BW | %% of read BW (best) | AMX-only ms | "
+              "%% of read BW | %% of read BW (best) | %% of read BW (paired) | "
+              "AMX-only ms | "
               "bf16-only ms | Highway-only ms | scalar ref ms | PyTorch ms | "
               "speed-up vs PyTorch | speed-up vs scalar |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-              "---|\n");
+              "---|---|\n");
   for (const BenchCase &bc : cases) {
     if (!only.empty() && only != bc.name)
       continue;
@@ -410,6 +449,10 @@ int main(int argc, char **argv) {
       ta = median_time(d, r2);
     }
     msa_cpu_set_path(MSA_CPU_PATH_AUTO);
+    const double kbytes =
+        (double)bc.batch * (double)(bc.prefix + bc.new_tokens) * 128 * 2;
+    const double paired =
+        decode ? paired_read_ratio(d, std::max(5, r / 3), kbytes, big) : NAN;
     // The instruction AUTO's kernel spends its flops on for this case.
     const char *uses = auto_amx ? "AMX" : (auto_bf16 && decode) ? "vdpbf16ps"
                                                                 : "f32 FMA";
@@ -418,8 +461,6 @@ int main(int argc, char **argv) {
                                                     : peak_fma;
     const double pairs = causal_pairs(bc);
     const double flops = pairs * 128 * 2 * 4;
-    const double kbytes =
-        (double)bc.batch * (double)(bc.prefix + bc.new_tokens) * 128 * 2;
     double tref = NAN;
     if (do_ref && flops < 2e10) {
       msa_indexer_tensors_t tt = d.tensors();
@@ -430,13 +471,13 @@ int main(int argc, char **argv) {
     const double ttorch =
         do_torch ? torch_time(python, script, bc, decode ? 10 : 3) : NAN;
     std::printf("| %s | %s | %.3f | %.3f | %.1f | %.1f%% | %.1f%% | %.1f | "
-                "%.1f%% | %.1f%% | %.3f | %.3f | %.3f | %.1f | %.2f | %.1fx | "
+                "%.1f%% | %.1f%% | %.1f%% | %.3f | %.3f | %.3f | %.1f | %.2f | %.1fx | "
                 "%.0fx |\n",
                 bc.name, uses, t * 1e3, tbest * 1e3, flops / t / 1e9,
                 100.0 * flops / t / 1e9 / peak_bf16,
                 100.0 * flops / t / 1e9 / own_peak, kbytes / t / 1e9,
                 100.0 * kbytes / t / 1e9 / bw,
-                100.0 * kbytes / tbest / 1e9 / bw, ta * 1e3, tb * 1e3,
+                100.0 * kbytes / tbest / 1e9 / bw, 100.0 * paired, ta * 1e3, tb * 1e3,
                 th * 1e3, tref * 1e3, ttorch * 1e3, ttorch / t, tref / t);
     std::fflush(stdout);
   }
