@@ -1,5 +1,6 @@
 // msa_cpu_internal.h - what the CPU kernel's driver (msa_cpu_entry.cpp) and
-// its scoring back ends (msa_cpu_bf16.cpp, msa_cpu_hwy.cpp) share.
+// its scoring back ends (msa_cpu_amx.cpp, msa_cpu_bf16.cpp, msa_cpu_hwy.cpp)
+// share.
 //
 // The driver cuts the work into tasks; a back end scores one task: for up to
 // kMaxTileQueries queries of one sequence (consecutive in the flattened

@@ -203,8 +203,8 @@ typedef enum msa_cpu_path {
   MSA_CPU_PATH_AMX = 6
 } msa_cpu_path_t;
 msa_status_t msa_cpu_set_path(int32_t path);
-/* The implementation the next call will use, e.g. "avx512bf16" or
- * "highway:AVX3". */
+/* The implementation the next call will use, e.g. "auto: amx", "amx",
+ * "avx512bf16" or "highway:AVX3". */
 const char *msa_cpu_path_name(void);
 
 /* The entry lowered MLIR calls for target=cpu. Shapes come from the
