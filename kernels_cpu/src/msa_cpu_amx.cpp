@@ -50,6 +50,7 @@
 #define MSA_AMX_BUILD 0
 #endif
 
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -60,6 +61,10 @@ namespace msa_cpu {
 namespace {
 
 bool detect_amx() {
+  // MSA_CPU_NO_AMX=1: behave as a CPU without AMX (tests of AUTO's fallback).
+  if (const char *e = std::getenv("MSA_CPU_NO_AMX"))
+    if (e[0] != '\0' && !(e[0] == '0' && e[1] == '\0'))
+      return false;
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
     return false;

@@ -186,7 +186,8 @@ msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
  *   AVX512BF16: hand-written vdpbf16ps kernel (needs the avx512_bf16 CPU flag)
  *   AMX:        AMX TDPBF16PS tiles (needs amx_tile + amx_bf16 + AVX-512 and
  *               a Linux kernel that grants the tile state, >= 5.16); AUTO
- *               uses it for every sequence when available.
+ *               uses it for every sequence when available (the environment
+ *               variable MSA_CPU_NO_AMX=1, read once, hides it).
  *   HIGHWAY:    Highway dynamic dispatch, f32 FMA (best Highway target)
  *   HWY_AVX2 / HWY_AVX3 / HWY_EMU128: Highway, limited to that target (and
  *               below), to test the dispatch paths on one machine.
