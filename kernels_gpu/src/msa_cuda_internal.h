@@ -56,6 +56,7 @@ struct KParams {
   int64_t out_elems;
   int64_t max_new;
   int32_t dec_rows, tile_rows, skip_decode, skip_prefill, splits;
+  int32_t select_v0;  // 1: select_kernel<8> runs select_row<8> (MSA_CUDA_SELECT=v0)
   int64_t blocks_per_cta;
 };
 

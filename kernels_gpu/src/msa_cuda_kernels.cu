@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 namespace msa_cuda {
 
@@ -151,6 +152,88 @@ __device__ void select_row(const float *__restrict__ sc, int nblk,
         } else if (cnt > 0) {
           const uint64_t k = make_key(__ldcg(sc + j), j);
           sel = k != 0 && k >= prev;
+        }
+      }
+      const unsigned m = __ballot_sync(0xffffffffu, sel);
+      if (sel) out[base + __popc(m & ((1u << lane) - 1u))] = j;
+      base += __popc(m);
+    }
+  }
+  for (int i = total + lane; i < topk; i += 32) out[i] = -1;
+}
+
+// select_row<8> with fewer instructions per round, for select_kernel (the
+// prefill rows; nblk <= 256). Same result (the keys are unique, so the
+// top-r set and its order are too): each lane sorts its 8 keys descending
+// once (Batcher's 19-comparator network); a round is then two 32-bit warp
+// reductions (redux.sync: max of the heads' high words, then max of the low
+// words among the lanes holding that high word = the warp's largest key)
+// and a shift of the winning lane's list, instead of an 8-key scan and a
+// 5-step 64-bit shuffle reduction. The score-order ids of the first 32
+// rounds are kept one per lane and stored together.
+__device__ __forceinline__ void cx_desc(uint64_t &a, uint64_t &b) {
+  const uint64_t x = a > b ? a : b, y = a > b ? b : a;
+  a = x;
+  b = y;
+}
+__device__ void select_row_s8(const float *__restrict__ sc, int nblk, const KParams &p,
+                              int32_t *__restrict__ out) {
+  const int lane = threadIdx.x & 31;
+  const int topk = p.topk;
+  const int L0 = max(0, nblk - p.local_blocks);
+  const int I1 = min(p.init_blocks, L0);
+  const int nf = I1 + (nblk - L0);
+  const int r = topk - nf;  // >= 0: init + local <= topk (checked on host)
+  uint64_t k[8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int j = lane + 32 * i;
+    k[i] = (j >= I1 && j < L0) ? make_key(__ldcg(sc + j), j) : 0ull;
+  }
+  cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
+  cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
+  cx_desc(k[1], k[2]); cx_desc(k[5], k[6]);
+  cx_desc(k[0], k[4]); cx_desc(k[1], k[5]); cx_desc(k[2], k[6]); cx_desc(k[3], k[7]);
+  cx_desc(k[2], k[4]); cx_desc(k[3], k[5]);
+  cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
+  const bool score_order = p.order == MSA_ORDER_SCORE;
+  if (score_order)
+    for (int i = lane; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+  uint64_t prev = ~0ull;
+  int cnt = 0;
+  int32_t mine = -1;
+  for (; cnt < r; ++cnt) {
+    const uint32_t hi = (uint32_t)(k[0] >> 32), lo = (uint32_t)k[0];
+    const uint32_t mh = __reduce_max_sync(0xffffffffu, hi);
+    if (mh == 0u) break;  // valid keys have a non-zero high word
+    const uint32_t ml = __reduce_max_sync(0xffffffffu, hi == mh ? lo : 0u);
+    if (hi == mh && lo == ml) {
+#pragma unroll
+      for (int i = 0; i < 7; ++i) k[i] = k[i + 1];
+      k[7] = 0ull;
+    }
+    prev = ((uint64_t)mh << 32) | ml;
+    const int32_t id = (int32_t)~ml;  // key_id(prev)
+    if (cnt < 32) {
+      if (lane == cnt) mine = id;
+    } else if (score_order && lane == 0) {
+      out[nf + cnt] = id;
+    }
+  }
+  if (score_order && lane < min(cnt, 32)) out[nf + lane] = mine;
+  const int total = nf + cnt;
+  if (!score_order) {
+    // Ascending block ids: forced, or a selectable key >= the last selected.
+    int base = 0;
+    for (int j0 = 0; j0 < nblk; j0 += 32) {
+      const int j = j0 + lane;
+      bool sel = false;
+      if (j < nblk) {
+        if (j < I1 || j >= L0) {
+          sel = true;
+        } else if (cnt > 0) {
+          const uint64_t kk = make_key(__ldcg(sc + j), j);
+          sel = kk != 0 && kk >= prev;
         }
       }
       const unsigned m = __ballot_sync(0xffffffffu, sel);
@@ -956,7 +1039,13 @@ __device__ __forceinline__ void acc_fence(float *acc) {
 
 #endif
 
-template <int D>
+// LOOP 1: the consumer loop as straight-line code with one accumulator set
+// in flight at every branch (see below); LOOP 2 (default): the same loop,
+// and the epilogue scales each block max once instead of every dot (when
+// scale > 0); LOOP 0: the first version's loop (MSA_CUDA_PREFILL=tma0, for
+// the benchmark), whose early exits made ptxas inject a warpgroup wait
+// (C7517). All three store bit-identical scores (docs/PERFORMANCE.md).
+template <int D, int LOOP>
 __global__ void __launch_bounds__(kTmaThreads, 1)
     prefill_tma_kernel(const __grid_constant__ CUtensorMap tmq,
                        const __grid_constant__ CUtensorMap tmk, KParams p) {
@@ -989,6 +1078,7 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
   const int ntiles = (int)((n_last + 127) / 128);
   const int mvalid = nrows * H;
   const int bs = p.bs;
+  const int tpb = bs >> 7;  // 128-key tiles per block (bs % 128 == 0)
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const uint32_t sraw = smem_u32(smem_raw);
   const uint32_t sbase = (sraw + 1023u) & ~1023u;
@@ -1071,29 +1161,51 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
       __syncwarp();
       if (lane == 0) mbar_arrive(empty_bar(t % kTmaStages));
     };
-    // The epilogue of prefill_wg_kernel (block_size >= 128 branch).
+    // The epilogue of prefill_wg_kernel (block_size >= 128 branch). kPost
+    // (LOOP 2, launched only for scale > 0): the max of the raw dots, scaled
+    // once per (pair, tile) instead of per element; multiplying by a
+    // positive scale is monotonic in IEEE rounding, so the max of the scaled
+    // values is the scaled max (docs/PERFORMANCE.md).
     auto epilogue = [&](const float *acc, int t) {
+      constexpr bool kPost = LOOP == 2;  // launched only with scale > 0
       const int64_t pos0 = (int64_t)t * 128;
-      const bool masked = pos0 + 128 > n_first;
       float gm[2][8];
+      // The causal mask only on the (at most two) tiles past the first
+      // row's limit, as a separate copy: folded into every tile (the
+      // compiler had made the 'if (masked)' a predicate), its 64-bit
+      // compares and selects kept the ALU pipe ~60% busy. Column c of the
+      // tile is masked iff c >= lim - pos0, clamped to [-1, 256] (exact).
+      auto block_max = [&](auto mask_c) {
+        constexpr bool kMask = decltype(mask_c)::value;
+        int rel[2] = {0, 0};
+        if constexpr (kMask) {
 #pragma unroll
-      for (int hf = 0; hf < 2; ++hf)
-#pragma unroll
-        for (int q = 0; q < 8; ++q) {
-          float v = -INFINITY;
-#pragma unroll
-          for (int u = 0; u < 2; ++u)
-#pragma unroll
-            for (int e = 0; e < 2; ++e) {
-              float x = acc[(2 * q + u) * 4 + hf * 2 + e] * scale;
-              if (masked) {
-                const int64_t pos = pos0 + (2 * q + u) * 8 + t4 * 2 + e;
-                if (pos >= lim[hf]) x = -INFINITY;
-              }
-              v = fmaxf(v, x);
-            }
-          gm[hf][q] = v;
+          for (int hf = 0; hf < 2; ++hf) {
+            const int64_t r = lim[hf] - pos0;
+            rel[hf] = (int)(r < -1 ? -1 : (r > 256 ? 256 : r));
+          }
         }
+#pragma unroll
+        for (int hf = 0; hf < 2; ++hf)
+#pragma unroll
+          for (int q = 0; q < 8; ++q) {
+            float v = -INFINITY;
+#pragma unroll
+            for (int u = 0; u < 2; ++u)
+#pragma unroll
+              for (int e = 0; e < 2; ++e) {
+                float x = acc[(2 * q + u) * 4 + hf * 2 + e];
+                if constexpr (!kPost) x *= scale;
+                if constexpr (kMask) {
+                  if ((2 * q + u) * 8 + t4 * 2 + e >= rel[hf]) x = -INFINITY;
+                }
+                v = fmaxf(v, x);
+              }
+            gm[hf][q] = v;
+          }
+      };
+      if (pos0 + 128 > n_first) block_max(std::true_type{});
+      else block_max(std::false_type{});
 #pragma unroll
       for (int hf = 0; hf < 2; ++hf) {
         float v = gm[hf][0];
@@ -1101,10 +1213,12 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
         for (int q = 1; q < 8; ++q) v = fmaxf(v, gm[hf][q]);
         v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
         v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+        if constexpr (kPost) v *= scale;
         run[hf] = fmaxf(run[hf], v);
       }
-      const int64_t j = pos0 / bs;
-      if (((pos0 + 128) % bs == 0) || t == ntiles - 1) {
+      // tiles per block: 1 for block_size 128 (no division then)
+      const int64_t j = tpb == 1 ? t : t / tpb;
+      if (tpb == 1 || (t + 1) % tpb == 0 || t == ntiles - 1) {
         if (t4 == 0)
 #pragma unroll
           for (int hf = 0; hf < 2; ++hf)
@@ -1121,29 +1235,67 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
     mbar_wait(qbar, 0);
     float acc0[64], acc1[64];
     issue(acc0, 0);
-    // Two tiles per trip; only tile t + 2's wgmma is in flight across the
-    // back edge, nothing at the exits.
-    for (int t = 0;; t += 2) {
+    if constexpr (LOOP >= 1) {
+      // Tile t (acc0) is the only wgmma group in flight at the top of every
+      // trip, at the back edge and at the loop exit, and the tail is peeled
+      // (no conditional issue, no early exit with a group in flight): ptxas
+      // then proves every accumulator access safe and injects no
+      // warpgroup.wait, so tile t + 1's wgmma runs under tile t's epilogue
+      // and the next issue never waits for it.
+      int t = 0;
+      for (; t + 2 < ntiles; t += 2) {
+        issue(acc1, t + 1);
+        wgmma_wait<1>();
+        acc_fence(acc0);
+        release(t);
+        epilogue(acc0, t);
+        issue(acc0, t + 2);
+        wgmma_wait<1>();
+        acc_fence(acc1);
+        release(t + 1);
+        epilogue(acc1, t + 1);
+      }
       if (t + 1 < ntiles) {
         issue(acc1, t + 1);
         wgmma_wait<1>();
+        acc_fence(acc0);
+        release(t);
+        epilogue(acc0, t);
+        wgmma_wait<0>();
+        acc_fence(acc1);
+        release(t + 1);
+        epilogue(acc1, t + 1);
       } else {
         wgmma_wait<0>();
+        acc_fence(acc0);
+        release(t);
+        epilogue(acc0, t);
       }
-      acc_fence(acc0);
-      release(t);
-      epilogue(acc0, t);
-      if (t + 1 >= ntiles) break;
-      if (t + 2 < ntiles) {
-        issue(acc0, t + 2);
-        wgmma_wait<1>();
-      } else {
-        wgmma_wait<0>();
+    } else {
+      // LOOP 0. Two tiles per trip; only tile t + 2's wgmma is in flight across
+      // the back edge, nothing at the exits.
+      for (int t = 0;; t += 2) {
+        if (t + 1 < ntiles) {
+          issue(acc1, t + 1);
+          wgmma_wait<1>();
+        } else {
+          wgmma_wait<0>();
+        }
+        acc_fence(acc0);
+        release(t);
+        epilogue(acc0, t);
+        if (t + 1 >= ntiles) break;
+        if (t + 2 < ntiles) {
+          issue(acc0, t + 2);
+          wgmma_wait<1>();
+        } else {
+          wgmma_wait<0>();
+        }
+        acc_fence(acc1);
+        release(t + 1);
+        epilogue(acc1, t + 1);
+        if (t + 2 >= ntiles) break;
       }
-      acc_fence(acc1);
-      release(t + 1);
-      epilogue(acc1, t + 1);
-      if (t + 2 >= ntiles) break;
     }
   }
 #endif
@@ -1487,8 +1639,15 @@ __global__ void __launch_bounds__(kSelThreads) select_kernel(KParams p) {
   if (p.skip_decode && newt <= p.dec_rows) return;  // decode kernel selected
   const int64_t n = (int64_t)p.prefix[b] + (row - begin) + 1;
   const int nblk = (int)((n + p.bs - 1) / p.bs);
-  select_row<NPL>(p.scores + (size_t)pair * p.lay.nblk_cap, nblk, p,
-                  p.out + (size_t)pair * p.topk);
+  const float *sc = p.scores + (size_t)pair * p.lay.nblk_cap;
+  int32_t *o = p.out + (size_t)pair * p.topk;
+  if constexpr (NPL == 8) {
+    if (!p.select_v0) {
+      select_row_s8(sc, nblk, p, o);
+      return;
+    }
+  }
+  select_row<NPL>(sc, nblk, p, o);
 }
 
 // ---------------------------------------------------------------------------
@@ -1588,10 +1747,17 @@ static bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &kp
   if (!encode_rows_map(&mq, t->q, qrows, D) || !encode_rows_map(&mk, t->k_blocks, krows, D))
     return false;
   const int bytes = TmaSmem<D>::kBytes;
-  cudaError_t e = cudaFuncSetAttribute(prefill_tma_kernel<D>,
-                                       cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  // Default: LOOP 2 (peeled loop, block max scaled once). MSA_CUDA_PREFILL
+  // (environment, benchmark comparison): tma0 = the first version's loop,
+  // tma1 = the peeled loop with the per-element scale.
+  const char *v = std::getenv("MSA_CUDA_PREFILL");
+  auto kern = v && std::strcmp(v, "tma0") == 0                    ? prefill_tma_kernel<D, 0>
+              : (v && std::strcmp(v, "tma1") == 0) || !(kp.scale > 0.f) ? prefill_tma_kernel<D, 1>
+                                                                  : prefill_tma_kernel<D, 2>;
+  cudaError_t e =
+      cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e == cudaSuccess) {
-    prefill_tma_kernel<D><<<(unsigned)grid, kTmaThreads, bytes, st>>>(mq, mk, kp);
+    kern<<<(unsigned)grid, kTmaThreads, bytes, st>>>(mq, mk, kp);
     e = cudaGetLastError();
   }
   *err = e;
@@ -1726,6 +1892,12 @@ msa_status_t launch(const msa_indexer_tensors_t *t,
   kp.tile_rows = (use_pf && may_prefill) ? 128 / H : 0;
   kp.skip_decode = use_dec ? 1 : 0;
   kp.skip_prefill = use_pf ? 1 : 0;
+  {
+    // MSA_CUDA_SELECT=v0 (environment): the first version's selection loop
+    // in select_kernel<8> (benchmark comparison; same ids).
+    const char *sv = std::getenv("MSA_CUDA_SELECT");
+    kp.select_v0 = sv && std::strcmp(sv, "v0") == 0 ? 1 : 0;
+  }
   const int npl = npl_for(nblk_cap);
 
   auto fail = [](cudaError_t e) {
