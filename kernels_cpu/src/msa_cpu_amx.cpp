@@ -381,6 +381,12 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
   Slot slot[2];
   Pending pend = {0, 0, 0, false, nullptr};
   alignas(64) int32_t limbuf[16];
+  // Keys visible to each query (lanes past nq: all), so that a block's
+  // limits need no division.
+  int64_t nvis[kMaxTileQueries];
+  for (int64_t i = 0; i < nv * 16; ++i)
+    nvis[i] = i < t.nq ? t.nbase + (t.qfirst + i) / t.H
+                       : std::numeric_limits<int64_t>::max() / 2;
   int cur = 0, cs = 0; // tile buffer and slot of the next step / pair
   tiles_on();
   for (int64_t j = t.j0; j < t.j1; ++j) {
@@ -400,8 +406,9 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
       for (int v = 0; v < sl.VG; ++v) {
         int32_t mn = (int32_t)t.bs;
         for (int l = 0; l < 16; ++l) {
-          const int64_t i = (v0 + v) * 16 + l;
-          const int32_t x = i < t.nq ? rel_limit(t, i, j) : (int32_t)t.bs;
+          // rel_limit(): visible keys within block j, clamped to [0, bs].
+          const int64_t r = nvis[(v0 + v) * 16 + l] - j * t.bs;
+          const int32_t x = (int32_t)(r < 0 ? 0 : r > t.bs ? t.bs : r);
           limbuf[l] = x;
           mn = x < mn ? x : mn;
         }
