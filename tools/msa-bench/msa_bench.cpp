@@ -16,6 +16,7 @@
 //
 //   msa-bench [--reps N] [--no-reference] [--no-torch] [--python PATH]
 //             [--torch-script PATH] [--case NAME]
+#include "case_gen.h"
 #include "msa/msa_kernels.h"
 #include "msa/msa_reference.h"
 
@@ -56,34 +57,8 @@ struct BenchCase {
   int64_t batch, new_tokens, prefix;
 };
 
-struct Data {
-  msa_indexer_attrs_t attrs;
-  int64_t batch, rows, num_pages, max_pages;
-  std::vector<uint16_t> q, k;
-  std::vector<uint32_t> off, prefix, cache, lut, kmax;
-  std::vector<int32_t> out;
-  msa_indexer_tensors_t tensors() {
-    msa_indexer_tensors_t t{};
-    t.q = q.data();
-    t.input_row_offsets = off.data();
-    t.prefix_lens = prefix.data();
-    t.k_blocks = k.data();
-    t.k_cache_lengths = cache.data();
-    t.k_lookup_table = lut.data();
-    t.k_max_lengths = kmax.data();
-    t.out = out.data();
-    t.rows = rows;
-    t.num_q_heads = attrs.num_index_heads;
-    t.q_head_dim = attrs.idx_head_dim;
-    t.batch = batch;
-    t.num_pages = num_pages;
-    t.num_layers = 1;
-    t.page_size = attrs.block_size;
-    t.k_head_dim = attrs.idx_head_dim;
-    t.max_pages = max_pages;
-    return t;
-  }
-};
+// The buffers of one case: the tests' holder (test/unit/case_gen.h).
+using Data = msa_test::Case;
 
 uint64_t rng_state = 0x1234567;
 uint64_t rnd() {
@@ -101,6 +76,8 @@ Data make(const BenchCase &bc) {
              MSA_ORDER_SCORE};
   d.batch = bc.batch;
   d.rows = bc.batch * bc.new_tokens;
+  d.num_layers = 1;
+  d.page_size = bs;
   const int64_t keys = bc.prefix + bc.new_tokens;
   const int64_t pages = (keys + bs - 1) / bs;
   d.max_pages = pages;
