@@ -3,15 +3,22 @@
 // fallback (EMU128 / SCALAR). Used where the CPU has no avx512_bf16, and in
 // tests for each target.
 //
-// Lanes are queries (one tile = up to 64 queries of one sequence): q is
-// packed as f32 [vector][d][lanes]; keys are converted bf16 -> f32 in chunks
-// of kKeyChunk and each key element is broadcast to up to 4 query vectors, 4
-// keys at a time. Every dot is the same chain of D multiply-adds in d order,
-// whatever its lane or tile (the determinism contract of msa_cpu_internal.h);
-// the block max is lane-wise, NaN scores skipped.
+// Two kernels (the determinism contract is in msa_cpu_internal.h):
+//  - wide (sequences with >= 16 queries, i.e. prefill): lanes are queries
+//    (one tile = up to 64 queries of one sequence): q is packed as f32
+//    [vector][d][lanes]; keys are converted bf16 -> f32 in chunks of
+//    kKeyChunk and each key element is broadcast to up to 4 query vectors, 4
+//    keys at a time. Every dot is the same chain of D multiply-adds in d
+//    order, whatever its lane or tile; the block max is lane-wise, NaN scores
+//    skipped.
+//  - narrow (decode: fewer than 16 queries): lanes are D. Each key is read
+//    from the cache once per task and scored against all the task's queries
+//    (every head and new row of the sequence) while it is in registers; see
+//    the comment above NarrowKeys.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "msa_cpu_hwy.cpp"
 #include "hwy/foreach_target.h" // IWYU pragma: keep
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
 #include "msa_cpu_internal.h"
@@ -150,6 +157,241 @@ void ScoreImpl(const ScoreTask &t, void *scratch) {
   }
 }
 
+// ---- narrow kernel (decode) ----------------------------------------------
+//
+// A key row is read as N u32 lanes per chunk of 2N bf16: lane l holds
+// (k[2l], k[2l+1]), and the two halves become f32 exactly with one shift
+// (even elements) and one mask (odd elements); q is packed once per task in
+// the same even/odd split. A tile is QT queries x KT keys, QT * KT = N: its N
+// accumulators are (query, key) pairs whose lanes hold partial sums over D;
+// after the chunk loop one reduction tree (ReduceN) turns the N vectors into
+// one vector of N dots, so the horizontal work is a few shuffles per N dots
+// and never inside the chunk loop. Every dot is the same chain of
+// multiply-adds (chunk order, even then odd) followed by the same tree,
+// whatever its tile position or thread. The next block's page is prefetched
+// a few lines per tile (cache pages are scattered, so the hardware
+// prefetchers cannot run ahead across them).
+
+constexpr size_t kN = hn::MaxLanes(DF());
+
+// v[0..kN) -> one vector; lane L holds the sum of the lanes of v[perm(L)]
+// for a fixed permutation perm (NarrowLanes recovers it). Within each 128-bit
+// block: two interleave levels; then the blocks are added (ConcatLowerLower /
+// ConcatUpperUpper, SwapAdjacentBlocks / OddEvenBlocks for 512 bits).
+#if HWY_TARGET != HWY_SCALAR
+template <class D> HWY_INLINE VF Block4(D df, VF a, VF b, VF c, VF d) {
+  const hn::Repartition<uint64_t, D> d64;
+  const VF ab = hn::Add(hn::InterleaveLower(df, a, b), hn::InterleaveUpper(df, a, b));
+  const VF cd = hn::Add(hn::InterleaveLower(df, c, d), hn::InterleaveUpper(df, c, d));
+  const auto ab64 = hn::BitCast(d64, ab), cd64 = hn::BitCast(d64, cd);
+  return hn::Add(hn::BitCast(df, hn::InterleaveLower(d64, ab64, cd64)),
+                 hn::BitCast(df, hn::InterleaveUpper(d64, ab64, cd64)));
+}
+
+#endif
+
+template <size_t N> HWY_INLINE VF ReduceN(const VF (&v)[N]) {
+#if HWY_TARGET == HWY_SCALAR // one lane: the accumulator is the dot
+  static_assert(N == 1, "HWY_SCALAR has one lane");
+  return v[0];
+#else
+  const DF df;
+  if constexpr (N == 4) {
+    return Block4(df, v[0], v[1], v[2], v[3]);
+  } else if constexpr (N == 8) {
+    const VF r0 = Block4(df, v[0], v[1], v[2], v[3]);
+    const VF r1 = Block4(df, v[4], v[5], v[6], v[7]);
+    return hn::Add(hn::ConcatLowerLower(df, r1, r0),
+                   hn::ConcatUpperUpper(df, r1, r0));
+  } else {
+    static_assert(N == 16, "ReduceN: 1, 4, 8 or 16 f32 lanes");
+    const VF r0 = Block4(df, v[0], v[1], v[2], v[3]);
+    const VF r1 = Block4(df, v[4], v[5], v[6], v[7]);
+    const VF r2 = Block4(df, v[8], v[9], v[10], v[11]);
+    const VF r3 = Block4(df, v[12], v[13], v[14], v[15]);
+    const VF u = hn::Add(hn::ConcatLowerLower(df, r1, r0),
+                         hn::ConcatUpperUpper(df, r1, r0));
+    const VF w = hn::Add(hn::ConcatLowerLower(df, r3, r2),
+                         hn::ConcatUpperUpper(df, r3, r2));
+    return hn::OddEvenBlocks(hn::Add(w, hn::SwapAdjacentBlocks(w)),
+                             hn::Add(u, hn::SwapAdjacentBlocks(u)));
+  }
+#endif
+}
+
+// perm of ReduceN: lane L sums v[pair[L]] (exact: sums of kN copies of a
+// small integer).
+HWY_INLINE void NarrowLanes(int32_t (&pair)[kN]) {
+  const DF df;
+  VF v[kN];
+  for (size_t i = 0; i < kN; ++i)
+    v[i] = hn::Set(df, (float)i);
+  alignas(64) float r[kN];
+  hn::Store(ReduceN(v), df, r);
+  for (size_t l = 0; l < kN; ++l)
+    pair[l] = (int32_t)(r[l] / (float)kN);
+}
+
+// Accumulates chunk c of KT keys (rows kr[0..KT), 2N bf16 each at kr[kk])
+// into acc[qq * KT + kk]; qc = the QT queries' [QT][2][N] f32 for the chunk.
+template <int QT, int KT>
+HWY_INLINE void NarrowChunk(const float *qc, const uint16_t *const (&kr)[KT],
+                            VF (&acc)[kN]) {
+  const DF df;
+  const hn::RebindToUnsigned<DF> du;
+  const auto hi = hn::Set(du, 0xFFFF0000u);
+  for (int kk = 0; kk < KT; ++kk) {
+    const auto w = hn::LoadU(du, reinterpret_cast<const uint32_t *>(kr[kk]));
+    const VF ke = hn::BitCast(df, hn::ShiftLeft<16>(w));
+    const VF ko = hn::BitCast(df, hn::And(w, hi));
+    for (int qq = 0; qq < QT; ++qq) {
+      VF &a = acc[qq * KT + kk];
+      a = hn::MulAdd(hn::Load(df, qc + (2 * qq) * kN), ke, a);
+      a = hn::MulAdd(hn::Load(df, qc + (2 * qq + 1) * kN), ko, a);
+    }
+  }
+}
+
+// One query group (QT queries) against the keys [0, nk) of one block.
+// bm[qq] receives the block max of query qq (-inf if no visible non-NaN key).
+// pf / pf_lines / pf_step: the next block's first line and how many lines to
+// prefetch, per tile.
+template <int QT>
+HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
+                           int64_t D, const uint16_t *keys, int64_t nk,
+                           const int32_t (&pair)[kN], const int32_t *lim,
+                           float scale, const char *pf, int64_t pf_lines,
+                           int64_t pf_step, float *bm) {
+  constexpr int KT = (int)kN / QT;
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  alignas(64) int32_t limv[kN], koff[kN];
+  for (size_t l = 0; l < kN; ++l) {
+    limv[l] = lim[pair[l] / KT];
+    koff[l] = pair[l] % KT;
+  }
+  const auto vlim = hn::Load(di, limv);
+  const auto vkoff = hn::Load(di, koff);
+  const VF vscale = hn::Set(df, scale);
+  VF best = hn::Set(df, -std::numeric_limits<float>::infinity());
+  alignas(64) uint16_t tail[KT][2 * kN];
+  int64_t pf_done = 0;
+  for (int64_t k0 = 0; k0 < nk; k0 += KT) {
+    const uint16_t *row[KT];
+    for (int kk = 0; kk < KT; ++kk) // past nk: repeat the last key (masked)
+      row[kk] = keys + (k0 + kk < nk ? k0 + kk : nk - 1) * D;
+    VF acc[kN];
+    for (size_t p = 0; p < kN; ++p)
+      acc[p] = hn::Zero(df);
+    for (int64_t c = 0; c < full; ++c) {
+      const uint16_t *kr[KT];
+      for (int kk = 0; kk < KT; ++kk)
+        kr[kk] = row[kk] + c * 2 * (int64_t)kN;
+      NarrowChunk<QT, KT>(qg + c * QT * 2 * (int64_t)kN, kr, acc);
+    }
+    if (full < C) { // D % 2N != 0: copy the last chunk, zero-padded
+      const uint16_t *kr[KT];
+      const int64_t d0 = full * 2 * (int64_t)kN;
+      for (int kk = 0; kk < KT; ++kk) {
+        for (int64_t d = 0; d < 2 * (int64_t)kN; ++d)
+          tail[kk][d] = d0 + d < D ? row[kk][d0 + d] : (uint16_t)0;
+        kr[kk] = tail[kk];
+      }
+      NarrowChunk<QT, KT>(qg + full * QT * 2 * (int64_t)kN, kr, acc);
+    }
+    const VF s = hn::Mul(ReduceN(acc), vscale);
+    const auto vis = hn::RebindMask(
+        df, hn::Lt(hn::Add(vkoff, hn::Set(di, (int32_t)k0)), vlim));
+    // Gt is false for NaN: NaN scores are skipped.
+    best = hn::IfThenElse(hn::And(vis, hn::Gt(s, best)), s, best);
+    for (int64_t e = 0; e < pf_step && pf_done < pf_lines; ++e, ++pf_done)
+      hwy::Prefetch(pf + pf_done * 64);
+  }
+  alignas(64) float b[kN];
+  hn::Store(best, df, b);
+  for (int qq = 0; qq < QT; ++qq)
+    bm[qq] = -std::numeric_limits<float>::infinity();
+  for (size_t l = 0; l < kN; ++l) {
+    float &m = bm[pair[l] / KT];
+    if (b[l] > m)
+      m = b[l];
+  }
+}
+
+template <int QT>
+void NarrowTask(const ScoreTask &t, void *scratch) {
+  const int64_t D = t.D;
+  const int64_t full = D / (2 * (int64_t)kN);
+  const int64_t C = (D + 2 * (int64_t)kN - 1) / (2 * (int64_t)kN);
+  const int64_t ngroups = (t.nq + QT - 1) / QT;
+  // qp[g][c][qq][even/odd][kN], zero past D and past nq.
+  float *qp = static_cast<float *>(scratch);
+  for (int64_t g = 0; g < ngroups; ++g)
+    for (int64_t c = 0; c < C; ++c)
+      for (int qq = 0; qq < QT; ++qq)
+        for (int eo = 0; eo < 2; ++eo)
+          for (size_t l = 0; l < kN; ++l) {
+            const int64_t i = g * QT + qq;
+            const int64_t d = c * 2 * (int64_t)kN + 2 * (int64_t)l + eo;
+            float f = 0.0f;
+            if (i < t.nq && d < D) {
+              const uint32_t bits = (uint32_t)t.q[i * D + d] << 16;
+              std::memcpy(&f, &bits, sizeof f);
+            }
+            qp[(((g * C + c) * QT + qq) * 2 + eo) * (int64_t)kN + l] = f;
+          }
+  int32_t pair[kN];
+  NarrowLanes(pair);
+  const int64_t kmax = max_keys(t);
+  auto block_keys = [&](int64_t j) {
+    const int64_t left = kmax - j * t.bs;
+    return left <= 0 ? 0 : (left < t.bs ? left : t.bs);
+  };
+  for (int64_t j = t.j0; j < t.j1; ++j) {
+    const int64_t nkeys = block_keys(j);
+    const uint16_t *keys = nkeys > 0 ? page_keys(t, j) : nullptr;
+    const char *pf = nullptr;
+    int64_t pf_lines = 0;
+    if (j + 1 < t.j1 && block_keys(j + 1) > 0) {
+      pf = reinterpret_cast<const char *>(page_keys(t, j + 1));
+      pf_lines = (block_keys(j + 1) * D * 2 + 63) / 64;
+    }
+    for (int64_t g = 0; g < ngroups; ++g) {
+      int32_t lim[QT];
+      int64_t nk = 0;
+      for (int qq = 0; qq < QT; ++qq) {
+        lim[qq] = rel_limit(t, g * QT + qq, j);
+        nk = lim[qq] > nk ? lim[qq] : nk;
+      }
+      nk = nk < nkeys ? nk : nkeys;
+      float bm[QT];
+      for (int qq = 0; qq < QT; ++qq)
+        bm[qq] = -std::numeric_limits<float>::infinity();
+      // The first group's tiles prefetch the next block.
+      const int64_t tiles = (nk + (int64_t)kN / QT - 1) / ((int64_t)kN / QT);
+      const int64_t step = g == 0 && tiles > 0 ? (pf_lines + tiles - 1) / tiles : 0;
+      if (nk > 0)
+        NarrowKeys<QT>(qp + g * C * QT * 2 * (int64_t)kN, C, full, D, keys, nk,
+                       pair, lim, t.scale, pf, pf_lines, step, bm);
+      for (int qq = 0; qq < QT; ++qq) {
+        const int64_t i = g * QT + qq;
+        if (i < t.nq)
+          t.scores[i * t.ld + (j - t.jbase)] = bm[qq];
+      }
+    }
+  }
+}
+
+void ScoreNarrowImpl(const ScoreTask &t, void *scratch) {
+  // As many queries per tile as the task has (up to 4, and at most kN).
+  if (kN >= 4 && t.nq >= 4)
+    NarrowTask<(kN >= 4 ? 4 : 1)>(t, scratch);
+  else if (kN >= 2 && t.nq >= 2)
+    NarrowTask<(kN >= 2 ? 2 : 1)>(t, scratch);
+  else
+    NarrowTask<1>(t, scratch);
+}
+
 int64_t CurrentTarget() { return HWY_TARGET; }
 
 } // namespace HWY_NAMESPACE
@@ -160,10 +402,14 @@ HWY_AFTER_NAMESPACE();
 namespace msa_cpu {
 
 HWY_EXPORT(ScoreImpl);
+HWY_EXPORT(ScoreNarrowImpl);
 HWY_EXPORT(CurrentTarget);
 
 void score_hwy(const ScoreTask &task, void *scratch) {
-  HWY_DYNAMIC_DISPATCH(ScoreImpl)(task, scratch);
+  if (task.narrow)
+    HWY_DYNAMIC_DISPATCH(ScoreNarrowImpl)(task, scratch);
+  else
+    HWY_DYNAMIC_DISPATCH(ScoreImpl)(task, scratch);
 }
 
 bool hwy_restrict(int64_t mask) {
