@@ -37,23 +37,9 @@ namespace {
 
 std::atomic<int32_t> g_path{MSA_CPU_PATH_AUTO};
 
-bool use_amx() {
-  const int32_t p = g_path.load();
-  if (p == MSA_CPU_PATH_AMX)
-    return true;
-  return p == MSA_CPU_PATH_AUTO && amx_supported();
-}
-
-bool use_bf16() {
-  const int32_t p = g_path.load();
-  if (p == MSA_CPU_PATH_AVX512BF16)
-    return true;
-  if (p == MSA_CPU_PATH_AUTO) {
-    static const bool ok = bf16_supported();
-    return ok;
-  }
-  return false;
-}
+// A forced path (msa_cpu_set_path); AUTO's choice is msa_cpu_auto_rule.cpp's.
+bool use_amx() { return g_path.load() == MSA_CPU_PATH_AMX; }
+bool use_bf16() { return g_path.load() == MSA_CPU_PATH_AVX512BF16; }
 
 struct Unit {
   int64_t b;      // sequence
@@ -120,21 +106,15 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
   const msa_indexer_tensors_t &t = *tp;
   const msa_indexer_attrs_t &a = *ap;
   const int64_t H = a.num_index_heads, D = a.idx_head_dim, bs = a.block_size;
-  // AUTO on an avx512_bf16 CPU: the vdpbf16ps narrow kernel for sequences
-  // with few queries (decode), Highway's f32 FMA kernel for the wide ones
-  // (prefill): on the Sapphire Rapids VM we measured, vdpbf16ps issues at
-  // half the rate of f32 FMA, so both reach the same flop rate and the f32
-  // kernel's tiles ran faster (docs/PERFORMANCE.md). The choice depends only
-  // on the sequence's own query count, so batch invariance holds.
-  // With AMX (AUTO on a CPU that has it, or forced), the AMX kernel scores
-  // every sequence: a tile of 16 keys x 16 queries per instruction beats both
-  // for decode and prefill.
-  const bool amx = use_amx();
-  const bool bf16 = !amx && use_bf16();
-  const bool hybrid = bf16 && g_path.load() == MSA_CPU_PATH_AUTO;
-  const ScoreFn score_narrow_fn = amx ? score_amx : bf16 ? score_bf16 : score_hwy;
-  const ScoreFn score_wide_fn =
-      amx ? score_amx : (bf16 && !hybrid) ? score_bf16 : score_hwy;
+  // AUTO: the back end per sequence kind comes from the rule in
+  // msa_cpu_auto_rule.cpp; it depends only on the sequence's own query count
+  // (narrow: fewer than kNarrowQueries), so batch invariance holds. A forced
+  // path runs every sequence.
+  const bool is_auto = g_path.load() == MSA_CPU_PATH_AUTO;
+  const ScoreFn forced_fn =
+      use_amx() ? score_amx : use_bf16() ? score_bf16 : score_hwy;
+  const ScoreFn score_narrow_fn = is_auto ? auto_score_fn(true) : forced_fn;
+  const ScoreFn score_wide_fn = is_auto ? auto_score_fn(false) : forced_fn;
   const int nthreads = std::max(1, omp_get_max_threads());
 
   std::vector<Unit> units;
@@ -442,15 +422,10 @@ msa_status_t msa_cpu_set_path(int32_t path) {
 
 const char *msa_cpu_path_name(void) {
   static thread_local char name[64];
+  if (msa_cpu::g_path.load() == MSA_CPU_PATH_AUTO)
+    return msa_cpu::auto_path_name();
   if (msa_cpu::use_amx())
-    return msa_cpu::g_path.load() == MSA_CPU_PATH_AUTO ? "auto: amx" : "amx";
-  if (msa_cpu::use_bf16() &&
-      msa_cpu::g_path.load() == MSA_CPU_PATH_AUTO) {
-    std::snprintf(name, sizeof name,
-                  "auto: avx512bf16 (decode) + highway:%s (prefill)",
-                  msa_cpu::hwy_target_name());
-    return name;
-  }
+    return "amx";
   if (msa_cpu::use_bf16())
     return "avx512bf16";
   std::snprintf(name, sizeof name, "highway:%s", msa_cpu::hwy_target_name());

@@ -74,6 +74,12 @@ bool hwy_restrict(int64_t targets_mask);
 const char *hwy_target_name();
 int64_t hwy_target_mask(int which); // 0 AVX2, 1 AVX3, 2 EMU128
 
+// What MSA_CPU_PATH_AUTO runs (msa_cpu_auto_rule.cpp): the back end for a
+// sequence with fewer than kNarrowQueries queries (narrow) or more, and the
+// name msa_cpu_path_name() reports for AUTO.
+ScoreFn auto_score_fn(bool narrow);
+const char *auto_path_name();
+
 // Visible keys of query i of a task within block j, relative to the block
 // start, clamped to [0, bs]. Lanes past nq get 0.
 inline int32_t rel_limit(const ScoreTask &t, int64_t i, int64_t j) {
