@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <random>
@@ -166,6 +167,83 @@ TEST_P(CpuPath, LongContexts) {
     ASSERT_EQ(msa_test::compare_with_reference(c, got), "")
         << "MSA_TEST_SEED=" << base + i << " " << c.describe();
   }
+}
+
+// A decode batch: `batch` sequences with one new row after `ctx - 1` cached
+// keys, random bf16 in [-1, 1), pages shuffled.
+msa_test::Case decode_case(uint64_t seed, int64_t batch, int64_t ctx, int H,
+                           int D, int bs) {
+  std::mt19937_64 g(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  msa_test::Case c;
+  c.seed = seed;
+  c.attrs = {H, D, bs, 16, 0, 1, 0, 0.125f, MSA_ORDER_SCORE};
+  c.batch = batch;
+  c.rows = batch;
+  c.page_size = bs;
+  c.max_pages = (ctx + bs - 1) / bs;
+  c.num_pages = c.max_pages * batch;
+  c.lut.resize((size_t)c.num_pages);
+  for (int64_t i = 0; i < c.num_pages; ++i)
+    c.lut[(size_t)i] = (uint32_t)i;
+  std::shuffle(c.lut.begin(), c.lut.end(), g);
+  for (int64_t b = 0; b <= batch; ++b)
+    c.off.push_back((uint32_t)b);
+  c.prefix.assign((size_t)batch, (uint32_t)(ctx - 1));
+  c.cache = c.prefix;
+  c.kmax = {1u, (uint32_t)ctx};
+  c.q.resize((size_t)(batch * H * D));
+  for (auto &v : c.q)
+    v = msa_test::bf16(u(g));
+  c.k.resize((size_t)(c.num_pages * bs * D));
+  for (auto &v : c.k)
+    v = msa_test::bf16(u(g));
+  return c;
+}
+
+// Decode below the work threshold (one thread, no parallel region), just
+// above it, and long enough to be cut into many key-range units: the same
+// ids for 1 and 2 threads, and the reference's. Covers the narrow kernels'
+// query-tile shapes (H = 1, 2, 3, 4, 8 queries) and key tails.
+TEST_P(CpuPath, DecodeSerialAndThreadedSplitsAgree) {
+  const uint64_t base = base_seed() ^ 0xDEC0DE;
+  const int saved = omp_get_max_threads();
+  const int heads[] = {1, 2, 3, 4, 8};
+  const int64_t ctxs[] = {100, 450, 5000};
+  int i = 0;
+  for (int H : heads)
+    for (int64_t ctx : ctxs) {
+      const uint64_t seed = base + (uint64_t)i++;
+      const int D = (i % 3 == 0) ? 72 : 128;
+      msa_test::Case c = decode_case(seed, 1 + i % 3, ctx + i, H, D, 64);
+      omp_set_num_threads(1);
+      const std::vector<int32_t> one = run_cpu(c);
+      omp_set_num_threads(2);
+      const std::vector<int32_t> two = run_cpu(c);
+      ASSERT_EQ(one, two) << "1 vs 2 threads differ; " << c.describe();
+      ASSERT_EQ(msa_test::compare_with_reference(c, two), "") << c.describe();
+    }
+  omp_set_num_threads(saved);
+}
+
+// msa_cpu_path_name() says what AUTO runs: the rule of msa_cpu_auto_rule.cpp
+// applied to what this CPU supports.
+TEST(CpuPathName, AutoNamesTheBackEndItRuns) {
+  const bool amx = msa_cpu_set_path(MSA_CPU_PATH_AMX) == MSA_STATUS_OK;
+  const bool bf16 = msa_cpu_set_path(MSA_CPU_PATH_AVX512BF16) == MSA_STATUS_OK;
+  ASSERT_EQ(msa_cpu_set_path(MSA_CPU_PATH_HIGHWAY), MSA_STATUS_OK);
+  const std::string hwy = msa_cpu_path_name();
+  ASSERT_EQ(hwy.rfind("highway:", 0), 0u) << hwy;
+  ASSERT_EQ(msa_cpu_set_path(MSA_CPU_PATH_AUTO), MSA_STATUS_OK);
+  const std::string name = msa_cpu_path_name();
+  if (amx && !std::getenv("MSA_CPU_NO_AMX"))
+    EXPECT_EQ(name, "auto: amx");
+  else if (bf16)
+    EXPECT_TRUE(name == "auto: avx512bf16" ||
+                name == "auto: avx512bf16 (decode) + " + hwy + " (prefill)")
+        << name;
+  else
+    EXPECT_EQ(name, "auto: " + hwy);
 }
 
 std::vector<PathParam> paths() {
