@@ -3,16 +3,23 @@
 //
 // For each case: the kernel's median (and best) time, effective GFLOP/s
 // (causal keys x D x 2 x H) and GB/s of index-K read (keys read x D x 2
-// bytes), and, measured in the same run: the ratio to this machine's
-// vdpbf16ps peak on all cores (the yardstick) and to the peak of the
-// instruction the kernel actually uses for the case (AMX TDPBF16PS,
-// vdpbf16ps or f32 FMA, each measured with independent accumulators on all
-// threads), the ratio to its memory-read bandwidth (a buffer larger than the
-// LLC; for decode also paired with a read right after each call, see
-// paired_read_ratio), the AMX, vdpbf16ps and Highway (f32) back ends' times, the scalar
-// reference's time, and the
-// PyTorch baseline (tools/msa-bench/torch_baseline.py, run with
-// /usr/bin/python3) doing the same math.
+// bytes), and, measured in the same run: the ratio to the peak of the
+// instruction AUTO's back end uses for the case (AMX TDPBF16PS, vdpbf16ps, or
+// f32 FMA at the Highway target's vector width) and to the vdpbf16ps peak,
+// the ratio to the memory-read bandwidth (a buffer larger than the LLC; for
+// decode also paired with a read right after each call, see
+// paired_read_ratio), the AMX, vdpbf16ps and Highway back ends' times, the
+// scalar reference's time, and the PyTorch baseline
+// (tools/msa-bench/torch_baseline.py, run with /usr/bin/python3) doing the
+// same math.
+//
+// Peaks (peak_gflops): each loop keeps enough independent accumulators to
+// cover the instruction's latency times its pipes, and is timed in each
+// thread's CPU time, so a core taken by another process for a while does not
+// lower it. The bench also measures the clock (a chain of dependent integer
+// adds, one cycle each) and, for the CPU models in documented_rates(), prints
+// the documented per-cycle rate times that clock; a ratio's denominator is
+// the larger of the two, so no ratio rests on an under-measured peak.
 //
 //   msa-bench [--reps N] [--no-reference] [--no-torch] [--python PATH]
 //             [--torch-script PATH] [--case NAME]
@@ -27,7 +34,9 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <immintrin.h>
+#include <cpuid.h>
 #include <omp.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -113,8 +122,10 @@ double causal_pairs(const BenchCase &bc) {
 
 #define BF16_TARGET                                                            \
   __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw,avx512dq")))
+#define AVX512_TARGET __attribute__((target("avx512f")))
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
 
-// vdpbf16ps throughput: 24 independent accumulators per thread.
+// vdpbf16ps throughput: 24 independent zmm accumulators per thread.
 BF16_TARGET __attribute__((noinline)) float dp_loop(int64_t iters, float seed) {
   __m512 acc[24];
   for (int i = 0; i < 24; ++i)
@@ -132,23 +143,47 @@ BF16_TARGET __attribute__((noinline)) float dp_loop(int64_t iters, float seed) {
   return _mm512_reduce_add_ps(s);
 }
 
-// f32 FMA throughput: 24 independent zmm accumulators per thread.
-BF16_TARGET __attribute__((noinline)) float fma_loop(int64_t iters,
-                                                     float seed) {
+// f32 FMA throughput, 512-bit: 24 independent zmm accumulators per thread
+// (latency 4 x 2 pipes needs 8). a is not 1.0, so the compiler cannot turn
+// the FMA into an add.
+AVX512_TARGET __attribute__((noinline)) float fma512_loop(int64_t iters,
+                                                          float seed) {
   __m512 acc[24];
   for (int i = 0; i < 24; ++i)
     acc[i] = _mm512_set1_ps(seed * (float)i);
-  const __m512 a = _mm512_set1_ps(1.0f);
+  const __m512 a = _mm512_set1_ps(0.999f);
   __m512 b = _mm512_set1_ps(1e-7f);
   for (int64_t it = 0; it < iters; ++it) {
     for (int i = 0; i < 24; ++i)
-      acc[i] = _mm512_fmadd_ps(a, b, acc[i]);
+      acc[i] = _mm512_fmadd_ps(a, acc[i], b);
     __asm__ volatile("" : "+v"(b));
   }
   __m512 s = acc[0];
   for (int i = 1; i < 24; ++i)
     s = _mm512_add_ps(s, acc[i]);
   return _mm512_reduce_add_ps(s);
+}
+
+// f32 FMA throughput, 256-bit: 12 independent ymm accumulators per thread
+// (16 ymm registers on AVX2; latency 4-5 x 2 pipes needs 8-10).
+AVX2_TARGET __attribute__((noinline)) float fma256_loop(int64_t iters,
+                                                        float seed) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm256_set1_ps(seed * (float)i);
+  const __m256 a = _mm256_set1_ps(0.999f);
+  __m256 b = _mm256_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it) {
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm256_fmadd_ps(a, acc[i], b);
+    __asm__ volatile("" : "+x"(b));
+  }
+  __m256 s = acc[0];
+  for (int i = 1; i < 12; ++i)
+    s = _mm256_add_ps(s, acc[i]);
+  alignas(32) float o[8];
+  _mm256_store_ps(o, s);
+  return o[0] + o[7];
 }
 
 // AMX TDPBF16PS throughput: 4 independent 16x16 accumulators (tmm0..3) fed
@@ -198,30 +233,110 @@ __attribute__((noinline)) float amx_loop(int64_t iters, float) {
 #endif
 }
 
+double thread_cpu_s() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 // GFLOP/s of `loop` (iters iterations of `per_iter` flops) on all OpenMP
-// threads, best of 3.
+// threads: each thread's rate in its own CPU time, summed; best of 3.
 double peak_gflops(float (*loop)(int64_t, float), int64_t iters,
                    double per_iter) {
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     float sink = 0;
-    const double t0 = now_s();
-    int nt = 1;
-#pragma omp parallel reduction(+ : sink)
+    double sum = 0;
+#pragma omp parallel reduction(+ : sink, sum)
     {
-#pragma omp single
-      nt = omp_get_num_threads();
+      const double t0 = thread_cpu_s();
       sink += loop(iters, 1e-9f);
+      sum += (double)iters * per_iter / (thread_cpu_s() - t0) / 1e9;
     }
-    const double t = now_s() - t0;
     if (sink == 12345.0f)
       std::printf(" ");
-    best = std::max(best, (double)nt * (double)iters * per_iter / t / 1e9);
+    best = std::max(best, sum);
   }
   return best;
 }
 
-BF16_TARGET __attribute__((noinline)) uint64_t read_sum(const uint64_t *p,
+// GHz of each thread, averaged: a chain of dependent integer adds retires
+// one per cycle on every x86 core.
+double clock_ghz() {
+  const int64_t n = 50000000;
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    double sum = 0;
+    int nt = 1;
+#pragma omp parallel reduction(+ : sum)
+    {
+#pragma omp single
+      nt = omp_get_num_threads();
+      uint64_t x = 0;
+      const double t0 = thread_cpu_s();
+      for (int64_t i = 0; i < n; ++i)
+        __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                         "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                         "add $1, %0\n\tadd $1, %0"
+                         : "+r"(x));
+      sum += 8.0 * (double)n / (thread_cpu_s() - t0) / 1e9;
+    }
+    best = std::max(best, sum / nt);
+  }
+  return best;
+}
+
+// Documented per-core f32 flops per cycle of the instructions the back ends
+// use (0 = not documented here), by CPU model (cpuid family / model).
+struct Rates {
+  const char *uarch;
+  double fma256, fma512, amx;
+};
+
+Rates documented_rates() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  char vendor[13] = {0};
+  __get_cpuid(0, &a, &b, &c, &d);
+  std::memcpy(vendor, &b, 4);
+  std::memcpy(vendor + 4, &d, 4);
+  std::memcpy(vendor + 8, &c, 4);
+  __get_cpuid(1, &a, &b, &c, &d);
+  const unsigned fam = ((a >> 8) & 0xF) + (((a >> 8) & 0xF) == 0xF ? (a >> 20) & 0xFF : 0);
+  const unsigned model = ((a >> 4) & 0xF) | (((a >> 16) & 0xF) << 4);
+  const std::string v = vendor;
+  if (v == "AuthenticAMD" && fam == 0x19) {
+    // Zen 3 and Zen 4: two 256-bit FMA pipes (Zen 4 runs a zmm FMA on both
+    // halves at once: one per cycle), so 2 x 8 x 2 = 32 flops per cycle.
+    const bool zen4 = (model >= 0x10 && model <= 0x1F) ||
+                      (model >= 0x60 && model <= 0x7F) ||
+                      (model >= 0xA0 && model <= 0xAF);
+    if (zen4)
+      return {"AMD Zen 4", 32, 32, 0};
+    return {"AMD Zen 3", 32, 0, 0};
+  }
+  if (v == "GenuineIntel" && fam == 6 && (model == 0x8F || model == 0xCF))
+    // Sapphire / Emerald Rapids Xeon: two 512-bit FMA ports (0 and 5);
+    // TDPBF16PS: 16 x 16 x 32 bf16 pairs per 16 cycles.
+    return {"Intel Sapphire/Emerald Rapids", 32, 64, 1024};
+  return {"unknown", 0, 0, 0};
+}
+
+AVX2_TARGET __attribute__((noinline)) uint64_t read_sum256(const uint64_t *p,
+                                                           int64_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i + 16 <= n; i += 16) {
+    a0 = _mm256_xor_si256(a0, _mm256_load_si256((const __m256i *)(p + i)));
+    a1 = _mm256_xor_si256(a1, _mm256_load_si256((const __m256i *)(p + i + 4)));
+    a2 = _mm256_xor_si256(a2, _mm256_load_si256((const __m256i *)(p + i + 8)));
+    a3 = _mm256_xor_si256(a3, _mm256_load_si256((const __m256i *)(p + i + 12)));
+  }
+  a0 = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+  alignas(32) uint64_t o[4];
+  _mm256_store_si256((__m256i *)o, a0);
+  return o[0] | o[1] | o[2] | o[3];
+}
+
+AVX512_TARGET __attribute__((noinline)) uint64_t read_sum512(const uint64_t *p,
                                                         int64_t n) {
   __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
   for (int64_t i = 0; i + 32 <= n; i += 32) {
@@ -232,6 +347,11 @@ BF16_TARGET __attribute__((noinline)) uint64_t read_sum(const uint64_t *p,
   }
   a0 = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
   return (uint64_t)_mm512_reduce_or_epi64(a0);
+}
+
+bool have_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
 }
 
 // A buffer for read-bandwidth measurements: first touch by the thread that
@@ -258,7 +378,8 @@ struct ReadBuf {
       const int nt = omp_get_num_threads(), id = omp_get_thread_num();
       const int64_t per = (n / nt) / 32 * 32;
       const int64_t lo = per * id, hi = id == nt - 1 ? n : lo + per;
-      sink ^= read_sum(p + lo, hi - lo);
+      sink ^= have_avx512() ? read_sum512(p + lo, hi - lo)
+                            : read_sum256(p + lo, hi - lo);
     }
     const double t = now_s() - t0;
     if (sink == 42)
@@ -337,6 +458,25 @@ double torch_time(const std::string &python, const std::string &script,
   return ms / 1e3;
 }
 
+// The back end AUTO runs for a decode or a prefill case, from
+// msa_cpu_path_name(): "auto: X" or "auto: X (decode) + Y (prefill)".
+std::string auto_backend(bool decode) {
+  std::string n = msa_cpu_path_name();
+  if (n.rfind("auto: ", 0) == 0)
+    n = n.substr(6);
+  const std::string sep = " (decode) + ", tail = " (prefill)";
+  const size_t p = n.find(sep);
+  if (p == std::string::npos)
+    return n;
+  if (decode)
+    return n.substr(0, p);
+  std::string w = n.substr(p + sep.size());
+  if (w.size() >= tail.size() &&
+      w.compare(w.size() - tail.size(), tail.size(), tail) == 0)
+    w.resize(w.size() - tail.size());
+  return w;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -372,38 +512,71 @@ int main(int argc, char **argv) {
       {"decode_B8_ctx32768", "decode", 8, 1, 32767},
       {"decode_B16_ctx131072", "decode", 16, 1, 131071}, // index-K > LLC
   };
+  msa_cpu_set_path(MSA_CPU_PATH_AUTO);
   std::printf("threads: %d, kernel path: %s\n", omp_get_max_threads(),
               msa_cpu_path_name());
   const bool have_amx = msa_cpu_set_path(MSA_CPU_PATH_AMX) == MSA_STATUS_OK;
   const bool have_bf16 =
       msa_cpu_set_path(MSA_CPU_PATH_AVX512BF16) == MSA_STATUS_OK;
   msa_cpu_set_path(MSA_CPU_PATH_AUTO);
-  const std::string auto_name = msa_cpu_path_name();
-  const bool auto_amx = auto_name.find("amx") != std::string::npos;
-  const bool auto_bf16 = auto_name.find("avx512bf16") != std::string::npos;
+  const Rates doc = documented_rates();
+  const double ghz = clock_ghz();
+  const int nt = omp_get_max_threads();
   const double peak_bf16 =
-      have_bf16 ? peak_gflops(dp_loop, 5000000, 24.0 * 64.0) : NAN;
-  const double peak_fma = peak_gflops(fma_loop, 5000000, 24.0 * 32.0);
+      have_bf16 ? peak_gflops(dp_loop, 2000000, 24.0 * 64.0) : NAN;
+  const double peak_fma512 =
+      have_avx512() ? peak_gflops(fma512_loop, 2000000, 24.0 * 32.0) : NAN;
+  const double peak_fma256 = peak_gflops(fma256_loop, 4000000, 12.0 * 16.0);
   const double peak_amx =
       have_amx ? peak_gflops(amx_loop, 200000, 4.0 * 16 * 16 * 32 * 2) : NAN;
+  // The larger of measured and documented x clock x threads.
+  auto correct = [&](double measured, double per_cycle) {
+    const double d = per_cycle > 0 ? per_cycle * ghz * nt : NAN;
+    return std::isnan(measured) ? d : std::isnan(d) ? measured : std::max(measured, d);
+  };
+  auto doc_str = [&](double per_cycle) {
+    char b[64];
+    if (per_cycle > 0)
+      std::snprintf(b, sizeof b, "%.1f", per_cycle * ghz * nt);
+    else
+      std::snprintf(b, sizeof b, "-");
+    return std::string(b);
+  };
   const ReadBuf big((size_t)1 << 30);
   double bw = 0;
   for (int rep = 0; rep < 5; ++rep)
     bw = std::max(bw, big.once());
   const double bw_llc = read_bandwidth((size_t)64 << 20);
-  std::printf("measured (all threads): vdpbf16ps peak %.1f GFLOP/s, f32 FMA "
-              "peak %.1f GFLOP/s, AMX TDPBF16PS peak %.1f GFLOP/s; read "
-              "bandwidth %.1f GB/s (1 GiB buffer), %.1f GB/s (64 MiB, "
+  std::printf("CPU: %s, clock %.2f GHz (per thread, dependent adds)\n",
+              doc.uarch, ghz);
+  std::printf("peaks, all threads, GFLOP/s (measured / documented x clock): "
+              "f32 FMA 256-bit %.1f / %s, f32 FMA 512-bit %.1f / %s, "
+              "vdpbf16ps %.1f / -, AMX TDPBF16PS %.1f / %s\n",
+              peak_fma256, doc_str(doc.fma256).c_str(), peak_fma512,
+              doc_str(doc.fma512).c_str(), peak_bf16, peak_amx,
+              doc_str(doc.amx).c_str());
+  std::printf("read bandwidth %.1f GB/s (1 GiB buffer), %.1f GB/s (64 MiB, "
               "LLC-resident)\n\n",
-              peak_bf16, peak_fma, peak_amx, bw, bw_llc);
-  std::printf("| case | kernel uses | kernel ms (median) | best ms | GFLOP/s | "
-              "%% of bf16 peak | %% of its instruction's peak | index-K GB/s | "
-              "%% of read BW | %% of read BW (best) | %% of read BW (paired) | "
-              "AMX-only ms | "
-              "bf16-only ms | Highway-only ms | scalar ref ms | PyTorch ms | "
+              bw, bw_llc);
+  const double peak256 = correct(peak_fma256, doc.fma256);
+  const double peak512 = correct(peak_fma512, doc.fma512);
+  const double peak_amx_c = correct(peak_amx, doc.amx);
+  std::printf("| case | AUTO runs | instruction | kernel ms (median) | best ms | "
+              "GFLOP/s | %% of its instruction's peak | %% of bf16 peak | "
+              "index-K GB/s | %% of read BW | %% of read BW (best) | "
+              "%% of read BW (paired) | AMX-only ms | bf16-only ms | "
+              "Highway-only ms | scalar ref ms | PyTorch ms | "
               "speed-up vs PyTorch | speed-up vs scalar |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-              "---|---|\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+              "---|---|---|---|\n");
+  auto cell = [](double v, const char *fmt) {
+    char b[64];
+    if (std::isnan(v) || std::isinf(v))
+      std::snprintf(b, sizeof b, "-");
+    else
+      std::snprintf(b, sizeof b, fmt, v);
+    return std::string(b);
+  };
   for (const BenchCase &bc : cases) {
     if (!only.empty() && only != bc.name)
       continue;
@@ -412,6 +585,7 @@ int main(int argc, char **argv) {
     const int r = reps > 0 ? reps : (decode ? 50 : 15);
     const int r2 = std::max(3, r / 5);
     msa_cpu_set_path(MSA_CPU_PATH_AUTO);
+    const std::string runs = auto_backend(decode);
     double tbest = 0;
     const double t = median_time(d, r, &tbest);
     msa_cpu_set_path(MSA_CPU_PATH_HIGHWAY);
@@ -430,12 +604,13 @@ int main(int argc, char **argv) {
         (double)bc.batch * (double)(bc.prefix + bc.new_tokens) * 128 * 2;
     const double paired =
         decode ? paired_read_ratio(d, std::max(5, r / 3), kbytes, big) : NAN;
-    // The instruction AUTO's kernel spends its flops on for this case.
-    const char *uses = auto_amx ? "AMX" : (auto_bf16 && decode) ? "vdpbf16ps"
-                                                                : "f32 FMA";
-    const double own_peak = auto_amx ? peak_amx
-                            : (auto_bf16 && decode) ? peak_bf16
-                                                    : peak_fma;
+    // The instruction AUTO's back end spends its flops on for this case.
+    const bool amx = runs == "amx", bf16 = runs == "avx512bf16";
+    const bool wide512 = runs == "highway:AVX3";
+    const char *uses = amx ? "AMX TDPBF16PS" : bf16 ? "vdpbf16ps"
+                       : wide512 ? "f32 FMA 512-bit" : "f32 FMA 256-bit";
+    const double own_peak = amx ? peak_amx_c : bf16 ? peak_bf16
+                            : wide512 ? peak512 : peak256;
     const double pairs = causal_pairs(bc);
     const double flops = pairs * 128 * 2 * 4;
     double tref = NAN;
@@ -447,15 +622,20 @@ int main(int argc, char **argv) {
     }
     const double ttorch =
         do_torch ? torch_time(python, script, bc, decode ? 10 : 3) : NAN;
-    std::printf("| %s | %s | %.3f | %.3f | %.1f | %.1f%% | %.1f%% | %.1f | "
-                "%.1f%% | %.1f%% | %.1f%% | %.3f | %.3f | %.3f | %.1f | %.2f | %.1fx | "
-                "%.0fx |\n",
-                bc.name, uses, t * 1e3, tbest * 1e3, flops / t / 1e9,
-                100.0 * flops / t / 1e9 / peak_bf16,
-                100.0 * flops / t / 1e9 / own_peak, kbytes / t / 1e9,
-                100.0 * kbytes / t / 1e9 / bw,
-                100.0 * kbytes / tbest / 1e9 / bw, 100.0 * paired, ta * 1e3, tb * 1e3,
-                th * 1e3, tref * 1e3, ttorch * 1e3, ttorch / t, tref / t);
+    const double gf = flops / t / 1e9;
+    std::printf("| %s | %s | %s | %.3f | %.3f | %.1f | %s | %s | %.1f | %.1f%% | "
+                "%.1f%% | %s | %s | %s | %.3f | %s | %s | %s | %s |\n",
+                bc.name, runs.c_str(), uses, t * 1e3, tbest * 1e3, gf,
+                cell(100.0 * gf / own_peak, "%.1f%%").c_str(),
+                cell(100.0 * gf / peak_bf16, "%.1f%%").c_str(),
+                kbytes / t / 1e9, 100.0 * kbytes / t / 1e9 / bw,
+                100.0 * kbytes / tbest / 1e9 / bw,
+                cell(100.0 * paired, "%.1f%%").c_str(),
+                cell(ta * 1e3, "%.3f").c_str(), cell(tb * 1e3, "%.3f").c_str(),
+                th * 1e3, cell(tref * 1e3, "%.1f").c_str(),
+                cell(ttorch * 1e3, "%.2f").c_str(),
+                cell(ttorch / t, "%.1fx").c_str(),
+                cell(tref / t, "%.0fx").c_str());
     std::fflush(stdout);
   }
   return 0;
