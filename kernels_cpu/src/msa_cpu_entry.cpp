@@ -9,17 +9,21 @@
 //      - a sequence with at most 64 queries (decode, short chunks) is cut
 //        along its key range: a unit scores all its queries against a chunk
 //        of blocks into a shared score matrix (each block by exactly one
-//        unit), and the selection runs after all units are done. So both
+//        unit), and its selection runs after its last unit is done. So both
 //        cores are busy for a batch of one long decode too.
-//      Units are handed out dynamically (OpenMP); which thread runs a unit
-//      cannot change a score (see msa_cpu_internal.h) and the selection sees
-//      complete score rows, so the result is the same for any thread count.
+//      Units are handed out dynamically to the caller and the pool's
+//      helpers (msa_cpu_pool.h; omp_get_max_threads() participants, one below
+//      a work threshold); which thread runs a unit cannot change a score (see
+//      msa_cpu_internal.h) and a split's selection runs after its last unit,
+//      on complete score rows, so the result is the same for any thread
+//      count.
 //   3. Selection per (head, row): forced blocks (init, then local), then the
 //      best unforced blocks in the total order (score desc, block id asc),
 //      kept in a sorted array of at most topk entries (one compare per block
 //      once it is full), -inf/NaN never; order=block sorts the ids.
 #include "msa/msa_kernels.h"
 #include "msa_cpu_internal.h"
+#include "msa_cpu_pool.h"
 
 #include <omp.h>
 
@@ -29,6 +33,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <new>
 #include <vector>
 
@@ -162,10 +167,16 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
       total_cost += (double)sp.nq * (double)keys;
     }
   }
-  std::vector<std::pair<int64_t, int64_t>> split_queries; // (split, query)
+  // Units left per split: whoever finishes a split's last unit selects its
+  // rows, from complete score rows (no barrier between scoring and
+  // selection).
+  std::unique_ptr<std::atomic<int64_t>[]> split_left(
+      new std::atomic<int64_t>[splits.size() + 1]);
   for (size_t s = 0; s < splits.size(); ++s)
-    for (int64_t i = 0; i < splits[s].nq; ++i)
-      split_queries.push_back({(int64_t)s, i});
+    split_left[s].store(0);
+  for (const Unit &un : units)
+    if (un.split >= 0)
+      split_left[un.split].fetch_add(1);
 
   float *shared_scores = nullptr;
   if (split_scores > 0) {
@@ -179,13 +190,23 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
   const size_t scratch_sz = (scratch_bytes(D) + 63) / 64 * 64;
   const size_t tile_sz = (size_t)(kMaxTileQueries * tile_nblk) * sizeof(float);
   const int64_t nunits = (int64_t)units.size();
-  const int64_t nsq = (int64_t)split_queries.size();
   std::atomic<bool> oom{false};
   std::atomic<int64_t> next_unit{0};
   const bool parallel = total_cost * (double)D > 2.0e5;
 
-#pragma omp parallel if (parallel)
-  {
+  auto select_split = [&](const Split &sp, float *ts, int32_t *tj) {
+    for (int64_t qi = 0; qi < sp.nq; ++qi) {
+      const int64_t b = sp.b;
+      const int64_t row = (int64_t)t.input_row_offsets[b] + qi / H;
+      const int64_t h = qi % H;
+      const int64_t nblk = ceil_div((int64_t)t.prefix_lens[b] + 1 + qi / H, bs);
+      select_row(shared_scores + sp.sc_off + qi * sp.nblk, nblk, a,
+                 t.out + (h * t.rows + row) * a.topk, ts, tj);
+    }
+  };
+
+  // One participant (the caller or a pool helper, msa_cpu_pool.h).
+  auto work = [&](int) {
     void *scratch = std::aligned_alloc(64, scratch_sz);
     float *tsc = tile_sz ? static_cast<float *>(std::malloc(tile_sz)) : nullptr;
     float *ts = static_cast<float *>(std::malloc(sel_cap * sizeof(float)));
@@ -195,8 +216,8 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
       oom.store(true);
 
     // Dynamic schedule by hand (an atomic counter): which thread runs a unit
-    // never changes its result, and this needs nothing of the OpenMP runtime
-    // beyond parallel/barrier/static loops (clang 22 + LLVM 14's libomp).
+    // never changes its result, and a participant that joins late finds the
+    // units taken.
     for (;;) {
       const int64_t u = next_unit.fetch_add(1);
       if (u >= nunits)
@@ -229,6 +250,8 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
         k.scores = shared_scores + sp.sc_off;
         k.ld = sp.nblk;
         (k.narrow ? score_narrow_fn : score_wide_fn)(k, scratch);
+        if (split_left[un.split].fetch_sub(1, std::memory_order_acq_rel) == 1)
+          select_split(sp, ts, tj);
       } else {
         k.scores = tsc;
         k.ld = un.j1;
@@ -244,25 +267,12 @@ msa_status_t run(const msa_indexer_tensors_t *tp, const msa_indexer_attrs_t *ap)
       }
     }
 
-#pragma omp barrier
-#pragma omp for schedule(static)
-    for (int64_t x = 0; x < nsq; ++x) {
-      if (!ok)
-        continue;
-      const Split &sp = splits[split_queries[x].first];
-      const int64_t qi = split_queries[x].second;
-      const int64_t b = sp.b;
-      const int64_t row = (int64_t)t.input_row_offsets[b] + qi / H;
-      const int64_t h = qi % H;
-      const int64_t nblk = ceil_div((int64_t)t.prefix_lens[b] + 1 + qi / H, bs);
-      select_row(shared_scores + sp.sc_off + qi * sp.nblk, nblk, a,
-                 t.out + (h * t.rows + row) * a.topk, ts, tj);
-    }
     std::free(scratch);
     std::free(tsc);
     std::free(ts);
     std::free(tj);
-  }
+  };
+  pool_run(parallel ? nthreads : 1, work);
   std::free(shared_scores);
   if (oom.load()) {
     msa_indexer_fill_invalid(tp, ap);
