@@ -13,10 +13,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -224,6 +226,39 @@ TEST_P(CpuPath, DecodeSerialAndThreadedSplitsAgree) {
       ASSERT_EQ(msa_test::compare_with_reference(c, two), "") << c.describe();
     }
   omp_set_num_threads(saved);
+}
+
+// Calls from several application threads at once (the helper pool serves
+// one call at a time; the others run on their caller alone): every call
+// gives the ids of a call made alone.
+TEST(CpuThreads, ConcurrentCallsGiveTheSameIds) {
+  const uint64_t base = base_seed() ^ 0xC0C0;
+  std::vector<msa_test::Case> cases;
+  cases.push_back(decode_case(base, 3, 3000, 4, 128, 64));
+  cases.push_back(decode_case(base + 1, 1, 700, 2, 64, 16));
+  msa_test::Options opt;
+  opt.max_keys = 2000;
+  opt.max_new = 96;
+  cases.push_back(msa_test::make_random_case(base + 2, opt));
+  std::vector<std::vector<int32_t>> want;
+  for (auto &c : cases)
+    want.push_back(run_cpu(c));
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 4; ++th)
+    threads.emplace_back([&, th] {
+      for (int r = 0; r < 15; ++r) {
+        const size_t i = (size_t)(th + r) % cases.size();
+        msa_test::Case c = cases[i]; // own output buffer
+        c.poison();
+        msa_indexer_tensors_t t = c.tensors();
+        if (msa_indexer_cpu(&t, &c.attrs) != MSA_STATUS_OK || c.out != want[i])
+          mismatches.fetch_add(1);
+      }
+    });
+  for (auto &t : threads)
+    t.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 // msa_cpu_path_name() says what AUTO runs: the rule of msa_cpu_auto_rule.cpp
