@@ -98,6 +98,37 @@ extern "C" __global__ void read_reduce(const uint4 *__restrict__ x, long long n1
 """
 
 
+EMPTY_KERNEL = r"""
+extern "C" __global__ void empty() {}
+"""
+
+
+def launch_floor():
+    """Time per kernel node of a CUDA graph of 64 empty kernels launched back
+    to back (1 CTA, and 264 CTAs of 128 threads): the launch and dependency
+    latency a graph adds to every call, whatever the kernel does."""
+    try:
+        import cupy as cp
+    except Exception:
+        return None
+    k = cp.RawKernel(EMPTY_KERNEL, "empty")
+    res = {}
+    for ctas in (1, 264):
+        g = torch.cuda.CUDAGraph()
+        s = torch.cuda.Stream()
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(s):
+            k((ctas,), (128,), (), stream=cp.cuda.ExternalStream(s.cuda_stream))
+            torch.cuda.synchronize()
+            with torch.cuda.graph(g, stream=s):
+                ext = cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
+                for _ in range(64):
+                    k((ctas,), (128,), (), stream=ext)
+        torch.cuda.current_stream().wait_stream(s)
+        res[ctas] = events_ms(lambda: g.replay(), 20) * 1e3 / 64
+    return res
+
+
 def ceilings():
     n = 8192
     a = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
@@ -303,8 +334,11 @@ def main():
             del p, ws
         return 0
     mm, cp, rd, how = ceilings()
+    lf = launch_floor()
     print(f"device: {name}; bf16 matmul {mm:.0f} TFLOP/s; device copy {cp:.0f} GB/s "
-          f"(read+write); read-only {rd:.0f} GB/s ({how})", flush=True)
+          f"(read+write); read-only {rd:.0f} GB/s ({how}); graph node floor "
+          + ("-" if lf is None else f"{lf[1]:.2f} us (1 CTA), {lf[264]:.2f} us (264 CTAs)"),
+          flush=True)
     rows = []
     for label, batch, new, ctx, H in decode_cfgs:
         per = batch * ctx * D * 2
@@ -362,7 +396,9 @@ def main():
         torch.cuda.empty_cache()
     print()
     print(f"Card: {name}. Ceilings measured in this run: bf16 matmul {mm:.0f} TFLOP/s, "
-          f"device copy {cp:.0f} GB/s (read+write), read-only {rd:.0f} GB/s ({how}).")
+          f"device copy {cp:.0f} GB/s (read+write), read-only {rd:.0f} GB/s ({how}); "
+          "an empty kernel node in a graph: "
+          + ("-" if lf is None else f"{lf[1]:.2f} us (1 CTA), {lf[264]:.2f} us (264 CTAs)") + ".")
     print()
     print("| decode (graph, one call per layer) | layers R | msa now | previous | speed-up | "
           "GB/s | % of read | floor (bytes/read) |")
@@ -386,7 +422,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(device=name, matmul_tflops=mm, copy_gbs=cp, read_gbs=rd,
-                           read_how=how, rows=rows), f, indent=1)
+                           read_how=how, graph_node_floor_us=lf, rows=rows), f, indent=1)
     return 0
 
 

@@ -1,7 +1,7 @@
 // device_common.cuh - device helpers shared by every kernel of
 // libmsa_kernels_cuda: orderable selection keys, the error fill, the row ->
 // sequence search and the PTX wrappers (cp.async, ldmatrix, mma.sync,
-// mbarrier, bulk copies, programmatic dependent launch). Not installed.
+// mbarrier, bulk copies). Not installed.
 #ifndef MSA_CUDA_DEVICE_COMMON_CUH
 #define MSA_CUDA_DEVICE_COMMON_CUH
 
@@ -20,7 +20,7 @@
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define MSA_HAVE_WGMMA 1
 #endif
-// mbarrier transaction counts, bulk copies and griddepcontrol: sm_90.
+// mbarrier transaction counts and bulk copies: sm_90.
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900)
 #define MSA_HAVE_SM90 1
 #endif
@@ -158,21 +158,6 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const CUtensorMap *map
       : "memory");
 }
 #endif
-
-// Programmatic dependent launch (sm_90; no-ops when the launch has no
-// programmatic dependency). launch_dependents lets the next kernel of the
-// stream start; wait_prerequisites blocks until the previous kernel has
-// completed and its memory is visible.
-__device__ __forceinline__ void pdl_launch_dependents() {
-#ifdef MSA_HAVE_SM90
-  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
-#endif
-}
-__device__ __forceinline__ void pdl_wait_prerequisites() {
-#ifdef MSA_HAVE_SM90
-  asm volatile("griddepcontrol.wait;\n" ::: "memory");
-#endif
-}
 
 } // namespace msa_cuda
 

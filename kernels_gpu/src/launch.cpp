@@ -19,8 +19,8 @@ static size_t align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 Layout make_layout(int64_t rows, int64_t batch, int64_t heads, int64_t nblk_cap) {
   Layout l;
   l.hdr = 0;
-  l.counters = kHeaderBytes;
-  l.tiles = align_up(l.counters + 4 * (size_t)batch, 256);
+  l.verdicts = kHeaderBytes;
+  l.tiles = align_up(l.verdicts + 8 * (size_t)kMaxDecodeCtas, 256);
   l.scores = align_up(l.tiles + 4 * (size_t)(batch + 1), 256);
   l.total = l.scores + 4 * (size_t)rows * (size_t)heads * (size_t)nblk_cap;
   l.nblk_cap = nblk_cap;
@@ -95,7 +95,7 @@ msa_status_t grid_too_large(const char *what, int64_t grid) {
 // streaming whole 128-key stages (whole blocks for blocks above 128 keys).
 // ---------------------------------------------------------------------------
 struct DecodePlan {
-  int64_t splits, spc;
+  int64_t splits, spc;  // work items per sequence, 128-key stages per item
 };
 static DecodePlan plan_decode(int64_t batch, int64_t nblk_cap, int bs, int D,
                               const DeviceInfo &dev) {
@@ -184,25 +184,24 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   kp.skip_prefill = use_pf ? 1 : 0;
   const int npl = npl_for(nblk_cap);
 
-  cudaError_t e = launch_prep(kp, st);
-  if (e != cudaSuccess) return launch_failed(e);
-  if (t->rows == 0) return MSA_STATUS_OK;
-
+  // A decode-only call is ONE launch: the decode kernel checks its own
+  // sequences. Otherwise prep checks the whole batch first.
+  const bool decode_only = use_dec && !may_prefill && t->rows > 0 && t->batch > 0;
+  cudaError_t e;
+  if (!decode_only) {
+    if ((e = launch_prep(kp, st)) != cudaSuccess) return launch_failed(e);
+    if (t->rows == 0) return MSA_STATUS_OK;
+  }
   if (use_dec) {
     const DecodePlan dp = plan_decode(t->batch, nblk_cap, bs, D, dev);
-    const int64_t grid = dp.splits * t->batch;
-    if (t->batch > 0 && (grid / t->batch != dp.splits || grid > INT32_MAX))
-      return grid_too_large("the decode kernel", grid);
     kp.splits = (int32_t)dp.splits;
     kp.dec_spc = dp.spc;
+    kp.dec_own_checks = decode_only ? 1 : 0;
     const int64_t cmax =
         std::min<int64_t>(std::min<int64_t>(max_new_tokens, kDecRows), t->rows) * H;
     const int nt = cmax <= 8 ? 1 : (cmax <= 16 ? 2 : 4);
-    // Right after prep, as its programmatic dependent: the launch and the
-    // key streaming overlap prep; the kernel waits for prep before it reads
-    // the verdict or a counter.
-    if (grid > 0 && (e = launch_decode(kp, nt, npl, grid, true, st)) != cudaSuccess)
-      return launch_failed(e);
+    if ((e = launch_decode(kp, nt, npl, st)) != cudaSuccess) return launch_failed(e);
+    if (decode_only) return MSA_STATUS_OK;
   }
   if (use_pf && may_prefill) {
     const int64_t tr = kp.tile_rows;

@@ -37,8 +37,12 @@ struct Header {
 };
 static_assert(sizeof(Header) <= kHeaderBytes, "header too large");
 
+// Workspace: [hdr | verdicts: i64 per decode CTA | tiles: i32 per sequence
+// + 1 | scores: f32 [H, rows, nblk_cap]]. Nothing in it needs to be
+// initialised by the caller: every call writes what it reads.
+constexpr int kMaxDecodeCtas = 4096;
 struct Layout {
-  size_t hdr, counters, tiles, scores, total;
+  size_t hdr, verdicts, tiles, scores, total;
   int64_t nblk_cap;
 };
 Layout make_layout(int64_t rows, int64_t batch, int64_t heads, int64_t nblk_cap);
@@ -57,8 +61,10 @@ struct KParams {
   int64_t out_elems;
   int64_t max_new;
   int32_t dec_rows, tile_rows, skip_decode, skip_prefill;
-  int32_t splits;   // decode: CTAs per sequence
-  int64_t dec_spc;  // decode: 128-key stages per CTA
+  int32_t splits;         // decode: work items (CTA shares) per sequence
+  int64_t dec_spc;        // decode: 128-key stages per work item
+  int32_t dec_own_checks; // decode: no prep ran; the decode kernel checks
+                          // its sequences and writes the error record
 };
 
 // The stream-ordered call (launch.cpp): checks the workspace, plans and
@@ -77,11 +83,10 @@ bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &p, int64_
                         cudaStream_t st, cudaError_t *err);
 cudaError_t launch_generic(const KParams &p, int64_t gx, int64_t gy, cudaStream_t st);  // generic.cu
 cudaError_t launch_select(const KParams &p, int npl, int64_t grid, cudaStream_t st);    // select.cu
-// decode.cu: nt n-tiles of 8 columns per pass, npl select candidates per
-// lane (8, 32 or 0), pdl: launched as the previous kernel's programmatic
-// dependent.
-cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, bool pdl,
-                          cudaStream_t st);
+// decode.cu: a cooperative launch of at most the co-resident CTAs (grid
+// 0: as many as the work items or fit), nt n-tiles of 8 columns per pass,
+// npl select candidates per lane (8, 32 or 0).
+cudaError_t launch_decode(const KParams &p, int nt, int npl, cudaStream_t st);
 int decode_smem_bytes(int D);
 
 } // namespace msa_cuda

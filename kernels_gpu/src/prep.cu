@@ -1,8 +1,9 @@
 // prep.cu - the first kernel of every call: the SPEC's run-time metadata
 // checks over the whole batch (msa_check_sequence's rules plus the
 // workspace and max_new_tokens bounds), the error record, the reset of the
-// per-sequence decode counters and the prefill tile offsets. One CTA.
-#include "device_common.cuh"
+// prefill tile offsets. One CTA. (A decode-only call needs no prep: the
+// decode kernel checks its own sequences.)
+#include "checks.cuh"
 
 namespace msa_cuda {
 
@@ -11,86 +12,40 @@ constexpr int kPrepThreads = 512;
 
 // Every sequence against msa_check_sequence's rules (plus the workspace and
 // max_new_tokens bounds), a warp per sequence with the page-id scan spread
-// over the lanes; the smallest failing sequence goes to *s_bad (shared,
-// LLONG_MAX when none). The caller syncs before reading it.
+// over the lanes, 8 ids per lane in flight; the smallest failing sequence
+// goes to *s_bad (shared, LLONG_MAX when none). The caller syncs before
+// reading it.
 __device__ void check_batch(const KParams &p, long long *s_bad) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int nwarps = blockDim.x >> 5;
-  const uint32_t *off = p.off;
   for (int64_t b = warp; b < p.batch; b += nwarps) {
-    // Mirror of msa_check_sequence's rules, with the page scan spread over
-    // the warp; a failing sequence is re-checked by msa_check_sequence. All
-    // scalars are loaded together (one memory round trip), the page ids 8
-    // per lane at a time.
-    const int64_t begin = off[b], end = off[b + 1];
-    const int64_t prefix = p.prefix[b], cached = p.cache[b];
-    const int64_t kmax0 = p.kmax[0], kmax1 = p.kmax[1];
-    const int64_t newt = end - begin;
-    bool bad = (b == 0 && begin != 0) || end < begin || end > p.rows ||
-               (b == p.batch - 1 && end != p.rows);
-    if (!bad)
-      bad = prefix > cached || newt > kmax0 || cached + newt > kmax1;
-    const int64_t keys = prefix + newt;
+    int64_t newt = 0, keys = 0;
+    bool bad = sequence_breaks_scalar_rules(p, b, &newt, &keys);
     if (!bad && newt > 0) {
       const int64_t pages = (keys + p.page_size - 1) / p.page_size;
-      bad = pages > p.max_pages;
-      if (!bad) {
-        bool lbad = false;
-        const uint32_t *lut = p.lut + b * p.max_pages;
-        for (int64_t pg0 = 0; pg0 < pages; pg0 += 8 * 32) {
-          uint32_t id[8];
+      bool lbad = false;
+      const uint32_t *lut = p.lut + b * p.max_pages;
+      for (int64_t pg0 = 0; pg0 < pages; pg0 += 8 * 32) {
+        uint32_t id[8];
 #pragma unroll
-          for (int u = 0; u < 8; ++u) {
-            const int64_t pg = pg0 + u * 32 + lane;
-            id[u] = pg < pages ? lut[pg] : 0u;
-          }
-#pragma unroll
-          for (int u = 0; u < 8; ++u) lbad |= (int64_t)id[u] >= p.num_pages;
+        for (int u = 0; u < 8; ++u) {
+          const int64_t pg = pg0 + u * 32 + lane;
+          id[u] = pg < pages ? lut[pg] : 0u;
         }
-        bad = __any_sync(0xffffffffu, lbad);
+#pragma unroll
+        for (int u = 0; u < 8; ++u) lbad |= (int64_t)id[u] >= p.num_pages;
       }
-      if (!bad) {
-        const int64_t nblk = (keys + p.bs - 1) / p.bs;
-        bad = nblk > p.lay.nblk_cap || newt > p.max_new;
-      }
+      bad = __any_sync(0xffffffffu, lbad);
     }
     if (bad && lane == 0) atomicMin(s_bad, (long long)b);
   }
-}
-
-// The error record of the smallest failing sequence b (one thread).
-__device__ void write_error_record(const KParams &p, Header *hdr, int64_t b) {
-  const uint32_t *off = p.off;
-  msa_check_result_t r = msa_check_sequence(
-      b, p.batch, p.rows, off, p.prefix, p.cache, p.lut, p.max_pages,
-      p.num_pages, p.page_size, p.kmax);
-  if (r.code != MSA_CHECK_OK) {
-    hdr->err = kErrMetadata;
-  } else {
-    const int64_t newt = (int64_t)off[b + 1] - off[b];
-    const int64_t keys = (int64_t)p.prefix[b] + newt;
-    const int64_t nblk = (keys + p.bs - 1) / p.bs;
-    if (nblk > p.lay.nblk_cap) {
-      hdr->err = kErrWorkspace;
-      r = msa_check_fail(0, b, nblk, p.lay.nblk_cap, keys);
-    } else {
-      hdr->err = kErrNewBound;
-      r = msa_check_fail(0, b, newt, p.max_new, 0);
-    }
-  }
-  hdr->rec = r;
 }
 
 // ---------------------------------------------------------------------------
 // 1. prep: metadata checks, scratch reset, prefill tile offsets. One CTA.
 // ---------------------------------------------------------------------------
 __global__ void __launch_bounds__(kPrepThreads) prep_kernel(KParams p) {
-  // The decode kernel is launched as this kernel's programmatic dependent:
-  // let it start now (it waits for this grid before it reads the header or
-  // the counters).
-  pdl_launch_dependents();
   Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
-  uint32_t *counters = reinterpret_cast<uint32_t *>(p.ws + p.lay.counters);
   int32_t *tiles = reinterpret_cast<int32_t *>(p.ws + p.lay.tiles);
   __shared__ long long s_bad;
   __shared__ int s_scan[33];
@@ -108,7 +63,6 @@ __global__ void __launch_bounds__(kPrepThreads) prep_kernel(KParams p) {
     return;
   }
   check_batch(p, &s_bad);
-  for (int64_t b = tid; b < p.batch; b += blockDim.x) counters[b] = 0;
   __syncthreads();
   if (tid == 0) {
     hdr->err = kErrNone;
@@ -155,12 +109,6 @@ __global__ void __launch_bounds__(kPrepThreads) prep_kernel(KParams p) {
 
 
 cudaError_t launch_prep(const KParams &p, cudaStream_t st) {
-  // The decode kernel that follows needs the largest shared-memory carveout;
-  // prep asks for the same one, so the SMs are not reconfigured between the
-  // two (and the next call's prep) in a decode loop.
-  cudaError_t e = cudaFuncSetAttribute(prep_kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                       (int)cudaSharedmemCarveoutMaxShared);
-  if (e != cudaSuccess) return e;
   prep_kernel<<<1, kPrepThreads, 0, st>>>(p);
   return cudaGetLastError();
 }
