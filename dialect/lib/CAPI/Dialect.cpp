@@ -11,6 +11,7 @@
 
 #include "msa/Dialect/BufferizableOpInterfaceImpl.h"
 #include "msa/Dialect/MSADialect.h"
+#include "msa/Dialect/ShardingInterfaceImpl.h"
 
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Registration.h"
@@ -21,6 +22,7 @@ void insertMSADialect(MlirDialectRegistry registry) {
   mlir::DialectRegistry &r = *unwrap(registry);
   r.insert<mlir::msa::MSADialect>();
   mlir::msa::registerBufferizableOpInterfaceExternalModels(r);
+  mlir::msa::registerShardingInterfaceExternalModels(r);
 }
 
 MlirDialect loadMSADialect(MlirContext context) {
