@@ -120,35 +120,40 @@ struct IndexerRaggedPagedShardingInterface
     return {utils::IteratorType::parallel}; // the index-head axis
   }
 
-  /// The head axes come from q dimension 1 or the result dimension 0 (both,
-  /// when both are given and agree); splits of anything else are ignored
-  /// here, so propagation reshards those values to what the op needs.
+  /// The head axes come from q dimension 1 or the result dimension 0; when
+  /// both are given and disagree, the op runs replicated. Splits of anything
+  /// else are ignored here, so propagation reshards those values to what the
+  /// op needs (warnAboutResharding says so).
   FailureOr<ShardingOption>
   getShardingOption(Operation *op, ArrayRef<Sharding> operandShardings,
                     ArrayRef<Sharding> resultShardings) const {
     if (cast<msa::IndexerRaggedPagedOp>(op).hasBufferSemantics())
       return failure();
-    FlatSymbolRefAttr grid;
-    auto sameGrid = [&](ArrayRef<Sharding> shardings) {
+    FlatSymbolRefAttr grid, otherGrid;
+    for (ArrayRef<Sharding> shardings : {operandShardings, resultShardings})
       for (const Sharding &s : shardings) {
-        if (!s)
-          continue;
-        if (grid && grid != s.getGridAttr())
-          return false;
-        grid = s.getGridAttr();
+        if (s && !grid)
+          grid = s.getGridAttr();
+        else if (s && s.getGridAttr() != grid)
+          otherGrid = s.getGridAttr();
       }
-      return true;
-    };
-    if (!sameGrid(operandShardings) || !sameGrid(resultShardings))
-      return failure();
+    if (otherGrid) {
+      // An option without a grid: getShardingAnnotations rejects it, which
+      // stops propagation here (a failed or empty option would leave the op
+      // unannotated, and the upstream partitioner does not check for that).
+      op->emitOpError() << "cannot be sharded: its operands and result are "
+                           "annotated over different grids ("
+                        << grid << ", " << otherGrid << ")";
+      return ShardingOption();
+    }
     if (!grid)
       return ShardingOption::makeEmpty();
     ArrayRef<GridAxis> fromQ = splitAxesOf(operandShardings[0], kQHeadDim);
     ArrayRef<GridAxis> fromResult =
         splitAxesOf(resultShardings[0], kResultHeadDim);
-    if (!fromQ.empty() && !fromResult.empty() && fromQ != fromResult)
-      return failure();
     ArrayRef<GridAxis> heads = fromQ.empty() ? fromResult : fromQ;
+    if (!fromQ.empty() && !fromResult.empty() && fromQ != fromResult)
+      heads = {};
     return ShardingOption(ShardingArray{llvm::to_vector(heads)}, grid);
   }
 
@@ -272,22 +277,36 @@ private:
              "dimension 1, result dimension 0): "
           << why << "; it is resharded to the op's sharding";
     };
+    ArrayRef<GridAxis> qHeads, resultHeads;
     for (OpOperand &operand : op->getOpOperands()) {
       auto shardOp = operand.get().getDefiningOp<ShardOp>();
       if (!shardOp)
         continue;
       unsigned index = operand.getOperandNumber();
-      if (std::optional<std::string> why = unsupportedPart(
-              Sharding(shardOp.getSharding()), kOperandNames[index],
-              headDimOfOperand(index), dimNamesOfOperand(index)))
+      Sharding sharding(shardOp.getSharding());
+      if (index == 0)
+        qHeads = splitAxesOf(sharding, kQHeadDim);
+      if (std::optional<std::string> why =
+              unsupportedPart(sharding, kOperandNames[index],
+                              headDimOfOperand(index), dimNamesOfOperand(index)))
         warn(*why);
     }
-    for (Operation *user : op->getResult(0).getUsers())
-      if (auto shardOp = dyn_cast<ShardOp>(user))
-        if (std::optional<std::string> why =
-                unsupportedPart(Sharding(shardOp.getSharding()), "the result",
-                                kResultHeadDim, kResultDims))
-          warn(*why);
+    for (Operation *user : op->getResult(0).getUsers()) {
+      auto shardOp = dyn_cast<ShardOp>(user);
+      if (!shardOp)
+        continue;
+      Sharding sharding(shardOp.getSharding());
+      resultHeads = splitAxesOf(sharding, kResultHeadDim);
+      if (std::optional<std::string> why = unsupportedPart(
+              sharding, "the result", kResultHeadDim, kResultDims))
+        warn(*why);
+    }
+    if (!qHeads.empty() && !resultHeads.empty() && qHeads != resultHeads)
+      op->emitWarning() << "msa.indexer_ragged_paged: q's index heads are "
+                           "split over grid axes "
+                        << axesToString(qHeads) << " but the result's over "
+                        << axesToString(resultHeads)
+                        << "; the op runs replicated and both are resharded";
   }
 };
 } // namespace

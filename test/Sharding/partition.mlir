@@ -110,3 +110,29 @@ func.func @rows_split(%q: tensor<6x4x8xbf16>, %off: tensor<3xui32>, %pre: tensor
         tensor<6x1x1x4x1x8xbf16>, tensor<2xui32>, tensor<2x3xui32>, tensor<1x2xui32>
   return %ids : tensor<4x6x3xi32>
 }
+
+// q's heads over axis 0, the result's over axis 1: the op runs replicated,
+// q's heads are gathered over axis 0 and the result sliced over axis 1.
+// CHECK-LABEL: func.func @heads_conflict(
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<6x2x8xbf16>
+// CHECK-SAME:    -> tensor<2x6x3xi32>
+// CHECK-NEXT:  %[[G:.*]] = shard.all_gather %[[Q]] on @grid2 grid_axes = [0] gather_axis = 1 : tensor<6x2x8xbf16> -> tensor<6x4x8xbf16>
+// CHECK:       %[[IDS:.*]] = msa.indexer_ragged_paged
+// CHECK-SAME:    num_index_heads = 4
+// CHECK-NEXT:  %[[S:.*]] = shard.all_slice %[[IDS]] on @grid2 grid_axes = [1] slice_axis = 0 : tensor<4x6x3xi32> -> tensor<2x6x3xi32>
+// CHECK-NEXT:  return %[[S]]
+func.func @heads_conflict(%q: tensor<6x4x8xbf16>, %off: tensor<3xui32>, %pre: tensor<2xui32>,
+                          %kb: tensor<6x1x1x4x1x8xbf16>, %kcl: tensor<2xui32>,
+                          %lut: tensor<2x3xui32>, %kmax: tensor<1x2xui32>) -> tensor<4x6x3xi32> {
+  %s = shard.sharding @grid2 split_axes = [[], [0]] : !shard.sharding
+  %q1 = shard.shard %q to %s annotate_for_users : tensor<6x4x8xbf16>
+  // expected-warning @below {{q's index heads are split over grid axes [0] but the result's over [1]}}
+  %ids = msa.indexer_ragged_paged %q1, %off, %pre, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 8, block_size = 4, topk = 3,
+       init_blocks = 0, local_blocks = 1, layer_idx = 0, scale = 0.5 : f32}
+      : tensor<6x4x8xbf16>, tensor<3xui32>, tensor<2xui32>,
+        tensor<6x1x1x4x1x8xbf16>, tensor<2xui32>, tensor<2x3xui32>, tensor<1x2xui32>
+  %r = shard.sharding @grid2 split_axes = [[1]] : !shard.sharding
+  %o = shard.shard %ids to %r : tensor<4x6x3xi32>
+  return %o : tensor<4x6x3xi32>
+}

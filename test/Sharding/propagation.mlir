@@ -146,3 +146,33 @@ func.func @cache_split(%q: tensor<6x4x8xbf16>, %off: tensor<3xui32>, %pre: tenso
         tensor<6x1x1x4x1x8xbf16>, tensor<2xui32>, tensor<2x3xui32>, tensor<1x2xui32>
   return %ids : tensor<4x6x3xi32>
 }
+
+// q's heads split over axis 0, the result's over axis 1: the op runs
+// replicated, and both are resharded (a warning says so).
+// CHECK-LABEL: func.func @heads_conflict
+// CHECK:      %[[QS:.*]] = shard.sharding @grid2 split_axes = {{\[\[}}], [0]]
+// CHECK-NEXT: %[[Q0:.*]] = shard.shard %arg0 to %[[QS]] annotate_for_users
+// CHECK-NEXT: %[[QR:.*]] = shard.sharding @grid2 split_axes = {{\[\[}}]]
+// CHECK-NEXT: %[[Q1:.*]] = shard.shard %[[Q0]] to %[[QR]] :
+// CHECK-NEXT: %[[Q:.*]] = shard.shard %[[Q1]] to %[[QR]] annotate_for_users
+// CHECK:      %[[IDS:.*]] = msa.indexer_ragged_paged %[[Q]],
+// CHECK-NEXT: %[[RR:.*]] = shard.sharding @grid2 split_axes = {{\[\[}}]]
+// CHECK-NEXT: %[[R0:.*]] = shard.shard %[[IDS]] to %[[RR]] :
+// CHECK-NEXT: %[[R1:.*]] = shard.shard %[[R0]] to %[[RR]] annotate_for_users
+// CHECK-NEXT: %[[RS:.*]] = shard.sharding @grid2 split_axes = {{\[\[}}1]]
+// CHECK-NEXT: shard.shard %[[R1]] to %[[RS]] :
+func.func @heads_conflict(%q: tensor<6x4x8xbf16>, %off: tensor<3xui32>, %pre: tensor<2xui32>,
+                          %kb: tensor<6x1x1x4x1x8xbf16>, %kcl: tensor<2xui32>,
+                          %lut: tensor<2x3xui32>, %kmax: tensor<1x2xui32>) -> tensor<4x6x3xi32> {
+  %s = shard.sharding @grid2 split_axes = [[], [0]] : !shard.sharding
+  %q1 = shard.shard %q to %s annotate_for_users : tensor<6x4x8xbf16>
+  // expected-warning @below {{msa.indexer_ragged_paged: q's index heads are split over grid axes [0] but the result's over [1]; the op runs replicated and both are resharded}}
+  %ids = msa.indexer_ragged_paged %q1, %off, %pre, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 8, block_size = 4, topk = 3,
+       init_blocks = 0, local_blocks = 1, layer_idx = 0, scale = 0.5 : f32}
+      : tensor<6x4x8xbf16>, tensor<3xui32>, tensor<2xui32>,
+        tensor<6x1x1x4x1x8xbf16>, tensor<2xui32>, tensor<2x3xui32>, tensor<1x2xui32>
+  %r = shard.sharding @grid2 split_axes = [[1]] : !shard.sharding
+  %o = shard.shard %ids to %r : tensor<4x6x3xi32>
+  return %o : tensor<4x6x3xi32>
+}
