@@ -2,7 +2,7 @@
 //
 // mlirGetDialectHandle__msa__: written out rather than through
 // MLIR_DEFINE_CAPI_DIALECT_REGISTRATION so that the insert hook registers the
-// dialect's One-Shot Bufferize external model too (what
+// dialect's One-Shot Bufferize and sharding external models too (what
 // mlir::msa::registerAllDialects does): a context set up through the handle
 // can run msa-to-llvm.
 //
