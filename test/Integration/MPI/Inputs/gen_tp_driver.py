@@ -25,7 +25,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
                                 "Inputs"))
-from gen_case import bf16_bits, nested, reference  # noqa: E402
+from gen_case import (bf16_bits, nested, reference,  # noqa: E402
+                      write_id_checks)
 
 # The case: 4 index heads over 2 processes; a ragged batch of a chunked
 # prefill, a fresh prefill and a decode step (as in one serving step).
@@ -181,12 +182,7 @@ def main():
     o.write("// CHECK: sizes = [1]\n// CHECK-NEXT: [0]\n")
     o.write("// All heads, assembled from the 2 processes: the NumPy model's "
             "ids.\n")
-    o.write("// CHECK: rank = 3 offset = 0 sizes = [%d, %d, %d]\n" %
-            (H, rows, TOPK))
-    for h in range(H):
-        for t in range(rows):
-            o.write("// CHECK-NEXT: [%s]\n" %
-                    ", ".join(str(int(v)) for v in ids[h, t]))
+    write_id_checks(o, ids)
     o.write("// CHECK-NOT: sizes\n")
 
 
