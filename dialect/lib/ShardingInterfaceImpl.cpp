@@ -37,19 +37,20 @@ constexpr int64_t kQHeadDim = 1;
 constexpr int64_t kResultHeadDim = 0;
 /// Operand names in MAX's order, and what the dimensions of q and of the
 /// result hold, for diagnostics.
-constexpr const char *kOperandNames[] = {
-    "q",         "input_row_offsets", "prefix_lens",  "k_blocks",
-    "k_cache_lengths", "k_lookup_table", "k_max_lengths"};
+constexpr const char *kOperandNames[] = {"q",
+                                         "input_row_offsets",
+                                         "prefix_lens",
+                                         "k_blocks",
+                                         "k_cache_lengths",
+                                         "k_lookup_table",
+                                         "k_max_lengths"};
 constexpr const char *kQDims[] = {"rows", "index heads", "idx_head_dim"};
 constexpr const char *kResultDims[] = {"index heads", "rows", "topk"};
 
 /// The dimension of operand `index` that may be split, or -1 for none.
-int64_t headDimOfOperand(unsigned index) {
-  return index == 0 ? kQHeadDim : -1;
-}
+int64_t headDimOfOperand(unsigned index) { return index == 0 ? kQHeadDim : -1; }
 ArrayRef<const char *> dimNamesOfOperand(unsigned index) {
-  return index == 0 ? ArrayRef<const char *>(kQDims)
-                    : ArrayRef<const char *>();
+  return index == 0 ? ArrayRef<const char *>(kQDims) : ArrayRef<const char *>();
 }
 
 std::string axesToString(ArrayRef<GridAxis> axes) {
@@ -158,8 +159,7 @@ struct IndexerRaggedPagedShardingInterface
   }
 
   FailureOr<std::vector<Sharding>>
-  getShardingAnnotations(Operation *op,
-                         const ShardingOption &option) const {
+  getShardingAnnotations(Operation *op, const ShardingOption &option) const {
     if (cast<msa::IndexerRaggedPagedOp>(op).hasBufferSemantics() ||
         !option.grid)
       return failure();
@@ -226,11 +226,10 @@ struct IndexerRaggedPagedShardingInterface
     if (heads != qHeads)
       return op->emitOpError()
              << "cannot be partitioned: q dimension 1 is split over grid axes "
-             << axesToString(qHeads)
-             << " but the result dimension 0 over " << axesToString(heads)
+             << axesToString(qHeads) << " but the result dimension 0 over "
+             << axesToString(heads)
              << "; the index heads of both must be split over the same axes";
-    GridOp grid =
-        getGridOrNull(op, resultSharding.getGridAttr(), symbolTable);
+    GridOp grid = getGridOrNull(op, resultSharding.getGridAttr(), symbolTable);
     if (!grid)
       return op->emitOpError() << "cannot be partitioned: no shard.grid "
                                << resultSharding.getGridAttr();
@@ -245,9 +244,8 @@ struct IndexerRaggedPagedShardingInterface
     if (numHeads % shards != 0)
       return op->emitOpError()
              << "cannot be partitioned: num_index_heads = " << numHeads
-             << " is not divisible by the " << shards
-             << " shards of grid axes " << axesToString(heads) << " of "
-             << resultSharding.getGridAttr();
+             << " is not divisible by the " << shards << " shards of grid axes "
+             << axesToString(heads) << " of " << resultSharding.getGridAttr();
 
     auto shardOp = cast<msa::IndexerRaggedPagedOp>(builder.clone(*op));
     shardOp->setOperands(partitionedOperands);
@@ -271,12 +269,13 @@ private:
   /// partitioner then reshards between the two. Say so where a split the op
   /// cannot take is undone that way.
   static void warnAboutResharding(Operation *op) {
-    auto warn = [&](StringRef why) {
-      op->emitWarning()
-          << "msa.indexer_ragged_paged splits only its index heads (q "
-             "dimension 1, result dimension 0): "
-          << why << "; it is resharded to the op's sharding";
-    };
+    auto warn =
+        [&](StringRef why) {
+          op->emitWarning()
+              << "msa.indexer_ragged_paged splits only its index heads (q "
+                 "dimension 1, result dimension 0): "
+              << why << "; it is resharded to the op's sharding";
+        };
     ArrayRef<GridAxis> qHeads, resultHeads;
     for (OpOperand &operand : op->getOpOperands()) {
       auto shardOp = operand.get().getDefiningOp<ShardOp>();
@@ -286,9 +285,9 @@ private:
       Sharding sharding(shardOp.getSharding());
       if (index == 0)
         qHeads = splitAxesOf(sharding, kQHeadDim);
-      if (std::optional<std::string> why =
-              unsupportedPart(sharding, kOperandNames[index],
-                              headDimOfOperand(index), dimNamesOfOperand(index)))
+      if (std::optional<std::string> why = unsupportedPart(
+              sharding, kOperandNames[index], headDimOfOperand(index),
+              dimNamesOfOperand(index)))
         warn(*why);
     }
     for (Operation *user : op->getResult(0).getUsers()) {

@@ -1,14 +1,14 @@
 // Tensor parallelism over 2 processes, end to end. The tensor-level
-// function below (a serving step's indexer, with q arriving split by index
-// heads as a column-parallel projection leaves it) is partitioned for a grid
-// of 2 (sharding-propagation, shard-partition), lowered with
-// convert-shard-to-mpi, the msa-to-llvm pipeline and convert-to-llvm for the
-// MPI dialect, compiled ahead of time (mlir-translate, llc) and linked with
-// MPICH and the CPU kernel, together with the SPMD driver that
-// Inputs/gen_tp_driver.py writes. `mpirun.mpich -np 2` runs it on this
-// machine: each process runs its own 2 of the 4 heads, compares them with an
-// unsharded run of all 4 and the assembled heads of both processes
-// (all-reduce over MPI) are checked against the NumPy model.
+// function below is a serving step's indexer, with q arriving split by index
+// heads as a column-parallel projection leaves it. It is partitioned for a
+// grid of 2 (sharding-propagation, shard-partition), then lowered with
+// convert-shard-to-mpi, convert-to-llvm for the MPI dialect and msa-to-llvm,
+// compiled ahead of time (mlir-translate, llc) and linked with MPICH, the
+// CPU kernel and the SPMD driver that Inputs/gen_tp_driver.py writes.
+// `mpirun.mpich -launcher fork -np 2` runs it on this machine. Each process
+// runs its own 2 of the 4 heads and compares them with an unsharded run of
+// all 4. The heads of both processes, assembled by an all-reduce over MPI,
+// are checked against the NumPy model.
 // MPICH (mpich, libmpich-dev) is installed by scripts/common.sh.
 // REQUIRES: cpu-kernels
 // RUN: rm -rf %t && mkdir -p %t
@@ -25,7 +25,7 @@
 // RUN:   %mlir_lib_dir/libmlir_runner_utils.so %mlir_lib_dir/libmlir_c_runner_utils.so \
 // RUN:   -Wl,-rpath,%msa_lib_dir -Wl,-rpath,%mlir_lib_dir \
 // RUN:   -o %t/tp2
-// RUN: timeout 120 mpirun.mpich -np 2 %t/tp2 | FileCheck %t/driver.mlir
+// RUN: timeout 120 mpirun.mpich -launcher fork -np 2 %t/tp2 | FileCheck %t/driver.mlir
 
 // The partitioned function: each process gets q[:, 2 heads, :] and returns
 // its 2 heads; the metadata and the index-K cache are whole on every process.
