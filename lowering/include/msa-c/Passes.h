@@ -14,9 +14,10 @@
 extern "C" {
 #endif
 
-/* Inserts the msa dialect and its One-Shot Bufferize model into `registry`
- * (mlir::msa::registerAllDialects). Upstream dialects are not included: use
- * mlirRegisterAllDialects (mlir-c/RegisterEverything.h) for those. */
+/* Inserts the msa dialect, its One-Shot Bufferize and its sharding models
+ * into `registry` (mlir::msa::registerAllDialects). Upstream dialects are
+ * not included: use mlirRegisterAllDialects (mlir-c/RegisterEverything.h)
+ * for those. */
 MLIR_CAPI_EXPORTED void mlirMSARegisterAllDialects(MlirDialectRegistry registry);
 
 /* Registers the pass `msa-lower-to-runtime{target=cpu|cuda|auto}` and the

@@ -68,6 +68,15 @@ def reference(q, off, prefix, kpos, H, bs, topk, init, local, scale, order):
     return out
 
 
+def write_id_checks(o, ids):
+    """CHECK lines for printMemrefI32's output of ids [H, rows, topk]."""
+    o.write("// CHECK: rank = 3 offset = 0 sizes = [%d, %d, %d]\n" % ids.shape)
+    for h in range(ids.shape[0]):
+        for t in range(ids.shape[1]):
+            o.write("// CHECK-NEXT: [%s]\n" %
+                    ", ".join(str(int(v)) for v in ids[h, t]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=sorted(CASES))
@@ -167,12 +176,7 @@ def main():
     o.write("  return\n}\n")
     if ids is None:
         return
-    o.write("// CHECK: rank = 3 offset = 0 sizes = [%d, %d, %d]\n" %
-            (H, rows, topk))
-    for h in range(H):
-        for t in range(rows):
-            o.write("// CHECK-NEXT: [%s]\n" %
-                    ", ".join(str(int(v)) for v in ids[h, t]))
+    write_id_checks(o, ids)
 
 
 if __name__ == "__main__":
