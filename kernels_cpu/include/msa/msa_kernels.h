@@ -23,7 +23,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MSA_KERNELS_VERSION_MAJOR 1
+/* Version of this ABI, the same as the msa project's version.
+ * 2.0.0: the metadata memrefs of the _mlir_ciface_ entries may come from
+ *        signless i32 as well as ui32 MLIR memrefs (same layout; values read
+ *        as unsigned); msa_kernels_version() (the library's version, to
+ *        compare with the header's); the run-time error helpers that lowered
+ *        code calls (msa_runtime_exit_on_error, msa_runtime_record_error,
+ *        msa_runtime_take_error).
+ * 1.0.0: first release. */
+#define MSA_KERNELS_VERSION_MAJOR 2
 #define MSA_KERNELS_VERSION_MINOR 0
 #define MSA_KERNELS_VERSION_PATCH 0
 /* Encoded as major * 10000 + minor * 100 + patch. */
@@ -139,6 +147,10 @@ MSA_DEFINE_MEMREF(msa_memref_i32_3d_t, int32_t, 3);
 
 /* ---- common ------------------------------------------------------------ */
 
+/* MSA_KERNELS_VERSION of the library that is loaded (compare it with the
+ * header's MSA_KERNELS_VERSION to detect a mismatched library). */
+int32_t msa_kernels_version(void);
+
 /* A short constant name for a status, e.g. "invalid metadata". */
 const char *msa_status_string(msa_status_t status);
 
@@ -226,6 +238,31 @@ int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(
     int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,
     int32_t topk, int32_t init_blocks, int32_t local_blocks, int32_t layer_idx,
     float scale, int32_t order);
+
+/* ---- run-time errors in lowered code ------------------------------------ */
+
+/* Lowered code passes every entry's status to one of these (chosen by the
+ * lowering option on-error of msa-lower-to-runtime / msa-to-llvm). The entry
+ * has already printed its message to stderr.
+ *
+ * on-error=exit (default): msa_runtime_exit_on_error(status). OK returns;
+ * any other status flushes stdout and stderr, prints
+ * "msa.indexer_ragged_paged: stopping after a kernel error (<status string>)"
+ * to stderr and ends the process with exit status `status` (1..7, see
+ * msa_status_t), without running atexit handlers or destructors (_Exit):
+ * no abort, no signal, no crash report.
+ *
+ * on-error=continue: msa_runtime_record_error(status). Execution continues;
+ * the failed op's `out` holds -1 everywhere. A non-OK status is recorded
+ * for the calling thread (the thread that runs the lowered code), and the
+ * caller collects it afterwards with msa_runtime_take_error(): the status of
+ * the last failed op on this thread since the previous take (MSA_STATUS_OK
+ * if none), which it then clears. msa_last_error() holds that op's message. */
+#define MSA_RUNTIME_EXIT_ON_ERROR "msa_runtime_exit_on_error"
+#define MSA_RUNTIME_RECORD_ERROR "msa_runtime_record_error"
+void msa_runtime_exit_on_error(int32_t status);
+void msa_runtime_record_error(int32_t status);
+int32_t msa_runtime_take_error(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -25,15 +25,33 @@ void mlirMSARegisterPasses(void) {
 
 MlirLogicalResult mlirMSAAddToLLVMPipeline(MlirOpPassManager passManager,
                                            MlirStringRef target) {
-  llvm::StringRef t = unwrap(target);
-  if (t != "cpu" && t != "cuda" && t != "auto") {
+  return mlirMSAAddToLLVMPipelineWithOptions(
+      passManager, target, mlirStringRefCreateFromCString("exit"));
+}
+
+MlirLogicalResult
+mlirMSAAddToLLVMPipelineWithOptions(MlirOpPassManager passManager,
+                                    MlirStringRef target,
+                                    MlirStringRef onError) {
+  std::optional<mlir::msa::RuntimeTarget> parsedTarget =
+      mlir::msa::parseRuntimeTarget(unwrap(target));
+  if (!parsedTarget) {
     llvm::errs() << "mlirMSAAddToLLVMPipeline: target must be cpu, cuda or "
                     "auto, not '"
-                 << t << "'\n";
+                 << unwrap(target) << "'\n";
+    return mlirLogicalResultFailure();
+  }
+  std::optional<mlir::msa::RuntimeErrorMode> parsedOnError =
+      mlir::msa::parseRuntimeErrorMode(unwrap(onError));
+  if (!parsedOnError) {
+    llvm::errs() << "mlirMSAAddToLLVMPipeline: on-error must be exit or "
+                    "continue, not '"
+                 << unwrap(onError) << "'\n";
     return mlirLogicalResultFailure();
   }
   mlir::msa::MSAToLLVMPipelineOptions options;
-  options.target = t.str();
+  options.target = *parsedTarget;
+  options.onError = *parsedOnError;
   mlir::msa::buildMSAToLLVMPipeline(*unwrap(passManager), options);
   return mlirLogicalResultSuccess();
 }
