@@ -71,6 +71,9 @@ install(FILES
   ${PROJECT_BINARY_DIR}/cmake/MSAKernels/MSAKernelsConfigVersion.cmake
   DESTINATION ${MSA_INSTALL_CMAKEDIR}/MSAKernels)
 
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md
+  DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 # The CPU benchmark (static kernel library; needs no RUNPATH).
 if(TARGET msa-bench)
   install(TARGETS msa-bench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

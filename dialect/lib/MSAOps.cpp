@@ -1,6 +1,6 @@
 //===- MSAOps.cpp - msa.indexer_ragged_paged ------------------------------===//
 //
-// The verifier reads like SPEC.md's "Static checks" list: one check per rule,
+// The verifier reads like docs/CONTRACT.md's "Static checks" list: one check per rule,
 // each message naming the operand (or attribute), the expected and the actual
 // value. Dynamic dimensions are accepted everywhere; the kernels check the
 // run-time sizes.
@@ -100,7 +100,7 @@ static LogicalResult verifyAttributes(IndexerRaggedPagedOp op) {
                               << int32Max << ", got " << rule.value;
   }
   // Forcing more blocks than topk would silently drop the block that holds
-  // the query itself (SPEC "Forcing and selection").
+  // the query itself (CONTRACT.md "Forcing and selection").
   const int64_t init = op.getInitBlocksAttr().getInt(),
                 local = op.getLocalBlocksAttr().getInt(),
                 topk = op.getTopkAttr().getInt();

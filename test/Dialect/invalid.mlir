@@ -1,4 +1,4 @@
-// Every static rule of SPEC.md ("Static checks") has a case here, with the
+// Every static rule of docs/CONTRACT.md ("Static checks") has a case here, with the
 // message it gives; malformed IR gives a diagnostic, never a crash.
 // RUN: msa-opt %s -split-input-file -verify-diagnostics
 

@@ -3,7 +3,7 @@
  * This is the one header shared by the CPU kernel (kernels_cpu/), the CUDA
  * kernels (kernels_gpu/) and the MLIR lowering (lowering/). It depends on
  * nothing but the C standard library. The behaviour of every entry is the
- * contract in SPEC.md ("msa.indexer_ragged_paged - the contract").
+ * contract in docs/CONTRACT.md.
  *
  * Two kinds of entry point exist for every back end:
  *   - a plain-pointer entry (msa_indexer_<backend>) over msa_indexer_tensors_t,
@@ -45,11 +45,11 @@ extern "C" {
 
 typedef enum msa_status {
   MSA_STATUS_OK = 0,
-  /* An attribute or a buffer shape breaks a static SPEC rule (what the
+  /* An attribute or a buffer shape breaks a static rule of CONTRACT.md (what the
    * verifier rejects at compile time), e.g. topk < 1 or a q shape that does
    * not match num_index_heads. */
   MSA_STATUS_INVALID_ARGUMENT = 1,
-  /* The run-time metadata breaks the contract (SPEC "Run-time checks"):
+  /* The run-time metadata breaks the contract (CONTRACT.md "Run-time checks"):
    * offsets, prefix/cache lengths, page ids, max lengths. */
   MSA_STATUS_INVALID_METADATA = 2,
   /* A valid shape that this back end cannot serve (e.g. a CUDA kernel limit). */
@@ -64,7 +64,7 @@ typedef enum msa_status {
   MSA_STATUS_OUT_OF_MEMORY = 7
 } msa_status_t;
 
-/* Output order of the selected ids (SPEC "Output order"). */
+/* Output order of the selected ids (CONTRACT.md "Output order"). */
 typedef enum msa_order {
   MSA_ORDER_SCORE = 0, /* selection order: forced first, then by score */
   MSA_ORDER_BLOCK = 1  /* ascending block id, -1 padding last */
@@ -84,8 +84,10 @@ typedef struct msa_indexer_attrs {
 } msa_indexer_attrs_t;
 
 /* Dense, row-major buffers and their sizes. bf16 values are passed as their
- * raw 16-bit patterns (uint16_t). Shapes (SPEC "Operands"):
+ * raw 16-bit patterns (uint16_t). Shapes (CONTRACT.md "Operands"):
  *   q                 [rows, num_q_heads, q_head_dim]           bf16
+ * (the ui32 metadata may come from MLIR memrefs of ui32 or signless i32:
+ * same layout, read as unsigned)
  *   input_row_offsets [batch + 1]                                ui32
  *   prefix_lens       [batch]                                    ui32
  *   k_blocks          [num_pages, 1, num_layers, page_size, 1, k_head_dim] bf16
@@ -167,7 +169,7 @@ msa_status_t msa_set_last_error(msa_status_t status, const char *format, ...)
 #endif
     ;
 
-/* The run-time checks of SPEC "Static checks" (for the attributes and buffer
+/* The run-time checks of CONTRACT.md "Static checks" (for the attributes and buffer
  * shapes) and "Run-time checks" (for the metadata), shared by every back end.
  * Reads only the metadata buffers (offsets, prefix_lens, k_cache_lengths,
  * k_lookup_table, k_max_lengths), which must be host-readable. On failure

@@ -9,7 +9,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 // Operand kinds are kept loose here on purpose: verify() checks ranks,
 // element types and shapes itself so that every message names the operand,
-// the expected and the actual value (SPEC "Static checks").
+// the expected and the actual value (docs/CONTRACT.md "Static checks").
 def MSA_TensorOrMemRef : AnyTypeOf<[AnyRankedTensor, AnyMemRef],
                                    "ranked tensor or memref">;
 

@@ -30,7 +30,8 @@ def MSALowerToRuntime : Pass<"msa-lower-to-runtime", "::mlir::ModuleOp"> {
       directly, with a remark.
 
     `on-error` says what a failing kernel call (bad run-time metadata, see
-    docs/CONTRACT.md) does; the kernel prints its message to stderr first:
+    [the op contract](../CONTRACT.md)) does; the kernel prints its message
+    to stderr first:
     * `exit` (default) -> `msa_runtime_exit_on_error(status)`: the process
       ends with exit status = the `msa_status_t` code (1..7), no abort and no
       crash report.
