@@ -95,6 +95,23 @@ int main(void) {
     if (!mlirLogicalResultIsFailure(r))
       return fail("mlirMSAAddToLLVMPipeline accepted target=tpu");
   }
+  /* So is an unknown on-error mode; "continue" is accepted. */
+  {
+    MlirPassManager bad = mlirPassManagerCreate(ctx);
+    MlirLogicalResult r = mlirMSAAddToLLVMPipelineWithOptions(
+        mlirPassManagerGetAsOpPassManager(bad),
+        mlirStringRefCreateFromCString("cpu"),
+        mlirStringRefCreateFromCString("ignore"));
+    MlirLogicalResult good = mlirMSAAddToLLVMPipelineWithOptions(
+        mlirPassManagerGetAsOpPassManager(bad),
+        mlirStringRefCreateFromCString("cpu"),
+        mlirStringRefCreateFromCString("continue"));
+    mlirPassManagerDestroy(bad);
+    if (!mlirLogicalResultIsFailure(r))
+      return fail("mlirMSAAddToLLVMPipelineWithOptions accepted on-error=ignore");
+    if (mlirLogicalResultIsFailure(good))
+      return fail("mlirMSAAddToLLVMPipelineWithOptions refused on-error=continue");
+  }
 
   /* 3. Lower: msa-to-llvm{target=cpu} on a pass manager of builtin.module. */
   /* [doc:c-lower] */
