@@ -73,7 +73,8 @@ FailureOr<func::FuncOp> getOrDeclareFunction(Operation *symbolTable,
     return user->emitError() << "symbol '" << name
                              << "' already exists and is not a func.func; "
                                 "the msa runtime needs that name";
-  OpBuilder builder = OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
+  OpBuilder builder =
+      OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
   auto function = func::FuncOp::create(builder, user->getLoc(), name, type);
   function.setPrivate();
   if (cInterface)

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -22,8 +23,8 @@ using namespace mlir;
 namespace {
 /// The last step of msa-to-llvm: every op left must be in the LLVM dialect
 /// (or the module itself), else the pipeline fails naming the first op that
-/// no conversion in it handled, instead of leaving mlir-translate to fail
-/// later.
+/// no conversion in it handled (unrealized casts only when nothing else is
+/// left), instead of leaving mlir-translate to fail later.
 struct CheckLoweredToLLVM
     : public PassWrapper<CheckLoweredToLLVM, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckLoweredToLLVM)
@@ -34,16 +35,28 @@ struct CheckLoweredToLLVM
   }
 
   void runOnOperation() override {
-    WalkResult result = getOperation()->walk([](Operation *op) {
+    // An unrealized cast left over is a symptom: name the op behind it, if
+    // there is one.
+    Operation *leftOver = nullptr, *leftOverCast = nullptr;
+    getOperation()->walk([&](Operation *op) {
       if (isa<ModuleOp>(op) || isa<LLVM::LLVMDialect>(op->getDialect()))
         return WalkResult::advance();
-      op->emitError() << "msa-to-llvm: '" << op->getName()
-                      << "' is not lowered to the LLVM dialect (no "
-                         "conversion of the pipeline handles it)";
+      if (isa<UnrealizedConversionCastOp>(op)) {
+        if (!leftOverCast)
+          leftOverCast = op;
+        return WalkResult::advance();
+      }
+      leftOver = op;
       return WalkResult::interrupt();
     });
-    if (result.wasInterrupted())
-      signalPassFailure();
+    if (!leftOver)
+      leftOver = leftOverCast;
+    if (!leftOver)
+      return;
+    leftOver->emitError() << "msa-to-llvm: '" << leftOver->getName()
+                          << "' is not lowered to the LLVM dialect (no "
+                             "conversion of the pipeline handles it)";
+    signalPassFailure();
   }
 };
 } // namespace
@@ -62,9 +75,12 @@ void msa::buildMSAToLLVMPipeline(OpPassManager &pm,
   lowerToRuntime.onError = options.onError;
   pm.addPass(createMSALowerToRuntime(lowerToRuntime));
 
-  // What a graph's tensor code leaves after bufferization: linalg, scf,
-  // memref, affine, arith, math, index, cf, func, ub.
+  // What a graph's tensor code leaves after bufferization: bufferization
+  // (clones of returned buffers), linalg, scf (scf.forall included), memref,
+  // affine, arith, math, index, cf, func, ub.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createForallToForLoopPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
