@@ -3,6 +3,14 @@
 // pass also runs scheduled on a nested module only.
 // RUN: msa-opt %s --msa-lower-to-runtime | FileCheck %s
 // RUN: msa-opt %s --pass-pipeline="builtin.module(builtin.module(msa-lower-to-runtime{target=cuda}))" | FileCheck %s --check-prefix=INNER
+// msa-to-llvm nested the same way lowers the inner module to LLVM.
+// RUN: msa-opt %s --pass-pipeline="builtin.module(builtin.module(msa-to-llvm))" | FileCheck %s --check-prefix=INNER-LLVM
+// INNER-LLVM: func.func @outer(
+// INNER-LLVM: module @inner {
+// INNER-LLVM-NEXT: llvm.func @msa_runtime_exit_on_error(i32)
+// INNER-LLVM: llvm.func @_mlir_ciface_msa_indexer_ragged_paged_cpu(
+// INNER-LLVM: llvm.func @nested(
+// INNER-LLVM-NOT: msa.indexer_ragged_paged
 
 // CHECK: module {
 // CHECK-NEXT: func.func private @msa_runtime_exit_on_error(i32)

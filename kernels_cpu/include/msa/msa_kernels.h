@@ -45,9 +45,9 @@ extern "C" {
 
 typedef enum msa_status {
   MSA_STATUS_OK = 0,
-  /* An attribute or a buffer shape breaks a static rule of CONTRACT.md (what the
-   * verifier rejects at compile time), e.g. topk < 1 or a q shape that does
-   * not match num_index_heads. */
+  /* An attribute or a buffer shape breaks a static rule of CONTRACT.md (what
+   * the verifier rejects at compile time), e.g. topk < 1 or a q shape that
+   * does not match num_index_heads. */
   MSA_STATUS_INVALID_ARGUMENT = 1,
   /* The run-time metadata breaks the contract (CONTRACT.md "Run-time checks"):
    * offsets, prefix/cache lengths, page ids, max lengths. */
@@ -84,10 +84,10 @@ typedef struct msa_indexer_attrs {
 } msa_indexer_attrs_t;
 
 /* Dense, row-major buffers and their sizes. bf16 values are passed as their
- * raw 16-bit patterns (uint16_t). Shapes (CONTRACT.md "Operands"):
+ * raw 16-bit patterns (uint16_t). Shapes (CONTRACT.md "Operands"; the ui32
+ * metadata may come from MLIR memrefs of ui32 or signless i32: same layout,
+ * read as unsigned):
  *   q                 [rows, num_q_heads, q_head_dim]           bf16
- * (the ui32 metadata may come from MLIR memrefs of ui32 or signless i32:
- * same layout, read as unsigned)
  *   input_row_offsets [batch + 1]                                ui32
  *   prefix_lens       [batch]                                    ui32
  *   k_blocks          [num_pages, 1, num_layers, page_size, 1, k_head_dim] bf16
@@ -169,8 +169,9 @@ msa_status_t msa_set_last_error(msa_status_t status, const char *format, ...)
 #endif
     ;
 
-/* The run-time checks of CONTRACT.md "Static checks" (for the attributes and buffer
- * shapes) and "Run-time checks" (for the metadata), shared by every back end.
+/* The run-time checks of CONTRACT.md "Static checks" (for the attributes and
+ * buffer shapes) and "Run-time checks" (for the metadata), shared by every
+ * back end.
  * Reads only the metadata buffers (offsets, prefix_lens, k_cache_lengths,
  * k_lookup_table, k_max_lengths), which must be host-readable. On failure
  * returns MSA_STATUS_INVALID_ARGUMENT or MSA_STATUS_INVALID_METADATA and sets

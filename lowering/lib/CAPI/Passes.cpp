@@ -29,26 +29,28 @@ MlirLogicalResult mlirMSAAddToLLVMPipeline(MlirOpPassManager passManager,
       passManager, target, mlirStringRefCreateFromCString("exit"));
 }
 
+/// Prints why an option value is refused; returns `valid`.
+static bool checkOption(bool valid, llvm::StringRef option,
+                        llvm::StringRef expected, llvm::StringRef value) {
+  if (!valid)
+    llvm::errs() << "mlirMSAAddToLLVMPipeline: " << option << " must be "
+                 << expected << ", not '" << value << "'\n";
+  return valid;
+}
+
 MlirLogicalResult
 mlirMSAAddToLLVMPipelineWithOptions(MlirOpPassManager passManager,
                                     MlirStringRef target,
                                     MlirStringRef onError) {
   std::optional<mlir::msa::RuntimeTarget> parsedTarget =
       mlir::msa::parseRuntimeTarget(unwrap(target));
-  if (!parsedTarget) {
-    llvm::errs() << "mlirMSAAddToLLVMPipeline: target must be cpu, cuda or "
-                    "auto, not '"
-                 << unwrap(target) << "'\n";
-    return mlirLogicalResultFailure();
-  }
   std::optional<mlir::msa::RuntimeErrorMode> parsedOnError =
       mlir::msa::parseRuntimeErrorMode(unwrap(onError));
-  if (!parsedOnError) {
-    llvm::errs() << "mlirMSAAddToLLVMPipeline: on-error must be exit or "
-                    "continue, not '"
-                 << unwrap(onError) << "'\n";
+  if (!checkOption(parsedTarget.has_value(), "target", "cpu, cuda or auto",
+                   unwrap(target)) ||
+      !checkOption(parsedOnError.has_value(), "on-error", "exit or continue",
+                   unwrap(onError)))
     return mlirLogicalResultFailure();
-  }
   mlir::msa::MSAToLLVMPipelineOptions options;
   options.target = *parsedTarget;
   options.onError = *parsedOnError;
