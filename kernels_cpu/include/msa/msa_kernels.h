@@ -3,7 +3,7 @@
  * This is the one header shared by the CPU kernel (kernels_cpu/), the CUDA
  * kernels (kernels_gpu/) and the MLIR lowering (lowering/). It depends on
  * nothing but the C standard library. The behaviour of every entry is the
- * contract in SPEC.md ("msa.indexer_ragged_paged - the contract").
+ * contract in docs/CONTRACT.md.
  *
  * Two kinds of entry point exist for every back end:
  *   - a plain-pointer entry (msa_indexer_<backend>) over msa_indexer_tensors_t,
@@ -23,7 +23,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MSA_KERNELS_VERSION_MAJOR 1
+/* Version of this ABI, the same as the msa project's version.
+ * 2.0.0: the metadata memrefs of the _mlir_ciface_ entries may come from
+ *        signless i32 as well as ui32 MLIR memrefs (same layout; values read
+ *        as unsigned); msa_kernels_version() (the library's version, to
+ *        compare with the header's); the run-time error helpers that lowered
+ *        code calls (msa_runtime_exit_on_error, msa_runtime_record_error,
+ *        msa_runtime_take_error).
+ * 1.0.0: first release. */
+#define MSA_KERNELS_VERSION_MAJOR 2
 #define MSA_KERNELS_VERSION_MINOR 0
 #define MSA_KERNELS_VERSION_PATCH 0
 /* Encoded as major * 10000 + minor * 100 + patch. */
@@ -37,11 +45,11 @@ extern "C" {
 
 typedef enum msa_status {
   MSA_STATUS_OK = 0,
-  /* An attribute or a buffer shape breaks a static SPEC rule (what the
-   * verifier rejects at compile time), e.g. topk < 1 or a q shape that does
-   * not match num_index_heads. */
+  /* An attribute or a buffer shape breaks a static rule of CONTRACT.md (what
+   * the verifier rejects at compile time), e.g. topk < 1 or a q shape that
+   * does not match num_index_heads. */
   MSA_STATUS_INVALID_ARGUMENT = 1,
-  /* The run-time metadata breaks the contract (SPEC "Run-time checks"):
+  /* The run-time metadata breaks the contract (CONTRACT.md "Run-time checks"):
    * offsets, prefix/cache lengths, page ids, max lengths. */
   MSA_STATUS_INVALID_METADATA = 2,
   /* A valid shape that this back end cannot serve (e.g. a CUDA kernel limit). */
@@ -56,7 +64,7 @@ typedef enum msa_status {
   MSA_STATUS_OUT_OF_MEMORY = 7
 } msa_status_t;
 
-/* Output order of the selected ids (SPEC "Output order"). */
+/* Output order of the selected ids (CONTRACT.md "Output order"). */
 typedef enum msa_order {
   MSA_ORDER_SCORE = 0, /* selection order: forced first, then by score */
   MSA_ORDER_BLOCK = 1  /* ascending block id, -1 padding last */
@@ -76,7 +84,9 @@ typedef struct msa_indexer_attrs {
 } msa_indexer_attrs_t;
 
 /* Dense, row-major buffers and their sizes. bf16 values are passed as their
- * raw 16-bit patterns (uint16_t). Shapes (SPEC "Operands"):
+ * raw 16-bit patterns (uint16_t). Shapes (CONTRACT.md "Operands"; the ui32
+ * metadata may come from MLIR memrefs of ui32 or signless i32: same layout,
+ * read as unsigned):
  *   q                 [rows, num_q_heads, q_head_dim]           bf16
  *   input_row_offsets [batch + 1]                                ui32
  *   prefix_lens       [batch]                                    ui32
@@ -139,6 +149,10 @@ MSA_DEFINE_MEMREF(msa_memref_i32_3d_t, int32_t, 3);
 
 /* ---- common ------------------------------------------------------------ */
 
+/* MSA_KERNELS_VERSION of the library that is loaded (compare it with the
+ * header's MSA_KERNELS_VERSION to detect a mismatched library). */
+int32_t msa_kernels_version(void);
+
 /* A short constant name for a status, e.g. "invalid metadata". */
 const char *msa_status_string(msa_status_t status);
 
@@ -155,8 +169,9 @@ msa_status_t msa_set_last_error(msa_status_t status, const char *format, ...)
 #endif
     ;
 
-/* The run-time checks of SPEC "Static checks" (for the attributes and buffer
- * shapes) and "Run-time checks" (for the metadata), shared by every back end.
+/* The run-time checks of CONTRACT.md "Static checks" (for the attributes and
+ * buffer shapes) and "Run-time checks" (for the metadata), shared by every
+ * back end.
  * Reads only the metadata buffers (offsets, prefix_lens, k_cache_lengths,
  * k_lookup_table, k_max_lengths), which must be host-readable. On failure
  * returns MSA_STATUS_INVALID_ARGUMENT or MSA_STATUS_INVALID_METADATA and sets
@@ -226,6 +241,31 @@ int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(
     int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,
     int32_t topk, int32_t init_blocks, int32_t local_blocks, int32_t layer_idx,
     float scale, int32_t order);
+
+/* ---- run-time errors in lowered code ------------------------------------ */
+
+/* Lowered code passes every entry's status to one of these (chosen by the
+ * lowering option on-error of msa-lower-to-runtime / msa-to-llvm). The entry
+ * has already printed its message to stderr.
+ *
+ * on-error=exit (default): msa_runtime_exit_on_error(status). OK returns;
+ * any other status flushes stdout and stderr, prints
+ * "msa.indexer_ragged_paged: stopping after a kernel error (<status string>)"
+ * to stderr and ends the process with exit status `status` (1..7, see
+ * msa_status_t), without running atexit handlers or destructors (_Exit):
+ * no abort, no signal, no crash report.
+ *
+ * on-error=continue: msa_runtime_record_error(status). Execution continues;
+ * the failed op's `out` holds -1 everywhere. A non-OK status is recorded
+ * for the calling thread (the thread that runs the lowered code), and the
+ * caller collects it afterwards with msa_runtime_take_error(): the status of
+ * the last failed op on this thread since the previous take (MSA_STATUS_OK
+ * if none), which it then clears. msa_last_error() holds that op's message. */
+#define MSA_RUNTIME_EXIT_ON_ERROR "msa_runtime_exit_on_error"
+#define MSA_RUNTIME_RECORD_ERROR "msa_runtime_record_error"
+void msa_runtime_exit_on_error(int32_t status);
+void msa_runtime_record_error(int32_t status);
+int32_t msa_runtime_take_error(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

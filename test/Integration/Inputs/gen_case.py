@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes an msa.indexer_ragged_paged test program plus its expected output.
 
-The expected block ids come from the small NumPy model of SPEC.md below,
+The expected block ids come from the small NumPy model of docs/CONTRACT.md below,
 written independently of the kernels. Inputs are small integers (exact in
 bf16) and the scale is a power of two, so every score is exact in any
 precision: the expected ids do not depend on rounding, and exact ties (which
@@ -44,7 +44,7 @@ def bf16_bits(values):
 
 
 def reference(q, off, prefix, kpos, H, bs, topk, init, local, scale, order):
-    """SPEC.md, literally: kpos(b, p) -> key vector of position p of seq b."""
+    """docs/CONTRACT.md, literally: kpos(b, p) -> key vector of position p of seq b."""
     rows = q.shape[0]
     out = np.full((H, rows, topk), -1, dtype=np.int64)
     for b in range(len(off) - 1):
