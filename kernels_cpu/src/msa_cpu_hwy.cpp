@@ -158,8 +158,7 @@ HWY_AFTER_NAMESPACE();
 namespace msa_cpu {
 namespace {
 
-// Every compiled target's kernel, best first (a lower HWY_* bit is a better
-// target). Selecting from this table instead of through HWY_DYNAMIC_DISPATCH
+// Every compiled target's kernel (a lower HWY_* bit is a better target). Selecting from this table instead of through HWY_DYNAMIC_DISPATCH
 // keeps Highway's process-wide chosen target untouched: a path is a pure
 // function of the CPU and the request, whatever was selected before and
 // whatever other threads do.
@@ -170,6 +169,13 @@ struct HwyTarget {
 #define MSA_HWY_TARGET(T) {HWY_##T, {&N_##T::ScoreImpl, "highway:" #T}},
 const HwyTarget kHwyTargets[] = {
 #if HWY_ARCH_X86
+// Targets of newer Highway releases (absent from Debian's 1.0.3).
+#if defined(HWY_AVX3_SPR) && (HWY_TARGETS & HWY_AVX3_SPR)
+    MSA_HWY_TARGET(AVX3_SPR)
+#endif
+#if defined(HWY_AVX3_ZEN4) && (HWY_TARGETS & HWY_AVX3_ZEN4)
+    MSA_HWY_TARGET(AVX3_ZEN4)
+#endif
 #if HWY_TARGETS & HWY_AVX3_DL
     MSA_HWY_TARGET(AVX3_DL)
 #endif
@@ -206,12 +212,14 @@ bool hwy_kernel(int64_t targets, Kernel *k) {
   if (targets != 0 && (avail & targets) == 0)
     return false;
   const int64_t best_allowed = targets & (~targets + 1); // lowest bit
+  const HwyTarget *best = nullptr;
   for (const HwyTarget &t : kHwyTargets)
-    if ((avail & t.bit) && (targets == 0 || t.bit >= best_allowed)) {
-      *k = t.kernel;
-      return true;
-    }
-  return false;
+    if ((avail & t.bit) && (targets == 0 || t.bit >= best_allowed) &&
+        (!best || t.bit < best->bit))
+      best = &t;
+  if (best)
+    *k = best->kernel;
+  return best != nullptr;
 }
 
 int64_t hwy_target_mask(int which) {
