@@ -137,6 +137,24 @@ msa_status_t run_batch(const msa_indexer_tensors_t &t,
       }
     }
   }
+  if (units.empty() && splits.empty())
+    return MSA_STATUS_OK; // no queries: nothing to score, nothing to write
+  // Sizes first, each against the bound; then allocate.
+  const int64_t task_bytes = scratch_bytes(max_task_nq, D);
+  if (task_bytes < 0 || task_bytes > MSA_CPU_SCRATCH_LIMIT_BYTES) {
+    char what[128];
+    std::snprintf(what, sizeof what,
+                  "idx_head_dim = %d (tasks of up to %lld queries)",
+                  a.idx_head_dim, (long long)max_task_nq);
+    return too_big(what, task_bytes < 0 ? INT64_MAX : task_bytes);
+  }
+  const int64_t tile_bytes = mul_sat(kMaxTileQueries * 4, tile_nblk);
+  if (tile_bytes > MSA_CPU_SCRATCH_LIMIT_BYTES)
+    return too_big("the score rows of a prefill tile", tile_bytes);
+  const int64_t shared_bytes = mul_sat(split_scores, 4);
+  if (shared_bytes > MSA_CPU_SCRATCH_LIMIT_BYTES)
+    return too_big("the score matrix of the short (decode) sequences",
+                   shared_bytes);
   // Costliest tiles first (a total order; it affects the schedule only).
   std::sort(units.begin(), units.end(), [](const Unit &x, const Unit &y) {
     if (x.cost != y.cost)
@@ -159,24 +177,6 @@ msa_status_t run_batch(const msa_indexer_tensors_t &t,
     for (int64_t i = 0; i < splits[s].nq; ++i)
       split_queries.push_back({(int64_t)s, i});
 
-  if (units.empty())
-    return MSA_STATUS_OK; // no queries: nothing to score, nothing to write
-  // Sizes first, each against the bound; then allocate.
-  const int64_t task_bytes = scratch_bytes(max_task_nq, D);
-  if (task_bytes < 0 || task_bytes > MSA_CPU_SCRATCH_LIMIT_BYTES) {
-    char what[128];
-    std::snprintf(what, sizeof what,
-                  "idx_head_dim = %d (tasks of up to %lld queries)",
-                  a.idx_head_dim, (long long)max_task_nq);
-    return too_big(what, task_bytes < 0 ? INT64_MAX : task_bytes);
-  }
-  const int64_t tile_bytes = mul_sat(kMaxTileQueries * 4, tile_nblk);
-  if (tile_bytes > MSA_CPU_SCRATCH_LIMIT_BYTES)
-    return too_big("the score rows of a prefill tile", tile_bytes);
-  const int64_t shared_bytes = mul_sat(split_scores, 4);
-  if (shared_bytes > MSA_CPU_SCRATCH_LIMIT_BYTES)
-    return too_big("the score matrix of the short (decode) sequences",
-                   shared_bytes);
   float *shared_scores = nullptr;
   if (split_scores > 0) {
     shared_scores = static_cast<float *>(std::malloc((size_t)shared_bytes));

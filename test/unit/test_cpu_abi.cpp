@@ -8,7 +8,8 @@
 //     overflows (q stride 2^62, offset INT64_MAX - 2) on every operand;
 //   - scratch is sized by the work present: an empty call with D = 2^30
 //     succeeds, one row with D = 2^25 is refused before any allocation with
-//     a message naming the bound, one row with D = 2^20 runs;
+//     a message naming the bound, one row with D = 2^20 runs; score buffers
+//     above the bound (4M-block contexts) are refused too;
 //   - msa_cpu_set_path gives the same answer whatever was selected before,
 //     and concurrent selection from several threads never makes an
 //     available path fail or a call return a wrong result.
@@ -261,6 +262,51 @@ TEST(Scratch, OneRowWithLargeHeadDimRuns) {
   msa_indexer_tensors_t t = c.tensors();
   ASSERT_EQ(msa_indexer_cpu(&t, &c.attrs), MSA_STATUS_OK) << msa_last_error();
   EXPECT_EQ(c.out, (std::vector<int32_t>{0, -1}));
+}
+
+// 2^22 + 1 cached keys of block size 1, all on one physical page: 2^22 + 2
+// blocks per row. H = 64: one row (64 queries) is a decode-style split whose
+// shared score matrix needs 64 * 4 * 2^22 bytes = 1 GiB + ; two rows (128
+// queries) are prefill tiles whose score rows need as much per thread.
+msa_test::Case long_context_case(int64_t rows) {
+  const int64_t prefix = (int64_t(1) << 22) + 1;
+  msa_test::Case c;
+  c.attrs = {64, 16, 1, 2, 0, 1, 0, 1.0f, MSA_ORDER_SCORE};
+  c.batch = 1;
+  c.rows = rows;
+  c.num_layers = 1;
+  c.page_size = 1;
+  c.num_pages = 1;
+  c.max_pages = prefix + rows;
+  c.off = {0, (uint32_t)rows};
+  c.prefix = {(uint32_t)prefix};
+  c.cache = {(uint32_t)prefix};
+  c.kmax = {(uint32_t)rows, (uint32_t)(prefix + rows)};
+  c.lut.assign((size_t)c.max_pages, 0);
+  c.q.assign((size_t)(rows * 64 * 16), msa_test::bf16(1.0f));
+  c.k.assign(16, msa_test::bf16(1.0f));
+  c.poison();
+  return c;
+}
+
+TEST(Scratch, SharedScoresBeyondTheBoundAreRefused) {
+  msa_test::Case c = long_context_case(1);
+  msa_indexer_tensors_t t = c.tensors();
+  EXPECT_EQ(msa_indexer_cpu(&t, &c.attrs), MSA_STATUS_UNSUPPORTED);
+  EXPECT_NE(std::string(msa_last_error()).find("score matrix"),
+            std::string::npos)
+      << msa_last_error();
+  EXPECT_TRUE(all_equal(c.out, -1));
+}
+
+TEST(Scratch, TileScoresBeyondTheBoundAreRefused) {
+  msa_test::Case c = long_context_case(2);
+  msa_indexer_tensors_t t = c.tensors();
+  EXPECT_EQ(msa_indexer_cpu(&t, &c.attrs), MSA_STATUS_UNSUPPORTED);
+  EXPECT_NE(std::string(msa_last_error()).find("prefill tile"),
+            std::string::npos)
+      << msa_last_error();
+  EXPECT_TRUE(all_equal(c.out, -1));
 }
 
 // ---- path selection --------------------------------------------------------
