@@ -17,8 +17,9 @@
 
 namespace msa_cuda {
 
-// Sequences with 1..kDecRows new rows take the decode kernel.
-constexpr int kDecRows = 4;
+// Sequences with 1..kDecRows new rows take the decode kernel (decode and
+// speculative decoding; H <= 8, so at most 128 (row, head) columns).
+constexpr int kDecRows = 16;
 constexpr size_t kHeaderBytes = 256;
 
 // Error kinds of the device record.
@@ -55,14 +56,33 @@ struct KParams {
   float *scores;
   int64_t out_elems;
   int64_t max_new;
-  int32_t dec_rows, tile_rows, skip_decode, skip_prefill, splits;
-  int32_t select_v0;  // 1: select_kernel<8> runs select_row<8> (MSA_CUDA_SELECT=v0)
-  int64_t blocks_per_cta;
+  int32_t dec_rows, tile_rows, skip_decode, skip_prefill;
+  int32_t splits;   // decode: CTAs per sequence
+  int64_t dec_spc;  // decode: 128-key stages per CTA
 };
 
+// The stream-ordered call (launch.cpp): checks the workspace, plans and
+// launches the kernels below.
 msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a,
                     void *workspace, size_t workspace_bytes,
                     uint32_t max_new_tokens, cudaStream_t stream);
+
+// One launcher per kernel (each in its own .cu file). They return the launch
+// error; grid sizes are checked by the caller.
+cudaError_t launch_prep(const KParams &p, cudaStream_t st);                    // prep.cu
+cudaError_t launch_prefill_mma(const KParams &p, int64_t grid, cudaStream_t st);   // prefill_mma.cu
+cudaError_t launch_prefill_wgmma(const KParams &p, int64_t grid, cudaStream_t st); // prefill_wgmma.cu
+// prefill_tma.cu: false when the shape or the tensor maps do not allow it.
+bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &p, int64_t grid,
+                        cudaStream_t st, cudaError_t *err);
+cudaError_t launch_generic(const KParams &p, int64_t gx, int64_t gy, cudaStream_t st);  // generic.cu
+cudaError_t launch_select(const KParams &p, int npl, int64_t grid, cudaStream_t st);    // select.cu
+// decode.cu: nt n-tiles of 8 columns per pass, npl select candidates per
+// lane (8, 32 or 0), pdl: launched as the previous kernel's programmatic
+// dependent.
+cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, bool pdl,
+                          cudaStream_t st);
+int decode_smem_bytes(int D);
 
 } // namespace msa_cuda
 
