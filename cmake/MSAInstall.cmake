@@ -50,6 +50,7 @@ install(TARGETS ${MSA_KERNEL_TARGETS} EXPORT MSAKernelsTargets
 install(FILES
   ${PROJECT_SOURCE_DIR}/kernels_cpu/include/msa/msa_kernels.h
   ${PROJECT_SOURCE_DIR}/kernels_cpu/include/msa/msa_checks.h
+  ${PROJECT_SOURCE_DIR}/kernels_cpu/include/msa/msa_memref.h
   ${PROJECT_SOURCE_DIR}/kernels_cpu/include/msa/msa_reference.h
   ${PROJECT_SOURCE_DIR}/kernels_gpu/include/msa/msa_kernels_cuda.h
   ${PROJECT_SOURCE_DIR}/kernels_gpu/include/msa/msa_cuda_limits.h

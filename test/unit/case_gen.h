@@ -33,6 +33,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -573,6 +574,58 @@ inline Case extract_sequence(const Case &c, int64_t b) {
   s.q.assign(c.q.begin() + r0 * HD, c.q.begin() + r1 * HD);
   s.poison();
   return s;
+}
+
+// Dense row-major memref descriptors over a case's buffers, and a call of
+// the CPU _mlir_ciface_ entry with them (tests edit strides and offsets).
+template <class M, class T>
+M memref(T *data, std::initializer_list<int64_t> sizes) {
+  M m{};
+  m.allocated = data;
+  m.aligned = data;
+  m.offset = 0;
+  const int n = (int)sizes.size();
+  int i = 0;
+  for (int64_t s : sizes)
+    m.sizes[i++] = s;
+  int64_t st = 1;
+  for (int d = n - 1; d >= 0; --d) {
+    m.strides[d] = st;
+    st *= m.sizes[d];
+  }
+  return m;
+}
+
+struct Descs {
+  msa_memref_bf16_3d_t q;
+  msa_memref_u32_1d_t off, pre, cache;
+  msa_memref_bf16_6d_t k;
+  msa_memref_u32_2d_t lut, kmax;
+  msa_memref_i32_3d_t out;
+};
+
+inline Descs descs(Case &c) {
+  Descs d;
+  d.q = memref<msa_memref_bf16_3d_t>(c.q.data(), {c.rows, c.H(), c.D()});
+  d.off = memref<msa_memref_u32_1d_t>(c.off.data(), {c.batch + 1});
+  d.pre = memref<msa_memref_u32_1d_t>(c.prefix.data(), {c.batch});
+  d.cache = memref<msa_memref_u32_1d_t>(c.cache.data(), {c.batch});
+  d.k = memref<msa_memref_bf16_6d_t>(
+      c.k.data(), {c.num_pages, 1, c.num_layers, c.page_size, 1, c.D()});
+  d.lut = memref<msa_memref_u32_2d_t>(c.lut.data(), {c.batch, c.max_pages});
+  d.kmax = memref<msa_memref_u32_2d_t>(c.kmax.data(), {1, 2});
+  d.out = memref<msa_memref_i32_3d_t>(c.out.data(),
+                                      {c.H(), c.rows, c.attrs.topk});
+  return d;
+}
+
+// Declared here, defined by libmsa_kernels_cpu: only tests that link it may
+// call this.
+inline int32_t call_ciface_cpu(Descs &d, const msa_indexer_attrs_t &a) {
+  return _mlir_ciface_msa_indexer_ragged_paged_cpu(
+      &d.q, &d.off, &d.pre, &d.k, &d.cache, &d.lut, &d.kmax, &d.out,
+      a.num_index_heads, a.idx_head_dim, a.block_size, a.topk, a.init_blocks,
+      a.local_blocks, a.layer_idx, a.scale, a.order);
 }
 
 } // namespace msa_test
