@@ -1,8 +1,8 @@
 // msa_common.cpp - status strings, the thread-local error message, the
 // message text of the shared metadata checks, and the two checks every back
 // end runs (the CPU, the reference and the CUDA host code):
-// msa_indexer_check_static (SPEC "Static checks": attributes, buffer shapes)
-// and msa_indexer_check_metadata (SPEC "Run-time checks"), plus the error
+// msa_indexer_check_static (CONTRACT.md "Static checks": attributes, buffer shapes)
+// and msa_indexer_check_metadata (CONTRACT.md "Run-time checks"), plus the error
 // fill. No dependencies beyond the C/C++ standard library.
 #include "msa/msa_checks.h"
 #include "msa/msa_kernels.h"
@@ -195,7 +195,7 @@ msa_status_t msa_indexer_check_static(const msa_indexer_tensors_t *t,
   if (!a)
     MSA_ARG("attrs is NULL");
   typedef long long ll;
-  // ---- attributes (SPEC "Static checks") ----
+  // ---- attributes (CONTRACT.md "Static checks") ----
   if (a->num_index_heads < 1)
     MSA_ARG("num_index_heads = %d must be >= 1", a->num_index_heads);
   if (a->idx_head_dim < 1)

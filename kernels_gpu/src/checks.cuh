@@ -1,4 +1,4 @@
-// checks.cuh - the SPEC's run-time metadata rules on the device, shared by
+// checks.cuh - the contract's run-time metadata rules on the device, shared by
 // the prep kernel (whole batch, before the other kernels) and the decode
 // kernel (decode-only calls check their own sequences): the scalar rules of
 // msa_check_sequence plus the workspace and max_new_tokens bounds, and the

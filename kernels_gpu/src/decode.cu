@@ -253,7 +253,7 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
               mma_bf16(acc[nt], a0[c].z, a1[c].z, a0[c].w, a1[c].w, qf[nt][c].z, qf[nt][c].w);
             }
           // Causal mask by position; a select, so NaN or stale bytes of
-          // masked keys never reach the max. fmaxf skips NaN dots (SPEC).
+          // masked keys never reach the max. fmaxf skips NaN dots (docs/CONTRACT.md).
           const int64_t q0 = pos0 + k0, q1 = q0 + 8;
 #pragma unroll
           for (int nt = 0; nt < NT; ++nt)

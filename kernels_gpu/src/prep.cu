@@ -1,4 +1,4 @@
-// prep.cu - the first kernel of every call: the SPEC's run-time metadata
+// prep.cu - the first kernel of every call: the contract's run-time metadata
 // checks over the whole batch (msa_check_sequence's rules plus the
 // workspace and max_new_tokens bounds), the error record, the reset of the
 // prefill tile offsets. One CTA. (A decode-only call needs no prep: the

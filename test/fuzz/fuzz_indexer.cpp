@@ -5,7 +5,7 @@
 // them. Checks, for every input:
 //   - msa_indexer_cpu and the reference agree on the status;
 //   - on an error the result is all -1 and there is a message;
-//   - on success the result passes compare_with_reference (SPEC rules,
+//   - on success the result passes compare_with_reference (contract rules,
 //     scores up to float32 rounding) and is the same through the
 //     _mlir_ciface_ entry with contiguous descriptors;
 //   - through the _mlir_ciface_ entry with random strides (padding between

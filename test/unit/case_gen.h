@@ -428,7 +428,7 @@ inline Case make_decode_case(uint64_t seed, const DecodeOptions &o) {
   return c;
 }
 
-// The SPEC's forced blocks of a row with nblk blocks: init first, then local,
+// The contract's forced blocks of a row with nblk blocks: init first, then local,
 // each ascending; a block that is both is local.
 inline std::vector<int64_t> forced_blocks(const msa_indexer_attrs_t &a,
                                           int64_t nblk) {
@@ -442,7 +442,7 @@ inline std::vector<int64_t> forced_blocks(const msa_indexer_attrs_t &a,
   return f;
 }
 
-// Checks `got` ([H, rows, topk]) against the SPEC using reference scores.
+// Checks `got` ([H, rows, topk]) against the contract (docs/CONTRACT.md) using reference scores.
 // Exact: forced blocks (and their positions for order=score), -1 padding,
 // ids in range and unique, the number of selected ids, ascending order for
 // order=block, and the tie rule where reference scores are exactly equal.

@@ -3,7 +3,7 @@
  * Plain C; needs no CUDA header (streams are passed as void*, a cudaStream_t
  * cast to void*; NULL is the legacy default stream). Library:
  * libmsa_kernels_cuda (links the CUDA runtime statically, so it loads on a
- * machine with no GPU and no driver). Behaviour: SPEC.md.
+ * machine with no GPU and no driver). Behaviour: docs/CONTRACT.md.
  *
  * Two ways in:
  *

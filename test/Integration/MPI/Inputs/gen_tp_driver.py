@@ -11,7 +11,7 @@ the 2 processes of grid @grid
 an all-reduce (sum) over the grid then assembles the full result and the
 mismatch count, and a second one counts the processes. Rank 0 prints the
 three; the CHECK lines this script writes after the module hold the ids of
-gen_case.py's independent NumPy model of SPEC.md.
+gen_case.py's independent NumPy model of docs/CONTRACT.md.
 
 Usage: gen_tp_driver.py TP2_MLIR > driver.mlir   (FileCheck input: the same
 file). TP2_MLIR is the test, whose @indexer_tp must have the unsharded types
