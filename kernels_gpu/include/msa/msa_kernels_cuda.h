@@ -65,9 +65,13 @@ msa_status_t msa_indexer_cuda(const msa_indexer_tensors_t *tensors,
                               void *stream);
 
 /* As msa_indexer_cuda, with the bound on new rows per sequence that the
- * workspace query was given: with max_new_tokens <= 4 (decode and
- * speculative decoding) only the decode kernels are launched (two launches
- * in all). A sequence with more new rows is then reported as an error. */
+ * workspace query was given. With max_new_tokens <= 16 (decode and
+ * speculative decoding) and a shape the decode kernel takes (H <= 8, D 64 or
+ * 128, block_size 16/32/64 or a multiple of 128, sm_90) the call is ONE
+ * cooperative kernel launch that checks its own metadata; other shapes run
+ * the general plan. A sequence with more new rows is reported as an error.
+ * The workspace needs no initialisation (every call writes what it reads);
+ * one workspace must not be used by two calls in flight at once. */
 msa_status_t msa_indexer_cuda_ex(const msa_indexer_tensors_t *tensors,
                                  const msa_indexer_attrs_t *attrs,
                                  void *workspace, size_t workspace_bytes,
