@@ -35,6 +35,14 @@ if(TARGET msa_kernels_cuda)
   set(MSA_KERNELS_HAVE_CUDA ON)
 endif()
 
+# libmsa_kernels_cuda needs libmsa_kernels_cpu.so.N (the auto entry's CPU
+# fallback), installed next to it: found through RUNPATH $ORIGIN, so that
+# mlir-runner -shared-libs=, an ExecutionEngine or a consumer's program load
+# it from the prefix, wherever the prefix is moved, with no LD_LIBRARY_PATH.
+if(TARGET msa_kernels_cuda)
+  set_target_properties(msa_kernels_cuda PROPERTIES INSTALL_RPATH "$ORIGIN")
+endif()
+
 install(TARGETS ${MSA_KERNEL_TARGETS} EXPORT MSAKernelsTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -42,6 +50,7 @@ install(TARGETS ${MSA_KERNEL_TARGETS} EXPORT MSAKernelsTargets
 install(FILES
   ${PROJECT_SOURCE_DIR}/kernels_cpu/include/msa/msa_kernels.h
   ${PROJECT_SOURCE_DIR}/kernels_cpu/include/msa/msa_checks.h
+  ${PROJECT_SOURCE_DIR}/kernels_cpu/include/msa/msa_memref.h
   ${PROJECT_SOURCE_DIR}/kernels_cpu/include/msa/msa_reference.h
   ${PROJECT_SOURCE_DIR}/kernels_gpu/include/msa/msa_kernels_cuda.h
   ${PROJECT_SOURCE_DIR}/kernels_gpu/include/msa/msa_cuda_limits.h
@@ -62,6 +71,14 @@ install(FILES
   ${PROJECT_BINARY_DIR}/cmake/MSAKernels/MSAKernelsConfig.cmake
   ${PROJECT_BINARY_DIR}/cmake/MSAKernels/MSAKernelsConfigVersion.cmake
   DESTINATION ${MSA_INSTALL_CMAKEDIR}/MSAKernels)
+
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md
+  DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The CPU benchmark (static kernel library; needs no RUNPATH).
+if(TARGET msa-bench)
+  install(TARGETS msa-bench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 
 if(NOT MSA_ENABLE_MLIR)
   return()

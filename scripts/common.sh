@@ -16,6 +16,7 @@ MSA_PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   clang-22 libclang-rt-22-dev
   libhwy-dev libomp-dev libgtest-dev
+  mpich libmpich-dev  # test/Integration/MPI: 2 processes under MPICH
 )
 
 step() { printf '\n==> %s\n' "$*"; }

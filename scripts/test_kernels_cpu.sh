@@ -4,9 +4,11 @@
 #   1. Configures build-cpu-san/ with clang-22, AddressSanitizer and
 #      UndefinedBehaviorSanitizer (no recovery), MLIR and CUDA off, and the
 #      libFuzzer target on; builds the kernel unit tests and the fuzzer.
-#   2. Runs msa_test_common and msa_test_kernel_cpu under the sanitizers
-#      (fewer random cases than the plain ctest run: MSA_TEST_CASES, default
-#      300 per back end here).
+#   2. Runs msa_test_common, msa_test_kernel_cpu and msa_test_cpu_abi (the
+#      C ABI's hardening: error fill, descriptor overflow, scratch bound,
+#      path selection from several threads) under the sanitizers (fewer
+#      random cases than the plain ctest run: MSA_TEST_CASES, default 300
+#      per back end here).
 #   3. Runs the libFuzzer target for FUZZ_SECONDS (default 60) on 2 workers;
 #      any crash, sanitizer report or failed check fails the script.
 #
@@ -42,7 +44,7 @@ cmake -S "$ROOT" -B "$BUILD_DIR" \
   -DOpenMP_omp_LIBRARY="$OMP_LIB" \
   -DMSA_ENABLE_MLIR=OFF -DMSA_ENABLE_CUDA=OFF -DMSA_ENABLE_CPU_SIMD=ON \
   -DMSA_ENABLE_TESTS=ON -DMSA_BUILD_FUZZERS=ON -DMSA_WERROR=ON >/dev/null
-cmake --build "$BUILD_DIR" -j"$JOBS" --target msa_test_common msa_test_kernel_cpu msa_fuzz_indexer
+cmake --build "$BUILD_DIR" -j"$JOBS" --target msa_test_common msa_test_kernel_cpu msa_test_cpu_abi msa_fuzz_indexer
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
@@ -62,6 +64,8 @@ echo "== msa_test_common (ASan+UBSan)"
 "$(bin msa_test_common)"
 echo "== msa_test_kernel_cpu (ASan+UBSan, $MSA_TEST_CASES random cases per back end)"
 "$(bin msa_test_kernel_cpu)"
+echo "== msa_test_cpu_abi (ASan+UBSan)"
+"$(bin msa_test_cpu_abi)"
 
 echo "== msa_fuzz_indexer for ${FUZZ_SECONDS}s"
 CORPUS="$BUILD_DIR/fuzz-corpus"

@@ -1,6 +1,6 @@
 //===- MSAOps.cpp - msa.indexer_ragged_paged ------------------------------===//
 //
-// The verifier reads like SPEC.md's "Static checks" list: one check per rule,
+// The verifier reads like docs/CONTRACT.md's "Static checks" list: one check per rule,
 // each message naming the operand (or attribute), the expected and the actual
 // value. Dynamic dimensions are accepted everywhere; the kernels check the
 // run-time sizes.
@@ -8,8 +8,13 @@
 //===----------------------------------------------------------------------===//
 #include "msa/Dialect/MSAOps.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 #include <cstdint>
@@ -95,7 +100,7 @@ static LogicalResult verifyAttributes(IndexerRaggedPagedOp op) {
                               << int32Max << ", got " << rule.value;
   }
   // Forcing more blocks than topk would silently drop the block that holds
-  // the query itself (SPEC "Forcing and selection").
+  // the query itself (CONTRACT.md "Forcing and selection").
   const int64_t init = op.getInitBlocksAttr().getInt(),
                 local = op.getLocalBlocksAttr().getInt(),
                 topk = op.getTopkAttr().getInt();
@@ -142,7 +147,6 @@ LogicalResult IndexerRaggedPagedOp::verify() {
 
   MLIRContext *ctx = getContext();
   Type bf16 = BFloat16Type::get(ctx);
-  Type ui32 = IntegerType::get(ctx, 32, IntegerType::Unsigned);
   Type i32 = IntegerType::get(ctx, 32);
   const int64_t heads = getNumIndexHeadsAttr().getInt(),
                 dim = getIdxHeadDimAttr().getInt();
@@ -161,11 +165,22 @@ LogicalResult IndexerRaggedPagedOp::verify() {
   OperandChecker lookup(*this, "k_lookup_table", getKLookupTable().getType());
   OperandChecker maxLengths(*this, "k_max_lengths",
                             getKMaxLengths().getType());
-  if (failed(offsets.rankAndElement(1, ui32, "ui32")) ||
-      failed(prefix.rankAndElement(1, ui32, "ui32")) ||
-      failed(cacheLengths.rankAndElement(1, ui32, "ui32")) ||
-      failed(lookup.rankAndElement(2, ui32, "ui32")) ||
-      failed(maxLengths.rankAndElement(2, ui32, "ui32")) ||
+  // Metadata: ui32 (MAX) or signless i32 (computed in the graph), one
+  // element type for the op, set by input_row_offsets.
+  Type metadata = getMetadataElementType();
+  if (!isMetadataElementType(metadata))
+    return emitOpError() << "operand 'input_row_offsets' must have element "
+                            "type ui32 or i32, got "
+                         << metadata;
+  std::string sameAsOffsets;
+  llvm::raw_string_ostream(sameAsOffsets)
+      << metadata << " (the element type of input_row_offsets; one metadata "
+                     "element type per op)";
+  if (failed(offsets.rankAndElement(1, metadata, sameAsOffsets)) ||
+      failed(prefix.rankAndElement(1, metadata, sameAsOffsets)) ||
+      failed(cacheLengths.rankAndElement(1, metadata, sameAsOffsets)) ||
+      failed(lookup.rankAndElement(2, metadata, sameAsOffsets)) ||
+      failed(maxLengths.rankAndElement(2, metadata, sameAsOffsets)) ||
       failed(maxLengths.dimEquals(0, "rows", 1, "")) ||
       failed(maxLengths.dimEquals(1, "[max new tokens, max total keys]", 2,
                                   "")))
@@ -268,4 +283,82 @@ void IndexerRaggedPagedOp::getEffects(
       effects.emplace_back(MemoryEffects::Read::get(), &operand,
                            SideEffects::DefaultResource::get());
   }
+}
+
+bool IndexerRaggedPagedOp::isMetadataElementType(Type type) {
+  auto integer = dyn_cast<IntegerType>(type);
+  return integer && integer.getWidth() == 32 &&
+         (integer.isUnsigned() || integer.isSignless());
+}
+
+Type IndexerRaggedPagedOp::getMetadataElementType() {
+  return cast<ShapedType>(getInputRowOffsets().getType()).getElementType();
+}
+
+LogicalResult IndexerRaggedPagedOp::reifyResultShapes(
+    OpBuilder &builder, ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  // The memref form has no result.
+  if (hasBufferSemantics())
+    return success();
+  // result: [num_index_heads, rows of q, topk].
+  OpFoldResult rows =
+      tensor::getMixedSize(builder, getLoc(), getQ(), /*dim=*/0);
+  reifiedReturnShapes.push_back({builder.getIndexAttr(getNumIndexHeads()),
+                                 rows, builder.getIndexAttr(getTopk())});
+  return success();
+}
+
+namespace {
+/// tensor.cast(%x : more static -> less static) feeding the op: use %x
+/// directly. The new op may infer a more static result type; a tensor.cast
+/// back to the old type keeps the users unchanged. Skipped when the more
+/// static types would make the op invalid (a shape the kernels would refuse
+/// at run time stays a run-time error rather than a broken rewrite).
+struct FoldStaticInfoErasingCasts
+    : public OpRewritePattern<IndexerRaggedPagedOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(IndexerRaggedPagedOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.hasBufferSemantics())
+      return failure();
+    SmallVector<Value> operands;
+    bool folded = false;
+    for (Value operand : op->getOperands()) {
+      auto cast = operand.getDefiningOp<tensor::CastOp>();
+      if (cast && tensor::canFoldIntoConsumerOp(cast)) {
+        operands.push_back(cast.getSource());
+        folded = true;
+      } else {
+        operands.push_back(operand);
+      }
+    }
+    if (!folded)
+      return failure();
+
+    // The builder infers the (possibly more static) result type.
+    auto replacement = IndexerRaggedPagedOp::create(rewriter, op.getLoc(),
+                                                    operands, op->getAttrs());
+    {
+      // Probe quietly: an invalid combination is simply not folded.
+      ScopedDiagnosticHandler quiet(op.getContext(),
+                                    [](Diagnostic &) { return success(); });
+      if (failed(mlir::verify(replacement))) {
+        rewriter.eraseOp(replacement);
+        return failure();
+      }
+    }
+    Value result = replacement.getResult();
+    if (result.getType() != op.getResult().getType())
+      result = tensor::CastOp::create(rewriter, op.getLoc(),
+                                      op.getResult().getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+} // namespace
+
+void IndexerRaggedPagedOp::getCanonicalizationPatterns(
+    RewritePatternSet &results, MLIRContext *context) {
+  results.add<FoldStaticInfoErasingCasts>(context);
 }

@@ -1,8 +1,9 @@
 // msa_common.cpp - status strings, the thread-local error message, the
-// message text of the shared metadata checks, and msa_indexer_validate: the
-// one run-time check of SPEC "Static checks" (attributes, buffer shapes) and
-// "Run-time checks" (metadata), shared by the CPU, the reference and the CUDA
-// host code. No dependencies beyond the C/C++ standard library.
+// message text of the shared metadata checks, and the two checks every back
+// end runs (the CPU, the reference and the CUDA host code):
+// msa_indexer_check_static (CONTRACT.md "Static checks": attributes, buffer shapes)
+// and msa_indexer_check_metadata (CONTRACT.md "Run-time checks"), plus the error
+// fill. No dependencies beyond the C/C++ standard library.
 #include "msa/msa_checks.h"
 #include "msa/msa_kernels.h"
 
@@ -154,14 +155,30 @@ void msa_format_check(const msa_check_result_t *r, char *buf,
   }
 }
 
+} // extern "C"
+
+namespace {
+
+// The rules that give out its extent [num_index_heads, rows, topk]; true and
+// *count when they hold (no message: the fill must not touch msa_last_error).
+bool out_extent(const msa_indexer_tensors_t &t, const msa_indexer_attrs_t &a,
+                int64_t *count) {
+  const int64_t dims[3] = {a.num_index_heads, t.rows, a.topk};
+  return a.num_index_heads >= 1 && t.num_q_heads == a.num_index_heads &&
+         t.rows >= 0 && a.topk >= 1 && a.init_blocks >= 0 &&
+         a.local_blocks >= 0 &&
+         (int64_t)a.init_blocks + a.local_blocks <= a.topk &&
+         count_of(dims, 3, count);
+}
+
+} // namespace
+
+extern "C" {
+
 void msa_indexer_fill_invalid(const msa_indexer_tensors_t *t,
                               const msa_indexer_attrs_t *a) {
-  if (!t || !a || !t->out)
-    return;
   int64_t n = 0;
-  const int64_t dims[3] = {a->num_index_heads, t->rows, a->topk};
-  if (a->num_index_heads < 1 || t->rows < 0 || a->topk < 1 ||
-      !count_of(dims, 3, &n))
+  if (!t || !a || !t->out || !out_extent(*t, *a, &n))
     return;
   for (int64_t i = 0; i < n; ++i)
     t->out[i] = -1;
@@ -170,15 +187,15 @@ void msa_indexer_fill_invalid(const msa_indexer_tensors_t *t,
 #define MSA_FAIL(status, ...) return msa_set_last_error(status, __VA_ARGS__)
 #define MSA_ARG(...) MSA_FAIL(MSA_STATUS_INVALID_ARGUMENT, __VA_ARGS__)
 
-msa_status_t msa_indexer_validate(const msa_indexer_tensors_t *t,
-                                  const msa_indexer_attrs_t *a) {
+msa_status_t msa_indexer_check_static(const msa_indexer_tensors_t *t,
+                                      const msa_indexer_attrs_t *a) {
   g_last_error[0] = '\0';
   if (!t)
     MSA_ARG("tensors is NULL");
   if (!a)
     MSA_ARG("attrs is NULL");
   typedef long long ll;
-  // ---- attributes (SPEC "Static checks") ----
+  // ---- attributes (CONTRACT.md "Static checks") ----
   if (a->num_index_heads < 1)
     MSA_ARG("num_index_heads = %d must be >= 1", a->num_index_heads);
   if (a->idx_head_dim < 1)
@@ -268,8 +285,15 @@ msa_status_t msa_indexer_validate(const msa_indexer_tensors_t *t,
     MSA_ARG("k_blocks is NULL");
   if (nout > 0 && !t->out)
     MSA_ARG("out (result) is NULL");
+  return MSA_STATUS_OK;
+}
 
-  // ---- metadata (SPEC "Run-time checks"), first failing sequence ----
+msa_status_t msa_indexer_check_metadata(const msa_indexer_tensors_t *t) {
+  g_last_error[0] = '\0';
+  if (!t || !t->input_row_offsets || !t->k_max_lengths ||
+      (t->batch > 0 && (!t->prefix_lens || !t->k_cache_lengths)))
+    MSA_ARG("metadata buffers missing: run msa_indexer_check_static first");
+  // The first failing sequence.
   msa_check_result_t r;
   if (t->batch == 0) {
     r = msa_check_empty_batch(t->rows, t->input_row_offsets);
@@ -289,6 +313,12 @@ msa_status_t msa_indexer_validate(const msa_indexer_tensors_t *t,
     return MSA_STATUS_INVALID_METADATA;
   }
   return MSA_STATUS_OK;
+}
+
+msa_status_t msa_indexer_validate(const msa_indexer_tensors_t *t,
+                                  const msa_indexer_attrs_t *a) {
+  const msa_status_t st = msa_indexer_check_static(t, a);
+  return st != MSA_STATUS_OK ? st : msa_indexer_check_metadata(t);
 }
 
 } // extern "C"

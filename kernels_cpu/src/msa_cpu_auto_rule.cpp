@@ -24,63 +24,25 @@
 #include <cstdio>
 
 namespace msa_cpu {
-namespace {
 
-enum class Backend { kAmx, kBf16, kHighway };
-
-struct AutoChoice {
-  Backend narrow; // decode: fewer than kNarrowQueries queries
-  Backend wide;   // prefill
-};
-
-AutoChoice choose() {
-  if (amx_supported())
-    return {Backend::kAmx, Backend::kAmx};
-  if (bf16_supported()) {
+void auto_plan(Plan *p) {
+  Kernel hwy;
+  hwy_kernel(0, &hwy); // the best compiled target; the portable one at worst
+  const Kernel amx = {score_amx, "amx"}, bf16 = {score_bf16, "avx512bf16"};
+  if (amx_supported()) {
+    p->narrow = p->wide = amx;
+  } else if (bf16_supported()) {
     __builtin_cpu_init();
-    const bool intel = __builtin_cpu_is("intel");
-    return {Backend::kBf16, intel ? Backend::kHighway : Backend::kBf16};
+    p->narrow = bf16;
+    p->wide = __builtin_cpu_is("intel") ? hwy : bf16;
+  } else {
+    p->narrow = p->wide = hwy;
   }
-  return {Backend::kHighway, Backend::kHighway};
-}
-
-const AutoChoice &choice() {
-  static const AutoChoice c = choose();
-  return c;
-}
-
-ScoreFn fn(Backend b) {
-  switch (b) {
-  case Backend::kAmx: return score_amx;
-  case Backend::kBf16: return score_bf16;
-  default: return score_hwy;
-  }
-}
-
-void name(Backend b, char *buf, size_t cap) {
-  switch (b) {
-  case Backend::kAmx: std::snprintf(buf, cap, "amx"); break;
-  case Backend::kBf16: std::snprintf(buf, cap, "avx512bf16"); break;
-  default: std::snprintf(buf, cap, "highway:%s", hwy_target_name()); break;
-  }
-}
-
-} // namespace
-
-ScoreFn auto_score_fn(bool narrow) {
-  return fn(narrow ? choice().narrow : choice().wide);
-}
-
-const char *auto_path_name() {
-  static thread_local char buf[96];
-  char n[32], w[32];
-  name(choice().narrow, n, sizeof n);
-  name(choice().wide, w, sizeof w);
-  if (choice().narrow == choice().wide)
-    std::snprintf(buf, sizeof buf, "auto: %s", n);
+  if (p->narrow.fn == p->wide.fn)
+    std::snprintf(p->name, sizeof p->name, "auto: %s", p->narrow.name);
   else
-    std::snprintf(buf, sizeof buf, "auto: %s (decode) + %s (prefill)", n, w);
-  return buf;
+    std::snprintf(p->name, sizeof p->name, "auto: %s (decode) + %s (prefill)",
+                  p->narrow.name, p->wide.name);
 }
 
 } // namespace msa_cpu

@@ -103,7 +103,7 @@ HWY_INLINE void Keys(const float *qf, int64_t D, size_t L, const float *kf,
   }
 }
 
-void ScoreImpl(const ScoreTask &t, void *scratch) {
+void ScoreWideImpl(const ScoreTask &t, void *scratch) {
   const DF df;
   const hn::RebindToUnsigned<DF> du32;
   const hn::Rebind<uint16_t, DF> du16;
@@ -403,42 +403,84 @@ void ScoreNarrowImpl(const ScoreTask &t, void *scratch) {
     NarrowTask<1>(t, scratch);
 }
 
-int64_t CurrentTarget() { return HWY_TARGET; }
-
+// The back end's entry for this target: the narrow kernel for sequences
+// with fewer than kNarrowQueries queries, the wide one for the others.
+void ScoreImpl(const ScoreTask &t, void *scratch) {
+  if (t.narrow)
+    ScoreNarrowImpl(t, scratch);
+  else
+    ScoreWideImpl(t, scratch);
+}
 } // namespace HWY_NAMESPACE
 } // namespace msa_cpu
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace msa_cpu {
+namespace {
 
-HWY_EXPORT(ScoreImpl);
-HWY_EXPORT(ScoreNarrowImpl);
-HWY_EXPORT(CurrentTarget);
+// Every compiled target's kernel (a lower HWY_* bit is a better target). Selecting from this table instead of through HWY_DYNAMIC_DISPATCH
+// keeps Highway's process-wide chosen target untouched: a path is a pure
+// function of the CPU and the request, whatever was selected before and
+// whatever other threads do.
+struct HwyTarget {
+  int64_t bit;
+  Kernel kernel;
+};
+#define MSA_HWY_TARGET(T) {HWY_##T, {&N_##T::ScoreImpl, "highway:" #T}},
+const HwyTarget kHwyTargets[] = {
+#if HWY_ARCH_X86
+// Targets of newer Highway releases (absent from Debian's 1.0.3).
+#if defined(HWY_AVX3_SPR) && (HWY_TARGETS & HWY_AVX3_SPR)
+    MSA_HWY_TARGET(AVX3_SPR)
+#endif
+#if defined(HWY_AVX3_ZEN4) && (HWY_TARGETS & HWY_AVX3_ZEN4)
+    MSA_HWY_TARGET(AVX3_ZEN4)
+#endif
+#if HWY_TARGETS & HWY_AVX3_DL
+    MSA_HWY_TARGET(AVX3_DL)
+#endif
+#if HWY_TARGETS & HWY_AVX3
+    MSA_HWY_TARGET(AVX3)
+#endif
+#if HWY_TARGETS & HWY_AVX2
+    MSA_HWY_TARGET(AVX2)
+#endif
+#if HWY_TARGETS & HWY_SSE4
+    MSA_HWY_TARGET(SSE4)
+#endif
+#if HWY_TARGETS & HWY_SSSE3
+    MSA_HWY_TARGET(SSSE3)
+#endif
+#if HWY_TARGETS & HWY_EMU128
+    MSA_HWY_TARGET(EMU128)
+#endif
+#if HWY_TARGETS & HWY_SCALAR
+    MSA_HWY_TARGET(SCALAR)
+#endif
+#else
+    {HWY_STATIC_TARGET, {&HWY_STATIC_DISPATCH(ScoreImpl), "highway"}},
+#endif
+};
+#undef MSA_HWY_TARGET
 
-void score_hwy(const ScoreTask &task, void *scratch) {
-  if (task.narrow)
-    HWY_DYNAMIC_DISPATCH(ScoreNarrowImpl)(task, scratch);
-  else
-    HWY_DYNAMIC_DISPATCH(ScoreImpl)(task, scratch);
-}
+} // namespace
 
-bool hwy_restrict(int64_t mask) {
-  if (mask != 0 && (hwy::SupportedTargets() & mask) == 0)
+bool hwy_kernel(int64_t targets, Kernel *k) {
+  // Read once; nothing in this library changes Highway's supported set.
+  static const int64_t supported = hwy::SupportedTargets();
+  const int64_t avail = supported & HWY_TARGETS;
+  if (targets != 0 && (avail & targets) == 0)
     return false;
-  hwy::SetSupportedTargetsForTest(0);
-  if (mask != 0) {
-    // Keep the supported targets in mask and everything below it.
-    const int64_t supported = hwy::SupportedTargets();
-    const int64_t lowest = mask & (~mask + 1);
-    hwy::SetSupportedTargetsForTest(supported & ~(lowest - 1));
-  }
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-  return true;
-}
-
-const char *hwy_target_name() {
-  return hwy::TargetName(HWY_DYNAMIC_DISPATCH(CurrentTarget)());
+  const int64_t best_allowed = targets & (~targets + 1); // lowest bit
+  const HwyTarget *best = nullptr;
+  for (const HwyTarget &t : kHwyTargets)
+    if ((avail & t.bit) && (targets == 0 || t.bit >= best_allowed) &&
+        (!best || t.bit < best->bit))
+      best = &t;
+  if (best)
+    *k = best->kernel;
+  return best != nullptr;
 }
 
 int64_t hwy_target_mask(int which) {

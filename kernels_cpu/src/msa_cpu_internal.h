@@ -1,6 +1,9 @@
-// msa_cpu_internal.h - what the CPU kernel's driver (msa_cpu_entry.cpp) and
-// its scoring back ends (msa_cpu_amx.cpp, msa_cpu_bf16.cpp, msa_cpu_hwy.cpp)
-// share.
+// msa_cpu_internal.h - what the CPU kernel's parts share:
+//   msa_cpu_entry.cpp     the C ABI entries (plain and _mlir_ciface_)
+//   msa_cpu_paths.cpp     the back-end table, the path selector, AUTO
+//   msa_cpu_schedule.cpp  units of work, scratch, the OpenMP loop
+//   msa_cpu_select.cpp    top-k selection of one (head, row)
+//   msa_cpu_amx.cpp, msa_cpu_bf16.cpp, msa_cpu_hwy.cpp  the scoring kernels
 //
 // The driver cuts the work into tasks; a back end scores one task: for up to
 // kMaxTileQueries queries of one sequence (consecutive in the flattened
@@ -16,6 +19,8 @@
 // on that sequence.
 #ifndef MSA_CPU_INTERNAL_H
 #define MSA_CPU_INTERNAL_H
+
+#include "msa/msa_kernels.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -50,12 +55,54 @@ struct ScoreTask {
   int64_t ld, jbase;
 };
 
-// Bytes of per-thread scratch a back end may use for one task.
-inline size_t scratch_bytes(int64_t D) {
-  return (size_t)(D + 64) * (size_t)kMaxTileQueries * 4 * 4 + 65536;
+// Bytes of per-thread scratch any back end may use for a task of up to nq
+// queries of D values (nq <= kMaxTileQueries); 64-byte aligned. With lanes =
+// nq rounded up to 16 and Dp = D rounded up to 32, the kernels use at most:
+//   Highway: q as f32 [lanes][D], kKeyChunk = 32 keys as f32 [32][D], and
+//            2 * lanes floats of block state;
+//   bf16:    q pairs [lanes][D/2] u32 (wide), or q [nq][Dp] bf16 (narrow);
+//   AMX:     q pairs [lanes][Dp/2] u32, 8 KiB of tiles and 4 padded key
+//            groups [64][Dp] bf16 = 32 * Dp * 4 bytes.
+// So 4 * (lanes + 32) * Dp bytes plus 64 KiB (block state, tiles) bound all;
+// we allocate 4 * (lanes + 64) * (Dp + 64) + 64 KiB, with slack. Returns -1
+// when the size does not fit in int64.
+inline int64_t scratch_bytes(int64_t nq, int64_t D) {
+  const int64_t lanes = (nq + 15) / 16 * 16;
+  const int64_t Dp = (D + 31) / 32 * 32;
+  int64_t b = 0;
+  if (__builtin_mul_overflow(4 * (lanes + 64), Dp + 64, &b) ||
+      __builtin_add_overflow(b, int64_t(65536), &b))
+    return -1;
+  return (b + 63) / 64 * 64;
 }
 
 typedef void (*ScoreFn)(const ScoreTask &task, void *scratch);
+
+// A scoring kernel and the name msa_cpu_path_name shows for it.
+struct Kernel {
+  ScoreFn fn;
+  const char *name;
+};
+
+// What one call runs: `narrow` for sequences with fewer than kNarrowQueries
+// queries (decode), `wide` for the others. Resolved once per process for
+// each path (msa_cpu_paths.cpp); a call reads the selected path once.
+struct Plan {
+  Kernel narrow, wide;
+  char name[96]; // msa_cpu_path_name()
+};
+
+// The plan of the path selected now (msa_cpu_set_path; AUTO by default).
+const Plan &current_plan();
+
+// Runs a validated batch with `plan` (msa_cpu_schedule.cpp).
+msa_status_t run_batch(const msa_indexer_tensors_t &t,
+                       const msa_indexer_attrs_t &a, const Plan &plan);
+
+// Writes the topk ids of one (head, row) from its block scores sc[0, nblk)
+// (msa_cpu_select.cpp). ts/tj: scratch of >= min(topk, nblk) entries.
+void select_row(const float *sc, int64_t nblk, const msa_indexer_attrs_t &a,
+                int32_t *out, float *ts, int32_t *tj);
 
 // The AVX512-BF16 back end (msa_cpu_bf16.cpp); bf16_supported() checks the
 // CPU (cpuid, OS state) at run time.
@@ -67,18 +114,18 @@ void score_bf16(const ScoreTask &task, void *scratch);
 bool amx_supported();
 void score_amx(const ScoreTask &task, void *scratch);
 
-// The Highway back end (msa_cpu_hwy.cpp), dynamic dispatch.
-void score_hwy(const ScoreTask &task, void *scratch);
-// Highway target restriction for tests: 0 = all, else a HWY_* target mask.
-bool hwy_restrict(int64_t targets_mask);
-const char *hwy_target_name();
+// The Highway back end (msa_cpu_hwy.cpp): one kernel per compiled target,
+// chosen by us rather than by Highway's process-wide dispatch state.
+// hwy_kernel: the best target this CPU supports that is no better than the
+// best target in `targets` (a mask of HWY_* bits; 0 = any), into *k; false
+// when the CPU supports none of `targets`.
+bool hwy_kernel(int64_t targets, Kernel *k);
 int64_t hwy_target_mask(int which); // 0 AVX2, 1 AVX3, 2 EMU128
 
-// What MSA_CPU_PATH_AUTO runs (msa_cpu_auto_rule.cpp): the back end for a
-// sequence with fewer than kNarrowQueries queries (narrow) or more, and the
-// name msa_cpu_path_name() reports for AUTO.
-ScoreFn auto_score_fn(bool narrow);
-const char *auto_path_name();
+// What MSA_CPU_PATH_AUTO runs on this CPU (msa_cpu_auto_rule.cpp): the
+// narrow (decode) and wide (prefill) kernels and the name
+// msa_cpu_path_name() reports.
+void auto_plan(Plan *p);
 
 // Visible keys of query i of a task within block j, relative to the block
 // start, clamped to [0, bs]. Lanes past nq get 0.

@@ -1,33 +1,35 @@
 #!/usr/bin/env python3
 """Benchmark of the CUDA indexer (libmsa_kernels_cuda) on the MiniMax-M3
-configuration, against the card's own ceilings and a PyTorch reference.
+configuration, against the card's measured ceilings, a previous build of the
+library (--prev-lib) and a PyTorch reference, all in one run on one card.
 
-  python3 kernels_gpu/bench/bench_cuda.py --lib build-gpu/lib/libmsa_kernels_cuda.so
+  python3 kernels_gpu/bench/bench_cuda.py --lib build-gpu/lib/libmsa_kernels_cuda.so \
+      [--prev-lib build-prev/lib/libmsa_kernels_cuda.so] [--json out.json]
 
-Measured in one run, on one card:
-  - the bf16 matmul rate (torch.matmul 8192^3, median of CUDA-event timings);
-  - the device-copy bandwidth (1 GiB copy_, read + write counted);
-  - for each configuration: the median time of msa_indexer_cuda (CUDA events;
-    decode: 20 back-to-back calls per sample, and the same through a captured
-    CUDA graph), effective TFLOP/s (causal keys x D x 2 x H) for prefill or
-    GB/s of index-K read for decode, the ratio to the ceilings, and the
-    speed-up over a PyTorch reference doing the same math (gather pages,
-    matmul, causal mask, block max, forcing, torch.topk), whose ids are also
-    compared with ours.
+Ceilings (same run): bf16 matmul (torch.matmul 8192^3), device copy (1 GiB
+copy_, read + write counted) and a read-only kernel that reads 1 GiB with
+16-byte loads and reduces it (the decode ceiling: decode only reads).
+
+Decode is timed as serving sees it: R layers live in one k_blocks
+(num_layers = R), a CUDA graph calls the indexer once per layer (layer_idx =
+0..R-1, msa_indexer_cuda_ex with the decode bound), and R is large enough
+that R x the per-layer index-K is well above 2 x the 50 MB L2, so each call
+reads its keys from memory. Time per call = graph replay / R (median of
+CUDA-event timings). Prefill: plain stream calls, median.
+--profile: run each decode configuration a few times outside graphs (for ncu).
 Prints a markdown table last; --json writes the numbers.
 """
 import argparse
 import ctypes
 import json
-import os
-import math
 import statistics
 import sys
 
 import torch
 
-H, D, BS, TOPK, INIT, LOCAL = 4, 128, 128, 16, 0, 1
+D, BS, TOPK, INIT, LOCAL = 128, 128, 16, 0, 1
 SCALE = 128 ** -0.5
+L2_BYTES = 50 * 2 ** 20
 
 
 class Attrs(ctypes.Structure):
@@ -46,7 +48,23 @@ class Tensors(ctypes.Structure):
                  "num_layers", "page_size", "k_head_dim", "max_pages")]
 
 
-def events_ms(fn, iters, warmup=3, inner=1):
+def load(path):
+    lib = ctypes.CDLL(path)
+    lib.msa_indexer_cuda_workspace_size.restype = ctypes.c_size_t
+    lib.msa_indexer_cuda_workspace_size.argtypes = [ctypes.c_int64, ctypes.c_int64,
+                                                    ctypes.POINTER(Attrs), ctypes.c_uint32,
+                                                    ctypes.c_uint32]
+    lib.msa_indexer_cuda_ex.restype = ctypes.c_int
+    lib.msa_indexer_cuda_ex.argtypes = [ctypes.POINTER(Tensors), ctypes.POINTER(Attrs),
+                                        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32,
+                                        ctypes.c_void_p]
+    lib.msa_indexer_cuda_status.restype = ctypes.c_int
+    lib.msa_indexer_cuda_status.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    lib.msa_last_error.restype = ctypes.c_char_p
+    return lib
+
+
+def events_ms(fn, iters, warmup=3):
     for _ in range(warmup):
         fn()
     torch.cuda.synchronize()
@@ -55,12 +73,60 @@ def events_ms(fn, iters, warmup=3, inner=1):
         s = torch.cuda.Event(enable_timing=True)
         e = torch.cuda.Event(enable_timing=True)
         s.record()
-        for _ in range(inner):
-            fn()
+        fn()
         e.record()
         e.synchronize()
-        ts.append(s.elapsed_time(e) / inner)
+        ts.append(s.elapsed_time(e))
     return statistics.median(ts)
+
+
+READ_KERNEL = r"""
+extern "C" __global__ void read_reduce(const uint4 *__restrict__ x, long long n16,
+                                       unsigned *__restrict__ out) {
+  unsigned acc = 0;
+  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const long long stride = (long long)gridDim.x * blockDim.x;
+  for (; i + 3 * stride < n16; i += 4 * stride) {
+    uint4 a = __ldcs(x + i), b = __ldcs(x + i + stride);
+    uint4 c = __ldcs(x + i + 2 * stride), d = __ldcs(x + i + 3 * stride);
+    acc ^= a.x ^ a.y ^ a.z ^ a.w ^ b.x ^ b.y ^ b.z ^ b.w ^ c.x ^ c.y ^ c.z ^ c.w ^
+           d.x ^ d.y ^ d.z ^ d.w;
+  }
+  for (; i < n16; i += stride) { uint4 a = __ldcs(x + i); acc ^= a.x ^ a.y ^ a.z ^ a.w; }
+  if (acc == 0x9e3779b9u) out[0] = acc;  // keeps the loads; never true on random data
+}
+"""
+
+
+EMPTY_KERNEL = r"""
+extern "C" __global__ void empty() {}
+"""
+
+
+def launch_floor():
+    """Time per kernel node of a CUDA graph of 64 empty kernels launched back
+    to back (1 CTA, and 264 CTAs of 128 threads): the launch and dependency
+    latency a graph adds to every call, whatever the kernel does."""
+    try:
+        import cupy as cp
+    except Exception:
+        return None
+    k = cp.RawKernel(EMPTY_KERNEL, "empty")
+    res = {}
+    for ctas in (1, 264):
+        g = torch.cuda.CUDAGraph()
+        s = torch.cuda.Stream()
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(s):
+            k((ctas,), (128,), (), stream=cp.cuda.ExternalStream(s.cuda_stream))
+            torch.cuda.synchronize()
+            with torch.cuda.graph(g, stream=s):
+                ext = cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
+                for _ in range(64):
+                    k((ctas,), (128,), (), stream=ext)
+        torch.cuda.current_stream().wait_stream(s)
+        res[ctas] = events_ms(lambda: g.replay(), 20) * 1e3 / 64
+    return res
 
 
 def ceilings():
@@ -74,22 +140,45 @@ def ceilings():
     y = torch.empty_like(x)
     ms = events_ms(lambda: y.copy_(x), 20)
     copy_gbs = 2 * x.numel() * 2 / ms / 1e6
-    del x, y
-    return mm_tflops, copy_gbs
+    del y
+    read_gbs, how = None, ""
+    try:
+        import cupy as cp
+        k = cp.RawKernel(READ_KERNEL, "read_reduce")
+        out = torch.zeros(1, device="cuda", dtype=torch.int32)
+        n16 = x.numel() * 2 // 16
+        sms = torch.cuda.get_device_properties(0).multi_processor_count
+        best = None
+        for blocks_per_sm in (4, 8, 16):
+            grid = sms * blocks_per_sm
+
+            def run():
+                k((grid,), (256,), (x.data_ptr(), n16, out.data_ptr()),
+                  stream=cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream))
+            t = events_ms(run, 20)
+            best = t if best is None else min(best, t)
+        read_gbs, how = x.numel() * 2 / best / 1e6, "read-only 16-byte-load kernel (CuPy)"
+    except Exception as ex:  # no CuPy: torch's own reduction reads once too
+        ms = events_ms(lambda: x.view(torch.int32).sum(), 20)
+        read_gbs, how = x.numel() * 2 / ms / 1e6, f"torch.sum (CuPy unavailable: {ex})"
+    del x
+    torch.cuda.empty_cache()
+    return mm_tflops, copy_gbs, read_gbs, how
 
 
 class Problem:
-    """A batch of `batch` sequences, each with `new` rows and `prefix` cached keys."""
+    """`batch` sequences with `new` rows and `prefix` cached keys, in a cache of
+    `layers` layers (one k_blocks), H index heads."""
 
-    def __init__(self, batch, new, prefix, seed=0):
+    def __init__(self, batch, new, prefix, H, layers=1, seed=0):
         g = torch.Generator(device="cuda").manual_seed(seed)
-        self.batch, self.new, self.prefix = batch, new, prefix
+        self.batch, self.new, self.prefix, self.H, self.layers = batch, new, prefix, H, layers
         self.rows = batch * new
         keys = prefix + new
         self.pages_per_seq = (keys + BS - 1) // BS
         self.num_pages = batch * self.pages_per_seq
         self.q = torch.randn(self.rows, H, D, device="cuda", generator=g).to(torch.bfloat16)
-        self.k = torch.randn(self.num_pages, 1, 1, BS, 1, D, device="cuda",
+        self.k = torch.randn(self.num_pages, 1, layers, BS, 1, D, device="cuda",
                              generator=g).to(torch.bfloat16)
         perm = torch.randperm(self.num_pages, device="cuda", generator=g).to(torch.int32)
         self.lut = perm.view(batch, self.pages_per_seq).contiguous()
@@ -97,60 +186,48 @@ class Problem:
         self.prefix_t = torch.full((batch,), prefix, device="cuda", dtype=torch.int32)
         self.cache_t = self.prefix_t.clone()
         self.kmax = torch.tensor([[new, keys]], device="cuda", dtype=torch.int32)
-        self.out = torch.empty(H, self.rows, TOPK, device="cuda", dtype=torch.int32)
+        self.outs = [torch.empty(H, self.rows, TOPK, device="cuda", dtype=torch.int32)
+                     for _ in range(layers)]
 
-    def tensors(self):
+    def tensors(self, layer):
         t = Tensors()
         t.q, t.off, t.prefix = self.q.data_ptr(), self.off.data_ptr(), self.prefix_t.data_ptr()
         t.k, t.cache, t.lut = self.k.data_ptr(), self.cache_t.data_ptr(), self.lut.data_ptr()
-        t.kmax, t.out = self.kmax.data_ptr(), self.out.data_ptr()
-        t.rows, t.num_q_heads, t.q_head_dim, t.batch = self.rows, H, D, self.batch
-        t.num_pages, t.num_layers, t.page_size, t.k_head_dim = self.num_pages, 1, BS, D
+        t.kmax, t.out = self.kmax.data_ptr(), self.outs[layer].data_ptr()
+        t.rows, t.num_q_heads, t.q_head_dim, t.batch = self.rows, self.H, D, self.batch
+        t.num_pages, t.num_layers, t.page_size, t.k_head_dim = (self.num_pages, self.layers,
+                                                                 BS, D)
         t.max_pages = self.pages_per_seq
         return t
 
     def flops(self):  # causal keys x D x 2 x H
         n = self.new
-        keys = self.batch * (n * self.prefix + n * (n + 1) // 2)
-        return keys * D * 2 * H
+        return self.batch * (n * self.prefix + n * (n + 1) // 2) * D * 2 * self.H
 
-    def kbytes(self):  # index-K bytes read (each key once)
+    def kbytes(self):  # index-K bytes one call reads (each key once)
         return self.batch * (self.prefix + self.new) * D * 2
 
-    # ---- PyTorch reference: the same math, as a user would write it ----
-    def torch_ref(self, chunk=2048):
-        kflat = self.k.view(self.num_pages, BS, D)
-        if self.new == 1:  # decode: one batched gather + bmm (all lengths equal here)
-            keys = self.prefix + 1
-            nblk = (keys + BS - 1) // BS
-            K = kflat[self.lut.long()].view(self.batch, -1, D)[:, :keys]  # gather pages
-            s = torch.bmm(self.q.view(self.batch, H, D), K.transpose(1, 2)).float() * SCALE
-            s = torch.nn.functional.pad(s, (0, nblk * BS - keys), value=float("-inf"))
-            s = s.view(self.batch, H, nblk, BS).amax(-1)  # block max
-            s[..., nblk - LOCAL:] = 1e29  # forcing (local)
-            s[..., :min(INIT, nblk - LOCAL)] = 1e30
-            kk = min(TOPK, nblk)
-            v, idx = torch.topk(s, kk, dim=-1)
-            idx = torch.where(v > float("-inf"), idx, torch.full_like(idx, -1))
-            out = torch.full((H, self.rows, TOPK), -1, device="cuda", dtype=torch.int32)
-            out[..., :kk] = idx.transpose(0, 1).to(torch.int32)
-            return out
+    def torch_ref(self, layer=0, chunk=2048):
+        """The same math as a user would write it (gather pages, matmul, causal
+        mask, block max, forcing, torch.topk)."""
+        H = self.H
+        kflat = self.k[:, 0, layer, :, 0, :]
         out = torch.empty(H, self.rows, TOPK, device="cuda", dtype=torch.int32)
+        keys = self.prefix + self.new
+        nblk_all = (keys + BS - 1) // BS
         for b in range(self.batch):
-            keys = self.prefix + self.new
-            K = kflat[self.lut[b].long()].reshape(-1, D)[:keys]  # gather pages
-            nblk_all = (keys + BS - 1) // BS
+            K = kflat[self.lut[b].long()].reshape(-1, D)[:keys]
             pad = nblk_all * BS - keys
             for r0 in range(0, self.new, chunk):
                 r1 = min(self.new, r0 + chunk)
-                q = self.q[b * self.new + r0: b * self.new + r1]  # [n, H, D]
-                s = torch.matmul(q.transpose(0, 1), K.t()).float() * SCALE  # [H, n, keys]
+                q = self.q[b * self.new + r0: b * self.new + r1]
+                s = torch.matmul(q.transpose(0, 1), K.t()).float() * SCALE
                 i = torch.arange(r0, r1, device="cuda")
-                lim = self.prefix + i + 1  # keys seen
+                lim = self.prefix + i + 1
                 pos = torch.arange(keys, device="cuda")
                 s = s.masked_fill(pos[None, None, :] >= lim[None, :, None], float("-inf"))
                 s = torch.nn.functional.pad(s, (0, pad), value=float("-inf"))
-                s = s.view(H, r1 - r0, nblk_all, BS).amax(-1)  # block max
+                s = s.view(H, r1 - r0, nblk_all, BS).amax(-1)
                 nblk = (lim + BS - 1) // BS
                 j = torch.arange(nblk_all, device="cuda")
                 local = (j[None, :] >= (nblk - LOCAL)[:, None]) & (j[None, :] < nblk[:, None])
@@ -166,132 +243,187 @@ class Problem:
         return out
 
 
+def make_caller(lib, p, bound, H):
+    a = Attrs(H, D, BS, TOPK, INIT, LOCAL, 0, SCALE, 0)
+    ws_bytes = lib.msa_indexer_cuda_workspace_size(p.rows, p.batch, ctypes.byref(a), bound,
+                                                   p.prefix + p.new)
+    ws = torch.empty(ws_bytes, device="cuda", dtype=torch.uint8)
+    per_layer = []
+    for layer in range(p.layers):
+        al = Attrs(H, D, BS, TOPK, INIT, LOCAL, layer, SCALE, 0)
+        per_layer.append((p.tensors(layer), al))
+
+    def call(layer, stream):
+        t, al = per_layer[layer]
+        st = lib.msa_indexer_cuda_ex(ctypes.byref(t), ctypes.byref(al), ws.data_ptr(),
+                                     ws_bytes, bound, stream)
+        if st != 0:
+            raise RuntimeError(lib.msa_last_error().decode())
+
+    def check():
+        st = lib.msa_indexer_cuda_status(ws.data_ptr(), torch.cuda.current_stream().cuda_stream)
+        if st != 0:
+            raise RuntimeError(lib.msa_last_error().decode())
+    return call, check, ws
+
+
+def time_decode_graph(lib, p, H, reps=20):
+    """Per-call time of a graph that calls the indexer once per layer."""
+    call, check, ws = make_caller(lib, p, p.new, H)
+    cur = torch.cuda.current_stream().cuda_stream
+    for layer in range(p.layers):  # warm (module load, attributes)
+        call(layer, cur)
+    torch.cuda.synchronize()
+    check()
+    g = torch.cuda.CUDAGraph()
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        with torch.cuda.graph(g, stream=s):
+            sg = torch.cuda.current_stream().cuda_stream
+            for layer in range(p.layers):
+                call(layer, sg)
+    torch.cuda.current_stream().wait_stream(s)
+    ms = events_ms(lambda: g.replay(), reps)
+    torch.cuda.synchronize()
+    check()
+    outs = [o.clone() for o in p.outs]
+    del g, ws
+    return ms / p.layers, outs
+
+
+def agree(ours, ref):
+    a = ours.sort(-1).values
+    r = ref.sort(-1).values
+    return (a == r).all(-1).float().mean().item(), (ours[..., 0] == ref[..., 0]).float().mean().item()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", default="build-gpu/lib/libmsa_kernels_cuda.so")
+    ap.add_argument("--prev-lib", default=None, help="previous build, timed in the same run")
     ap.add_argument("--json", default=None)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
-    lib = ctypes.CDLL(args.lib)
-    lib.msa_indexer_cuda_workspace_size.restype = ctypes.c_size_t
-    lib.msa_indexer_cuda_workspace_size.argtypes = [ctypes.c_int64, ctypes.c_int64,
-                                                    ctypes.POINTER(Attrs), ctypes.c_uint32,
-                                                    ctypes.c_uint32]
-    lib.msa_indexer_cuda_ex.restype = ctypes.c_int
-    lib.msa_indexer_cuda_ex.argtypes = [ctypes.POINTER(Tensors), ctypes.POINTER(Attrs),
-                                        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32,
-                                        ctypes.c_void_p]
-    lib.msa_indexer_cuda_status.restype = ctypes.c_int
-    lib.msa_indexer_cuda_status.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-    lib.msa_last_error.restype = ctypes.c_char_p
-    lib.msa_cuda_set_path.argtypes = [ctypes.c_int32]
-
+    lib = load(args.lib)
+    prev = load(args.prev_lib) if args.prev_lib else None
     torch.manual_seed(0)
     name = torch.cuda.get_device_name()
-    mm, cp = ceilings()
-    print(f"device: {name}; bf16 matmul {mm:.0f} TFLOP/s; device copy {cp:.0f} GB/s "
-          f"(read+write)", flush=True)
-    a = Attrs(H, D, BS, TOPK, INIT, LOCAL, 0, SCALE, 0)
-    configs = [("prefill", 1, 8192, 0), ("prefill", 1, 32768, 0), ("prefill", 1, 8192, 122880),
-               ("decode", 1, 1, 8191), ("decode", 64, 1, 32767), ("decode", 8, 1, 131071)]
+    # (label, batch, new, ctx, H); R chosen so R x index-K >= 2.5 x L2
+    decode_cfgs = [("B=1 ctx=8192 H=4", 1, 1, 8192, 4),
+                   ("B=16 ctx=8192 H=4", 16, 1, 8192, 4),
+                   ("B=64 ctx=32768 H=4", 64, 1, 32768, 4),
+                   ("B=8 ctx=131072 H=4", 8, 1, 131072, 4),
+                   ("B=64 ctx=32768 H=1", 64, 1, 32768, 1),
+                   ("spec q=4 B=64 ctx=32768 H=4", 64, 4, 32768, 4),
+                   ("spec q=2 B=1 ctx=8192 H=4", 1, 2, 8192, 4)]
+    prefill_cfgs = [(8192, 0), (32768, 0), (8192, 122880)]
     if args.quick:
-        configs = [("prefill", 1, 2048, 0), ("decode", 4, 1, 4095)]
-    rows = []
-    for kind, batch, new, prefix in configs:
-        p = Problem(batch, new, prefix)
-        t = p.tensors()
-        ws_bytes = lib.msa_indexer_cuda_workspace_size(p.rows, batch, ctypes.byref(a), new,
-                                                       prefix + new)
-        ws = torch.empty(ws_bytes, device="cuda", dtype=torch.uint8)
-        stream = torch.cuda.current_stream().cuda_stream
-
-        def call():
-            st = lib.msa_indexer_cuda_ex(ctypes.byref(t), ctypes.byref(a), ws.data_ptr(),
-                                         ws_bytes, new, stream)
-            if st != 0:
-                raise RuntimeError(lib.msa_last_error().decode())
-        call()
-        st = lib.msa_indexer_cuda_status(ws.data_ptr(), stream)
-        if st != 0:
-            raise RuntimeError(lib.msa_last_error().decode())
-        variants = {}
-        if kind == "prefill":
-            it = 7 if new > 8192 else 15
-            lib.msa_cuda_set_path(2)  # mma.sync prefill
-            variants["mma.sync"] = events_ms(call, it)
-            lib.msa_cuda_set_path(0)
-            os.environ["MSA_CUDA_PREFILL"] = "wg2"
-            variants["wgmma 2 CTA/SM 2 stages"] = events_ms(call, it)
-            os.environ["MSA_CUDA_PREFILL"] = "wg1"
-            variants["wgmma 1 CTA/SM 4 stages"] = events_ms(call, it)
-            del os.environ["MSA_CUDA_PREFILL"]
-            variants["default (TMA warp-specialised)"] = events_ms(call, it)
-            best = "default (TMA warp-specialised)"
-            ms = variants[best]
-            call()
+        decode_cfgs = decode_cfgs[:2]
+        prefill_cfgs = [(2048, 0)]
+    if args.profile:
+        for label, batch, new, ctx, H in decode_cfgs:
+            p = Problem(batch, new, ctx - new, H, layers=1)
+            call, check, ws = make_caller(lib, p, new, H)
+            for _ in range(3):
+                call(0, torch.cuda.current_stream().cuda_stream)
             torch.cuda.synchronize()
-            lib.msa_cuda_set_path(0)
-            os.environ.pop("MSA_CUDA_PREFILL", None)
-            print("  variants: " + ", ".join(f"{k} {v * 1e3:.1f} us" for k, v in variants.items()),
-                  flush=True)
-            ms_graph = None
-        else:
-            ms = events_ms(call, 30, inner=20)
-            g = torch.cuda.CUDAGraph()
-            s = torch.cuda.Stream()
-            s.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(s):
-                sg = torch.cuda.current_stream().cuda_stream
-
-                def call_g():
-                    lib.msa_indexer_cuda_ex(ctypes.byref(t), ctypes.byref(a), ws.data_ptr(),
-                                            ws_bytes, new, sg)
-                with torch.cuda.graph(g, stream=s):
-                    call_g()
-            torch.cuda.current_stream().wait_stream(s)
-            ms_graph = events_ms(lambda: g.replay(), 30, inner=20)
-        ours = p.out.clone()
-        # PyTorch reference (same math), timed with events
-        ref_iters = 2 if (new >= 8192) else 10
-        ms_ref = events_ms(lambda: p.torch_ref(), ref_iters, warmup=1)
-        ref = p.torch_ref()
-        # agreement: identical id sets per (head, row)
-        a_sorted = ours.sort(-1).values
-        r_sorted = ref.sort(-1).values
-        same_set = (a_sorted == r_sorted).all(-1).float().mean().item()
-        same_last = (ours[..., 0] == ref[..., 0]).float().mean().item()  # forced local block
-        if kind == "prefill":
-            tf = p.flops() / ms / 1e9
-            rate = f"{tf:.0f} TFLOP/s"
-            ratio = f"{100 * tf / mm:.1f}% of matmul"
-        else:
-            gbs = p.kbytes() / ms / 1e6
-            rate = f"{gbs:.0f} GB/s"
-            ratio = f"{100 * gbs / cp:.1f}% of copy"
-        label = (f"prefill T={new} prefix={prefix}" if kind == "prefill"
-                 else f"decode B={batch} ctx={prefix + new}")
-        rows.append(dict(config=label, variants=variants, ms=ms, ms_graph=ms_graph, rate=rate, ratio=ratio,
-                         ms_torch=ms_ref, speedup=ms_ref / ms, same_set=same_set,
-                         forced_ok=same_last))
-        print(f"{label}: {ms * 1e3:.1f} us ({rate}, {ratio}); graph "
-              f"{'-' if ms_graph is None else f'{ms_graph * 1e3:.1f} us'}; torch {ms_ref:.3f} ms "
-              f"(x{ms_ref / ms:.1f}); same id set {100 * same_set:.2f}%, "
-              f"forced block identical {100 * same_last:.2f}%", flush=True)
-        del p, ws, ours, ref
+            check()
+            print("profiled", label, flush=True)
+            del p, ws
+        return 0
+    mm, cp, rd, how = ceilings()
+    lf = launch_floor()
+    print(f"device: {name}; bf16 matmul {mm:.0f} TFLOP/s; device copy {cp:.0f} GB/s "
+          f"(read+write); read-only {rd:.0f} GB/s ({how}); graph node floor "
+          + ("-" if lf is None else f"{lf[1]:.2f} us (1 CTA), {lf[264]:.2f} us (264 CTAs)"),
+          flush=True)
+    rows = []
+    for label, batch, new, ctx, H in decode_cfgs:
+        per = batch * ctx * D * 2
+        R = max(2, -(-int(2.5 * L2_BYTES) // per))
+        R = min(R, 64)
+        p = Problem(batch, new, ctx - new, H, layers=R)
+        us, outs = time_decode_graph(lib, p, H)
+        us *= 1e3
+        us_prev = None
+        same_prev = None
+        if prev is not None:
+            t, outs_prev = time_decode_graph(prev, p, H)
+            us_prev = t * 1e3
+            same_prev = agree(outs[0], outs_prev[0])[0]
+        ref = p.torch_ref(0)
+        same_set, forced_ok = agree(outs[0], ref)
+        gbs = p.kbytes() / (us * 1e-6) / 1e9
+        row = dict(kind="decode", config=label, layers=R, us=us, us_prev=us_prev, gbs=gbs,
+                   pct_read=100 * gbs / rd, floor_us=p.kbytes() / (rd * 1e3),
+                   same_set_torch=same_set, forced_ok=forced_ok, same_set_prev=same_prev)
+        rows.append(row)
+        print(f"decode {label} (R={R}): {us:.1f} us/call, {gbs:.0f} GB/s = "
+              f"{row['pct_read']:.1f}% of read; prev "
+              f"{'-' if us_prev is None else f'{us_prev:.1f} us'}; same id set vs torch "
+              f"{100 * same_set:.1f}%, forced {100 * forced_ok:.1f}%"
+              + ("" if same_prev is None else f", vs prev {100 * same_prev:.1f}%"), flush=True)
+        del p, outs, ref
+        torch.cuda.empty_cache()
+    for new, prefix in prefill_cfgs:
+        p = Problem(1, new, prefix, 4, layers=1)
+        res = {}
+        for tag, l in (("now", lib), ("prev", prev)):
+            if l is None:
+                continue
+            call, check, ws = make_caller(l, p, new, 4)
+            cur = torch.cuda.current_stream().cuda_stream
+            res[tag] = events_ms(lambda: call(0, cur), 7 if new > 8192 else 15) * 1e3
+            check()
+            res[tag + "_out"] = p.outs[0].clone()
+            del ws
+        ref = p.torch_ref(0)
+        same_set, forced_ok = agree(res["now_out"], ref)
+        tf = p.flops() / (res["now"] * 1e-6) / 1e12
+        row = dict(kind="prefill", config=f"T={new} prefix={prefix}", us=res["now"],
+                   us_prev=res.get("prev"), tflops=tf, pct_mm=100 * tf / mm,
+                   same_set_torch=same_set, forced_ok=forced_ok,
+                   same_prev=None if "prev_out" not in res else
+                   bool(torch.equal(res["now_out"], res["prev_out"])))
+        rows.append(row)
+        pv = "-" if row["us_prev"] is None else f"{row['us_prev']:.1f} us"
+        print(f"prefill {row['config']}: {res['now']:.1f} us ({tf:.0f} TFLOP/s = "
+              f"{row['pct_mm']:.1f}% of matmul); prev {pv}; ids bit-identical to prev: "
+              f"{row['same_prev']}", flush=True)
+        del p, ref, res
         torch.cuda.empty_cache()
     print()
-    print(f"Card: {name}. Ceilings measured in this run: bf16 matmul {mm:.0f} TFLOP/s "
-          f"(torch.matmul 8192^3), device copy {cp:.0f} GB/s (1 GiB copy_, read+write).")
+    print(f"Card: {name}. Ceilings measured in this run: bf16 matmul {mm:.0f} TFLOP/s, "
+          f"device copy {cp:.0f} GB/s (read+write), read-only {rd:.0f} GB/s ({how}); "
+          "an empty kernel node in a graph: "
+          + ("-" if lf is None else f"{lf[1]:.2f} us (1 CTA), {lf[264]:.2f} us (264 CTAs)") + ".")
     print()
-    print("| config | msa CUDA (median) | graph replay | rate | vs ceiling | PyTorch ref | speed-up | same ids |")
+    print("| decode (graph, one call per layer) | layers R | msa now | previous | speed-up | "
+          "GB/s | % of read | floor (bytes/read) |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        g = "-" if r["ms_graph"] is None else f"{r['ms_graph'] * 1e3:.1f} us"
-        print(f"| {r['config']} | {r['ms'] * 1e3:.1f} us | {g} | {r['rate']} | {r['ratio']} | "
-              f"{r['ms_torch'] * 1e3:.0f} us | {r['speedup']:.1f}x | {100 * r['same_set']:.2f}% |")
+        if r["kind"] != "decode":
+            continue
+        pv = "-" if r["us_prev"] is None else f"{r['us_prev']:.1f} us"
+        sp = "-" if r["us_prev"] is None else f"{r['us_prev'] / r['us']:.2f}x"
+        print(f"| {r['config']} | {r['layers']} | {r['us']:.1f} us | {pv} | {sp} | "
+              f"{r['gbs']:.0f} | {r['pct_read']:.1f}% | {r['floor_us']:.1f} us |")
+    print()
+    print("| prefill (stream) | msa now | previous | TFLOP/s | % of matmul | ids = previous |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        if r["kind"] != "prefill":
+            continue
+        pv = "-" if r["us_prev"] is None else f"{r['us_prev']:.1f} us"
+        print(f"| {r['config']} | {r['us']:.1f} us | {pv} | {r['tflops']:.0f} | "
+              f"{r['pct_mm']:.1f}% | {r['same_prev']} |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(device=name, matmul_tflops=mm, copy_gbs=cp, rows=rows), f, indent=1)
+            json.dump(dict(device=name, matmul_tflops=mm, copy_gbs=cp, read_gbs=rd,
+                           read_how=how, graph_node_floor_us=lf, rows=rows), f, indent=1)
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@
 
 namespace msa_cuda {
 
-// Sequences with 1..kDecRows new rows take the decode kernel.
-constexpr int kDecRows = 4;
+// Sequences with 1..kDecRows new rows take the decode kernel (decode and
+// speculative decoding; H <= 8, so at most 128 (row, head) columns).
+constexpr int kDecRows = 16;
 constexpr size_t kHeaderBytes = 256;
 
 // Error kinds of the device record.
@@ -36,8 +37,12 @@ struct Header {
 };
 static_assert(sizeof(Header) <= kHeaderBytes, "header too large");
 
+// Workspace: [hdr | verdicts: i64 per decode CTA | tiles: i32 per sequence
+// + 1 | scores: f32 [H, rows, nblk_cap]]. Nothing in it needs to be
+// initialised by the caller: every call writes what it reads.
+constexpr int kMaxDecodeCtas = 4096;
 struct Layout {
-  size_t hdr, counters, tiles, scores, total;
+  size_t hdr, verdicts, tiles, scores, total;
   int64_t nblk_cap;
 };
 Layout make_layout(int64_t rows, int64_t batch, int64_t heads, int64_t nblk_cap);
@@ -55,14 +60,34 @@ struct KParams {
   float *scores;
   int64_t out_elems;
   int64_t max_new;
-  int32_t dec_rows, tile_rows, skip_decode, skip_prefill, splits;
-  int32_t select_v0;  // 1: select_kernel<8> runs select_row<8> (MSA_CUDA_SELECT=v0)
-  int64_t blocks_per_cta;
+  int32_t dec_rows, tile_rows, skip_decode, skip_prefill;
+  int32_t splits;         // decode: work items (CTA shares) per sequence
+  int64_t dec_spc;        // decode: 128-key stages per work item
+  int32_t dec_own_checks; // decode: no prep ran; the decode kernel checks
+                          // its sequences and writes the error record
 };
 
+// The stream-ordered call (launch.cpp): checks the workspace, plans and
+// launches the kernels below.
 msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a,
                     void *workspace, size_t workspace_bytes,
                     uint32_t max_new_tokens, cudaStream_t stream);
+
+// One launcher per kernel (each in its own .cu file). They return the launch
+// error; grid sizes are checked by the caller.
+cudaError_t launch_prep(const KParams &p, cudaStream_t st);                    // prep.cu
+cudaError_t launch_prefill_mma(const KParams &p, int64_t grid, cudaStream_t st);   // prefill_mma.cu
+cudaError_t launch_prefill_wgmma(const KParams &p, int64_t grid, cudaStream_t st); // prefill_wgmma.cu
+// prefill_tma.cu: false when the shape or the tensor maps do not allow it.
+bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &p, int64_t grid,
+                        cudaStream_t st, cudaError_t *err);
+cudaError_t launch_generic(const KParams &p, int64_t gx, int64_t gy, cudaStream_t st);  // generic.cu
+cudaError_t launch_select(const KParams &p, int npl, int64_t grid, cudaStream_t st);    // select.cu
+// decode.cu: a cooperative launch of at most the co-resident CTAs (grid
+// 0: as many as the work items or fit), nt n-tiles of 8 columns per pass,
+// npl select candidates per lane (8, 32 or 0).
+cudaError_t launch_decode(const KParams &p, int nt, int npl, cudaStream_t st);
+int decode_smem_bytes(int D);
 
 } // namespace msa_cuda
 

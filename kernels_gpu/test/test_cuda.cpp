@@ -83,8 +83,11 @@ struct DevCase {
 };
 
 // Runs the stream-ordered entry on device copies of c; result into got.
+// max_new > 0: msa_indexer_cuda_ex with that bound (<= 16: decode kernels
+// only), else msa_indexer_cuda (any batch).
 msa_status_t run_cuda(msa_test::Case &c, std::vector<int32_t> &got,
-                      std::string *msg = nullptr, size_t ws_override = 0) {
+                      std::string *msg = nullptr, size_t ws_override = 0,
+                      uint32_t max_new = 0) {
   DevCase d(c);
   msa_indexer_tensors_t t = d.tensors(c);
   const uint32_t mx_new = c.kmax.size() == 2 ? c.kmax[0] : 0;
@@ -95,7 +98,8 @@ msa_status_t run_cuda(msa_test::Case &c, std::vector<int32_t> &got,
   void *w = nullptr;
   CK(cudaMalloc(&w, ws));
   CK(cudaMemset(d.out, 0x7B, d.out_n * 4));
-  msa_status_t st = msa_indexer_cuda(&t, &c.attrs, w, ws, nullptr);
+  msa_status_t st = max_new ? msa_indexer_cuda_ex(&t, &c.attrs, w, ws, max_new, nullptr)
+                            : msa_indexer_cuda(&t, &c.attrs, w, ws, nullptr);
   if (st == MSA_STATUS_OK) st = msa_indexer_cuda_status(w, nullptr);
   if (msg) *msg = st == MSA_STATUS_OK ? "" : msa_last_error();
   got.assign(d.out_n, 0);
@@ -104,10 +108,10 @@ msa_status_t run_cuda(msa_test::Case &c, std::vector<int32_t> &got,
   return st;
 }
 
-bool check_case(msa_test::Case &c, const char *tag, bool batch_inv) {
+bool check_case(msa_test::Case &c, const char *tag, bool batch_inv, uint32_t max_new = 0) {
   std::vector<int32_t> got, got2;
   std::string msg;
-  msa_status_t st = run_cuda(c, got, &msg);
+  msa_status_t st = run_cuda(c, got, &msg, 0, max_new);
   if (st != MSA_STATUS_OK) {
     std::printf("FAIL %s %s: status %d: %s\n", tag, c.describe().c_str(),
                 (int)st, msg.c_str());
@@ -118,7 +122,7 @@ bool check_case(msa_test::Case &c, const char *tag, bool batch_inv) {
     std::printf("FAIL %s %s: %s\n", tag, c.describe().c_str(), err.c_str());
     return false;
   }
-  run_cuda(c, got2);
+  run_cuda(c, got2, nullptr, 0, max_new);
   if (got != got2) {
     std::printf("FAIL %s rerun not bit-identical: %s\n", tag, c.describe().c_str());
     return false;
@@ -128,7 +132,7 @@ bool check_case(msa_test::Case &c, const char *tag, bool batch_inv) {
       msa_test::Case s = msa_test::extract_sequence(c, b);
       if (s.rows == 0) continue;
       std::vector<int32_t> gs;
-      if (run_cuda(s, gs) != MSA_STATUS_OK) {
+      if (run_cuda(s, gs, nullptr, 0, max_new) != MSA_STATUS_OK) {
         std::printf("FAIL %s batch invariance: seq %lld alone failed\n", tag, (long long)b);
         return false;
       }
@@ -215,9 +219,54 @@ void test_tma_prefill(int n, uint64_t seed0) {
   group("TMA prefill shapes (bs 128, D 64/128)", pass, n);
 }
 
+// Decode batches (1..16 new rows per sequence): through msa_indexer_cuda_ex
+// with the batch's bound (decode kernels only) and through msa_indexer_cuda
+// (the mixed plan, where decode sequences take the same kernel: the ids
+// must be bit-identical). Batches up to 256, contexts up to 512k keys,
+// H 1/2/4/8, block sizes 16..256 and one the decode kernel does not take
+// (48: generic path).
+void test_decode(bool quick, uint64_t seed0) {
+  struct Cfg { int64_t batch, max_new, min_keys, max_keys; int32_t heads, bs; int n; };
+  const std::vector<Cfg> cfgs = {
+      {1, 1, 1, 3000, 0, 0, 12},   {1, 2, 6000, 9000, 4, 128, 4},
+      {3, 4, 1, 5000, 0, 0, 12},   {16, 1, 8000, 8192, 4, 128, 3},
+      {7, 16, 1, 3000, 0, 0, 10},  {5, 8, 1, 4000, 8, 0, 6},
+      {64, 4, 100, 2000, 1, 128, 3}, {256, 1, 1, 2048, 4, 128, 2},
+      {256, 3, 1, 700, 2, 64, 1},  {4, 5, 1, 3000, 0, 48, 4},
+      {2, 2, 131072, 140000, 4, 128, 1}, {1, 2, 520000, 524288, 4, 128, 1},
+  };
+  int pass = 0, total = 0;
+  uint64_t seed = seed0;
+  for (const Cfg &f : cfgs) {
+    const int n = quick ? std::min(f.n, 1) : f.n;
+    if (quick && f.max_keys > 200000) continue;
+    for (int i = 0; i < n; ++i, ++seed) {
+      msa_test::DecodeOptions o;
+      o.batch = f.batch; o.max_new = f.max_new; o.min_keys = f.min_keys;
+      o.max_keys = f.max_keys; o.heads = f.heads; o.block_size = f.bs;
+      msa_test::Case c = msa_test::make_decode_case(seed, o);
+      const uint32_t bound = c.kmax[0];
+      bool ok = check_case(c, "decode", f.batch <= 16 && i % 2 == 0, bound);
+      std::vector<int32_t> dec, mixed;
+      if (ok) {
+        run_cuda(c, dec, nullptr, 0, bound);
+        run_cuda(c, mixed);
+        if (dec != mixed) {
+          std::printf("FAIL decode: ex(%u) and the mixed plan differ: %s\n", bound,
+                      c.describe().c_str());
+          ok = false;
+        }
+      }
+      pass += ok;
+      ++total;
+    }
+  }
+  group("decode batches (B <= 256, up to 512k keys, 1..16 rows, ex + mixed)", pass, total);
+}
+
 // ---------------------------------------------------------------------------
-// decode_only: a batch of <= 4 rows (one launch: the fused decode kernel,
-// which checks the metadata itself).
+// decode_only: a batch of <= 4 rows through msa_indexer_cuda_ex with bound
+// 16 (prep + decode kernel only).
 void test_invalid(bool decode_only = false) {
   int pass = 0, total = 0;
   msa_test::Options opt;
@@ -240,7 +289,7 @@ void test_invalid(bool decode_only = false) {
     msa_indexer_tensors_t th = c.tensors();
     msa_status_t want = msa_indexer_validate(&th, &c.attrs);
     std::string want_msg = msa_last_error();
-    msa_status_t st = run_cuda(c, got, &msg);
+    msa_status_t st = run_cuda(c, got, &msg, 0, decode_only ? 16 : 0);
     bool ok = st == MSA_STATUS_INVALID_METADATA && want == st && msg == want_msg;
     for (int32_t v : got) ok = ok && v == -1;
     if (!ok)
@@ -269,7 +318,7 @@ void test_invalid(bool decode_only = false) {
     std::vector<int32_t> got;
     std::string msg;
     size_t small = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, 1, 1);
-    msa_status_t st = run_cuda(c, got, &msg, small);
+    msa_status_t st = run_cuda(c, got, &msg, small, decode_only ? 16 : 0);
     bool any_long = false;
     for (int64_t b = 0; b < c.batch; ++b)
       any_long |= (c.off[b + 1] > c.off[b]) &&
@@ -291,7 +340,7 @@ void test_invalid(bool decode_only = false) {
     if (!ok) std::printf("FAIL invalid/topk0: status %d\n", (int)st);
     pass += ok;
   }
-  group(decode_only ? "invalid metadata / arguments (decode-only batch, fused kernel)"
+  group(decode_only ? "invalid metadata / arguments (decode-only batch, msa_indexer_cuda_ex)"
                     : "invalid metadata / arguments",
         pass, total);
 }
@@ -419,6 +468,88 @@ void test_graph() {
   cudaFree(w); cudaFree(dq); cudaFree(dk); cudaFree(doff); cudaFree(dpre);
   cudaFree(dcache); cudaFree(dlut); cudaFree(dkmax); cudaFree(dout);
   group("graph capture/replay (one capture, varied lengths)", pass, total);
+}
+
+// Decode-only graph: one capture of msa_indexer_cuda_ex (bound 4) on buffers
+// sized for the largest replay, replayed with other prefixes, page tables,
+// selection-free data and values (rows and attributes fixed, as a serving
+// engine's decode graph).
+void test_graph_decode() {
+  const int kReplays = 6;
+  msa_test::DecodeOptions o;
+  o.batch = 9; o.max_new = 3; o.fixed_new = true; o.min_keys = 1; o.max_keys = 3000;
+  o.heads = 4; o.dim = 128; o.block_size = 64; o.num_layers = 1;
+  std::vector<msa_test::Case> reps;
+  for (int r = 0; r < kReplays; ++r) reps.push_back(msa_test::make_decode_case(777 + (uint64_t)r, o));
+  msa_test::Case &base = reps[0];
+  int64_t pages_cap = 0, maxp_cap = 0;
+  for (auto &c : reps) {
+    c.attrs = base.attrs;  // one capture: one set of attributes (layer included)
+    pages_cap = std::max(pages_cap, c.num_pages);
+    maxp_cap = std::max(maxp_cap, c.max_pages);
+  }
+  for (auto &c : reps) c.poison();
+  const int64_t bs = base.attrs.block_size, D = base.D();
+  const int64_t page_elems = base.num_layers * bs * D;
+  size_t ws = msa_indexer_cuda_workspace_size(base.rows, base.batch, &base.attrs, 4, 3000);
+  void *w; CK(cudaMalloc(&w, ws));
+  uint16_t *dq, *dk; uint32_t *doff, *dpre, *dcache, *dlut, *dkmax; int32_t *dout;
+  CK(cudaMalloc(&dq, base.q.size() * 2));
+  CK(cudaMalloc(&dk, (size_t)(pages_cap * page_elems) * 2));
+  CK(cudaMalloc(&doff, (base.batch + 1) * 4));
+  CK(cudaMalloc(&dpre, base.batch * 4));
+  CK(cudaMalloc(&dcache, base.batch * 4));
+  CK(cudaMalloc(&dlut, (size_t)(base.batch * maxp_cap) * 4));
+  CK(cudaMalloc(&dkmax, 8));
+  CK(cudaMalloc(&dout, base.out.size() * 4));
+  msa_indexer_tensors_t t = base.tensors();
+  t.q = dq; t.k_blocks = dk; t.input_row_offsets = doff; t.prefix_lens = dpre;
+  t.k_cache_lengths = dcache; t.k_lookup_table = dlut; t.k_max_lengths = dkmax;
+  t.out = dout; t.max_pages = maxp_cap; t.num_pages = pages_cap;
+  cudaStream_t st; CK(cudaStreamCreate(&st));
+  cudaGraph_t graph; cudaGraphExec_t exec;
+  CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
+  msa_status_t s0 = msa_indexer_cuda_ex(&t, &base.attrs, w, ws, 4, st);
+  CK(cudaStreamEndCapture(st, &graph));
+  CK(cudaGraphInstantiate(&exec, graph, 0));
+  int pass = 0;
+  if (s0 != MSA_STATUS_OK) std::printf("FAIL graph decode: capture: %s\n", msa_last_error());
+  for (int r = 0; r < kReplays && s0 == MSA_STATUS_OK; ++r) {
+    msa_test::Case &c = reps[(size_t)r];
+    std::vector<uint16_t> k((size_t)(pages_cap * page_elems), 0);
+    for (int64_t pg = 0; pg < c.num_pages; ++pg)
+      std::copy(c.k.begin() + pg * page_elems, c.k.begin() + (pg + 1) * page_elems,
+                k.begin() + pg * page_elems);
+    std::vector<uint32_t> lut((size_t)(c.batch * maxp_cap), (uint32_t)pages_cap);
+    for (int64_t b = 0; b < c.batch; ++b)
+      for (int64_t p = 0; p < c.max_pages; ++p)
+        lut[(size_t)(b * maxp_cap + p)] = c.lut[(size_t)(b * c.max_pages + p)];
+    CK(cudaMemcpy(dq, c.q.data(), c.q.size() * 2, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dk, k.data(), k.size() * 2, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(doff, c.off.data(), c.off.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dpre, c.prefix.data(), c.prefix.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dcache, c.cache.data(), c.cache.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dlut, lut.data(), lut.size() * 4, cudaMemcpyHostToDevice));
+    const uint32_t km[2] = {4, 3000};
+    CK(cudaMemcpy(dkmax, km, 8, cudaMemcpyHostToDevice));
+    CK(cudaMemset(dout, 0x7B, c.out.size() * 4));
+    CK(cudaGraphLaunch(exec, st));
+    msa_status_t s = msa_indexer_cuda_status(w, st);
+    std::vector<int32_t> got(c.out.size());
+    CK(cudaMemcpy(got.data(), dout, got.size() * 4, cudaMemcpyDeviceToHost));
+    // the reference sees exactly what the graph saw
+    c.k = k; c.lut = lut; c.max_pages = maxp_cap; c.num_pages = pages_cap;
+    c.kmax = {4, 3000};
+    std::string err = s == MSA_STATUS_OK ? msa_test::compare_with_reference(c, got)
+                                         : std::string(msa_last_error());
+    if (!err.empty())
+      std::printf("FAIL graph decode replay %d: %s: %s\n", r, c.describe().c_str(), err.c_str());
+    pass += err.empty();
+  }
+  cudaGraphExecDestroy(exec); cudaGraphDestroy(graph); cudaStreamDestroy(st);
+  cudaFree(w); cudaFree(dq); cudaFree(dk); cudaFree(doff); cudaFree(dpre);
+  cudaFree(dcache); cudaFree(dlut); cudaFree(dkmax); cudaFree(dout);
+  group("graph capture/replay (decode-only ex, varied lengths and pages)", pass, kReplays);
 }
 
 // ---------------------------------------------------------------------------
@@ -552,9 +683,11 @@ int main(int argc, char **argv) {
   test_fast_shapes(quick ? 4 : 60, seed + 200000, MSA_CUDA_PATH_AUTO, "large cases (wgmma prefill on sm_90)");
   test_fast_shapes(quick ? 2 : 20, seed + 400000, MSA_CUDA_PATH_MMA_SYNC, "large cases (mma.sync prefill)");
   test_tma_prefill(quick ? 3 : 40, seed + 500000);
+  test_decode(quick, seed + 600000);
   test_invalid();
   test_invalid(true);
   test_graph();
+  test_graph_decode();
   test_mlir(false);
   std::printf("%s\n", g_fail ? "SOME TESTS FAILED" : "ALL TESTS PASSED");
   return g_fail ? 1 : 0;

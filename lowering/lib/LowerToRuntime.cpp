@@ -7,7 +7,8 @@
 //               <num_index_heads, idx_head_dim, block_size, topk,
 //                init_blocks, local_blocks, layer_idx : i32>, <scale : f32>,
 //               <order : i32>) : (...) -> i32
-//   cf.assert (%status == 0), "..."
+//   func.call @msa_runtime_exit_on_error(%status)   // on-error=exit
+//   func.call @msa_runtime_record_error(%status)    // on-error=continue
 //
 // The callee is declared with llvm.emit_c_interface, so lowered code calls
 // `_mlir_ciface_msa_indexer_ragged_paged_<target>` with memref descriptors,
@@ -21,7 +22,6 @@
 #include "msa/msa_kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -29,6 +29,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSwitch.h"
 
 namespace mlir {
 namespace msa {
@@ -51,11 +52,15 @@ MemRefType getFullyDynamicType(MemRefType type) {
   return MemRefType::get(dynamic, type.getElementType(), layout);
 }
 
-/// Finds or declares `name` with the given type and llvm.emit_c_interface.
-FailureOr<func::FuncOp> getOrDeclareEntry(ModuleOp module, Operation *user,
-                                          StringRef name,
-                                          FunctionType type) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(name)) {
+/// Finds or declares `name` with the given type in `symbolTable` (the
+/// nearest symbol table around the op), with llvm.emit_c_interface when
+/// `cInterface` (the memref entries) and without (plain C functions).
+FailureOr<func::FuncOp> getOrDeclareFunction(Operation *symbolTable,
+                                             Operation *user, StringRef name,
+                                             FunctionType type,
+                                             bool cInterface) {
+  if (auto existing = dyn_cast_or_null<func::FuncOp>(
+          SymbolTable::lookupSymbolIn(symbolTable, name))) {
     if (existing.getFunctionType() != type)
       return user->emitError() << "symbol '" << name
                                << "' already exists with type "
@@ -64,28 +69,50 @@ FailureOr<func::FuncOp> getOrDeclareEntry(ModuleOp module, Operation *user,
                                << type;
     return existing;
   }
-  OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
-  auto entry = func::FuncOp::create(builder, module.getLoc(), name, type);
-  entry.setPrivate();
-  entry->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                 builder.getUnitAttr());
-  return entry;
+  if (SymbolTable::lookupSymbolIn(symbolTable, name))
+    return user->emitError() << "symbol '" << name
+                             << "' already exists and is not a func.func; "
+                                "the msa runtime needs that name";
+  OpBuilder builder =
+      OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
+  auto function = func::FuncOp::create(builder, user->getLoc(), name, type);
+  function.setPrivate();
+  if (cInterface)
+    function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                      builder.getUnitAttr());
+  return function;
+}
+
+/// Signless i32 metadata memrefs are handed to the entry as the ui32 memrefs
+/// it is declared with: same bits, same layout; no memref op changes an
+/// element type, so an unrealized cast bridges them until the LLVM
+/// conversion gives both the same descriptor type.
+Value asEntryElementType(OpBuilder &builder, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  auto integer = dyn_cast<IntegerType>(type.getElementType());
+  if (!integer || !integer.isSignless() || integer.getWidth() != 32)
+    return memref;
+  auto ui32 = IntegerType::get(builder.getContext(), 32, IntegerType::Unsigned);
+  return UnrealizedConversionCastOp::create(builder, loc,
+                                            type.clone(ui32), memref)
+      .getResult(0);
 }
 
 /// The entry for `op` under `target`, or failure (with an error) when the
 /// op cannot be served by that target.
-FailureOr<StringRef> selectEntry(IndexerRaggedPagedOp op, StringRef target) {
-  if (target == "cpu")
+FailureOr<StringRef> selectEntry(IndexerRaggedPagedOp op,
+                                 RuntimeTarget target) {
+  if (target == RuntimeTarget::CPU)
     return StringRef(MSA_RUNTIME_ENTRY_CPU);
   const char *unsupported = msa_cuda_unsupported_reason(
       op.getNumIndexHeads(), op.getIdxHeadDim(), op.getBlockSize(),
       op.getTopk());
-  if (target == "cuda") {
+  if (target == RuntimeTarget::CUDA) {
     if (unsupported)
       return op.emitError() << "cannot lower to target=cuda: " << unsupported;
     return StringRef(MSA_RUNTIME_ENTRY_CUDA);
   }
-  // target == "auto": MAX-style fallback to the CPU kernel.
+  // RuntimeTarget::Auto: MAX-style fallback to the CPU kernel.
   if (unsupported) {
     op.emitRemark() << "target=auto falls back to the CPU kernel: "
                     << unsupported;
@@ -94,8 +121,8 @@ FailureOr<StringRef> selectEntry(IndexerRaggedPagedOp op, StringRef target) {
   return StringRef(MSA_RUNTIME_ENTRY_AUTO);
 }
 
-LogicalResult lowerOp(IndexerRaggedPagedOp op, StringRef target,
-                      ModuleOp module) {
+LogicalResult lowerOp(IndexerRaggedPagedOp op, RuntimeTarget target,
+                      RuntimeErrorMode onError) {
   if (!op.hasBufferSemantics())
     return op.emitError(
         "msa-lower-to-runtime needs the memref form of the op; run "
@@ -108,6 +135,7 @@ LogicalResult lowerOp(IndexerRaggedPagedOp op, StringRef target,
   Location loc = op.getLoc();
   SmallVector<Value> args;
   SmallVector<Type> argTypes;
+  const Value out = op.getOut();
   for (Value operand : op->getOperands()) {
     auto type = cast<MemRefType>(operand.getType());
     if (type.getMemorySpace())
@@ -116,10 +144,12 @@ LogicalResult lowerOp(IndexerRaggedPagedOp op, StringRef target,
                 "space only (device pointers are recognised at run time), "
                 "got "
              << type;
-    MemRefType dynamicType = getFullyDynamicType(type);
-    args.push_back(
-        memref::CastOp::create(builder, loc, dynamicType, operand));
-    argTypes.push_back(dynamicType);
+    Value dynamic = memref::CastOp::create(
+        builder, loc, getFullyDynamicType(type), operand);
+    if (operand != out)
+      dynamic = asEntryElementType(builder, loc, dynamic);
+    args.push_back(dynamic);
+    argTypes.push_back(dynamic.getType());
   }
   // One constant per distinct value keeps the call readable.
   llvm::SmallDenseMap<int64_t, Value> i32Constants;
@@ -140,20 +170,26 @@ LogicalResult lowerOp(IndexerRaggedPagedOp op, StringRef target,
   for (size_t i = argTypes.size(); i < args.size(); ++i)
     argTypes.push_back(args[i].getType());
 
+  Operation *symbolTable = SymbolTable::getNearestSymbolTable(op);
   FunctionType entryType =
       builder.getFunctionType(argTypes, {builder.getI32Type()});
-  FailureOr<func::FuncOp> entry =
-      getOrDeclareEntry(module, op, *entryName, entryType);
+  FailureOr<func::FuncOp> entry = getOrDeclareFunction(
+      symbolTable, op, *entryName, entryType, /*cInterface=*/true);
   if (failed(entry))
     return failure();
   auto call = func::CallOp::create(builder, loc, *entry, args);
-  Value ok = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq,
-                                   call.getResult(0), i32(MSA_STATUS_OK));
-  cf::AssertOp::create(
-      builder, loc, ok,
-      ("msa.indexer_ragged_paged: the " + *entryName +
-       " kernel reported an error (its message is printed above)")
-          .str());
+
+  // The status goes to the runtime helper of the chosen error mode.
+  StringRef handlerName = onError == RuntimeErrorMode::Exit
+                              ? MSA_RUNTIME_EXIT_ON_ERROR
+                              : MSA_RUNTIME_RECORD_ERROR;
+  FailureOr<func::FuncOp> handler = getOrDeclareFunction(
+      symbolTable, op, handlerName,
+      builder.getFunctionType({builder.getI32Type()}, {}),
+      /*cInterface=*/false);
+  if (failed(handler))
+    return failure();
+  func::CallOp::create(builder, loc, *handler, call.getResults());
   op.erase();
   return success();
 }
@@ -163,18 +199,27 @@ struct MSALowerToRuntimePass
   using MSALowerToRuntimeBase::MSALowerToRuntimeBase;
 
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    if (target != "cpu" && target != "cuda" && target != "auto") {
-      module.emitError() << "msa-lower-to-runtime: unknown target '" << target
-                         << "', expected cpu, cuda or auto";
-      return signalPassFailure();
-    }
     SmallVector<IndexerRaggedPagedOp> ops;
-    module.walk([&](IndexerRaggedPagedOp op) { ops.push_back(op); });
+    getOperation().walk([&](IndexerRaggedPagedOp op) { ops.push_back(op); });
     for (IndexerRaggedPagedOp op : ops)
-      if (failed(lowerOp(op, target, module)))
+      if (failed(lowerOp(op, target, onError)))
         return signalPassFailure();
   }
 };
 
 } // namespace
+
+std::optional<RuntimeTarget> msa::parseRuntimeTarget(StringRef name) {
+  return llvm::StringSwitch<std::optional<RuntimeTarget>>(name)
+      .Case("cpu", RuntimeTarget::CPU)
+      .Case("cuda", RuntimeTarget::CUDA)
+      .Case("auto", RuntimeTarget::Auto)
+      .Default(std::nullopt);
+}
+
+std::optional<RuntimeErrorMode> msa::parseRuntimeErrorMode(StringRef name) {
+  return llvm::StringSwitch<std::optional<RuntimeErrorMode>>(name)
+      .Case("exit", RuntimeErrorMode::Exit)
+      .Case("continue", RuntimeErrorMode::Continue)
+      .Default(std::nullopt);
+}

@@ -1,13 +1,18 @@
 // msa-lower-to-runtime: the memref form becomes a call of the kernel
-// library's C-interface entry; the attributes travel as arguments and a
-// non-zero status stops the program.
+// library's C-interface entry; the attributes travel as arguments and the
+// status goes to the runtime helper of the on-error mode (exit by default).
 // RUN: msa-opt %s --msa-lower-to-runtime="target=cpu" | FileCheck %s --check-prefixes=CHECK,CPU
 // RUN: msa-opt %s --msa-lower-to-runtime="target=cuda" | FileCheck %s --check-prefixes=CHECK,CUDA
 // RUN: msa-opt %s --msa-lower-to-runtime="target=auto" | FileCheck %s --check-prefixes=CHECK,AUTO
 // RUN: msa-opt %s --msa-lower-to-runtime | FileCheck %s --check-prefixes=CHECK,CPU
+// RUN: msa-opt %s --msa-lower-to-runtime="target=cpu on-error=exit" | FileCheck %s --check-prefixes=CHECK,CPU
+// RUN: msa-opt %s --msa-lower-to-runtime="target=cpu on-error=continue" | FileCheck %s --check-prefixes=CONT
+// RUN: msa-opt %s --pass-pipeline="builtin.module(msa-lower-to-runtime{target=auto})" | FileCheck %s --check-prefixes=CHECK,AUTO
 
 // One declaration per module, with llvm.emit_c_interface and fully dynamic
 // strided memrefs, whatever the shapes of the calls.
+// CHECK: func.func private @msa_runtime_exit_on_error(i32){{$}}
+// CONT: func.func private @msa_runtime_record_error(i32){{$}}
 // CPU: func.func private @msa_indexer_ragged_paged_cpu(memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?xui32, strided<[?], offset: ?>>, memref<?xui32, strided<[?], offset: ?>>, memref<?x?x?x?x?x?xbf16, strided<[?, ?, ?, ?, ?, ?], offset: ?>>, memref<?xui32, strided<[?], offset: ?>>, memref<?x?xui32, strided<[?, ?], offset: ?>>, memref<?x?xui32, strided<[?, ?], offset: ?>>, memref<?x?x?xi32, strided<[?, ?, ?], offset: ?>>, i32, i32, i32, i32, i32, i32, i32, f32, i32) -> i32 attributes {llvm.emit_c_interface}
 // CUDA: func.func private @msa_indexer_ragged_paged_cuda({{.*}}) -> i32 attributes {llvm.emit_c_interface}
 // AUTO: func.func private @msa_indexer_ragged_paged_auto({{.*}}) -> i32 attributes {llvm.emit_c_interface}
@@ -32,10 +37,11 @@
 // CPU: %[[ST:.*]] = call @msa_indexer_ragged_paged_cpu(%[[CQ]], %[[COFF]], %[[CPRE]], %[[CKB]], %[[CKCL]], %[[CLUT]], %[[CKMAX]], %[[COUT]], %[[H]], %[[D]], %[[D]], %[[K]], %[[ZERO]], %[[ONE]], %[[ONE]], %[[SCALE]], %[[ZERO]])
 // CUDA: %[[ST:.*]] = call @msa_indexer_ragged_paged_cuda(%[[CQ]], %[[COFF]], %[[CPRE]], %[[CKB]], %[[CKCL]], %[[CLUT]], %[[CKMAX]], %[[COUT]], %[[H]], %[[D]], %[[D]], %[[K]], %[[ZERO]], %[[ONE]], %[[ONE]], %[[SCALE]], %[[ZERO]])
 // AUTO: %[[ST:.*]] = call @msa_indexer_ragged_paged_auto(%[[CQ]], %[[COFF]], %[[CPRE]], %[[CKB]], %[[CKCL]], %[[CLUT]], %[[CKMAX]], %[[COUT]], %[[H]], %[[D]], %[[D]], %[[K]], %[[ZERO]], %[[ONE]], %[[ONE]], %[[SCALE]], %[[ZERO]])
-// CHECK: %[[OK:.*]] = arith.cmpi eq, %[[ST]], %[[ZERO]] : i32
-// CPU: cf.assert %[[OK]], "msa.indexer_ragged_paged: the msa_indexer_ragged_paged_cpu kernel reported an error (its message is printed above)"
-// CUDA: cf.assert %[[OK]], "msa.indexer_ragged_paged: the msa_indexer_ragged_paged_cuda kernel reported an error (its message is printed above)"
-// AUTO: cf.assert %[[OK]], "msa.indexer_ragged_paged: the msa_indexer_ragged_paged_auto kernel reported an error (its message is printed above)"
+// CHECK-NEXT: call @msa_runtime_exit_on_error(%[[ST]]) : (i32) -> ()
+// CONT-LABEL: func.func @minimax_m3_dynamic(
+// CONT: %[[ST:.*]] = call @msa_indexer_ragged_paged_cpu(
+// CONT-NEXT: call @msa_runtime_record_error(%[[ST]]) : (i32) -> ()
+// CONT-NOT: msa_runtime_exit_on_error
 // CHECK-NOT: msa.indexer_ragged_paged
 // CHECK: return
 func.func @minimax_m3_dynamic(%q: memref<?x4x128xbf16>, %off: memref<?xui32>,

@@ -9,7 +9,7 @@
 // CPU-NOT: memref.
 // CPU-DAG: llvm.func @_mlir_ciface_msa_indexer_ragged_paged_cpu(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32, i32, i32, i32, i32, i32, i32, f32, i32) -> i32
 // CPU-DAG: llvm.call @msa_indexer_ragged_paged_cpu(
-// CPU-DAG: llvm.call @abort()
+// CPU-DAG: llvm.call @msa_runtime_exit_on_error(
 // CUDA: llvm.func @_mlir_ciface_msa_indexer_ragged_paged_cuda(
 // AUTO: llvm.func @_mlir_ciface_msa_indexer_ragged_paged_auto(
 // LLVMIR: declare i32 @_mlir_ciface_msa_indexer_ragged_paged_cpu(ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i32, i32, i32, i32, i32, float, i32)

@@ -1,4 +1,4 @@
-// Every static rule of SPEC.md ("Static checks") has a case here, with the
+// Every static rule of docs/CONTRACT.md ("Static checks") has a case here, with the
 // message it gives; malformed IR gives a diagnostic, never a crash.
 // RUN: msa-opt %s -split-input-file -verify-diagnostics
 
@@ -178,12 +178,12 @@ func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?x1xui32>, %pre: tensor<?xui
 
 // -----
 
-// input_row_offsets element type ui32
-func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xi32>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xbf16>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>) {
-  // expected-error @+1 {{operand 'input_row_offsets' must have element type ui32, got 'i32'}}
+// input_row_offsets element type ui32 or i32
+func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xi64>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xbf16>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>) {
+  // expected-error @+1 {{operand 'input_row_offsets' must have element type ui32 or i32, got 'i64'}}
   %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
       {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
-      : tensor<?x4x128xbf16>, tensor<?xi32>, tensor<?xui32>, tensor<?x1x2x128x1x128xbf16>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>
+      : tensor<?x4x128xbf16>, tensor<?xi64>, tensor<?xui32>, tensor<?x1x2x128x1x128xbf16>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>
   return
 }
 
@@ -211,9 +211,9 @@ func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<ui32>,
 
 // -----
 
-// prefix_lens element type ui32
+// prefix_lens element type: the one of input_row_offsets
 func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xi64>, %kb: tensor<?x1x2x128x1x128xbf16>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>) {
-  // expected-error @+1 {{operand 'prefix_lens' must have element type ui32, got 'i64'}}
+  // expected-error @+1 {{operand 'prefix_lens' must have element type ui32 (the element type of input_row_offsets; one metadata element type per op), got 'i64'}}
   %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
       {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
       : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xi64>, tensor<?x1x2x128x1x128xbf16>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>
@@ -233,9 +233,9 @@ func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32
 
 // -----
 
-// k_cache_lengths element type ui32
+// k_cache_lengths element type: the one of input_row_offsets
 func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xbf16>, %kcl: tensor<?xsi32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>) {
-  // expected-error @+1 {{operand 'k_cache_lengths' must have element type ui32, got 'si32'}}
+  // expected-error @+1 {{operand 'k_cache_lengths' must have element type ui32 (the element type of input_row_offsets; one metadata element type per op), got 'si32'}}
   %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
       {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
       : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x128x1x128xbf16>, tensor<?xsi32>, tensor<?x?xui32>, tensor<1x2xui32>
@@ -255,9 +255,9 @@ func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32
 
 // -----
 
-// k_lookup_table element type ui32
+// k_lookup_table element type: the one of input_row_offsets
 func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xbf16>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui64>, %kmax: tensor<1x2xui32>) {
-  // expected-error @+1 {{operand 'k_lookup_table' must have element type ui32, got 'ui64'}}
+  // expected-error @+1 {{operand 'k_lookup_table' must have element type ui32 (the element type of input_row_offsets; one metadata element type per op), got 'ui64'}}
   %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
       {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
       : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x128x1x128xbf16>, tensor<?xui32>, tensor<?x?xui64>, tensor<1x2xui32>
@@ -277,9 +277,9 @@ func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32
 
 // -----
 
-// k_max_lengths element type ui32
+// k_max_lengths element type: the one of input_row_offsets (no i32/ui32 mix)
 func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xbf16>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xi32>) {
-  // expected-error @+1 {{operand 'k_max_lengths' must have element type ui32, got 'i32'}}
+  // expected-error @+1 {{operand 'k_max_lengths' must have element type ui32 (the element type of input_row_offsets; one metadata element type per op), got 'i32'}}
   %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
       {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
       : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x128x1x128xbf16>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xi32>
@@ -564,5 +564,16 @@ func.func @f(%q: tensor<7x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32
   %r = "msa.indexer_ragged_paged"(%q, %off, %pre, %kb, %kcl, %lut, %kmax)
       <{num_index_heads = 4 : i64, idx_head_dim = 128 : i64, block_size = 128 : i64, topk = 16 : i64, init_blocks = 0 : i64, local_blocks = 1 : i64, layer_idx = 0 : i64, scale = 0.5 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0>}>
       : (tensor<7x4x128xbf16>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x128x1x128xbf16>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>) -> tensor<4x112xi32>
+  return
+}
+
+// -----
+
+// signless offsets, ui32 lookup table: one metadata element type per op
+func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xi32>, %pre: tensor<?xi32>, %kb: tensor<?x1x2x128x1x128xbf16>, %kcl: tensor<?xi32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xi32>) {
+  // expected-error @+1 {{operand 'k_lookup_table' must have element type i32 (the element type of input_row_offsets; one metadata element type per op), got 'ui32'}}
+  %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
+      : tensor<?x4x128xbf16>, tensor<?xi32>, tensor<?xi32>, tensor<?x1x2x128x1x128xbf16>, tensor<?xi32>, tensor<?x?xui32>, tensor<1x2xi32>
   return
 }

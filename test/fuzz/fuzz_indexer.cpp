@@ -5,9 +5,17 @@
 // them. Checks, for every input:
 //   - msa_indexer_cpu and the reference agree on the status;
 //   - on an error the result is all -1 and there is a message;
-//   - on success the result passes compare_with_reference (SPEC rules,
+//   - on success the result passes compare_with_reference (contract rules,
 //     scores up to float32 rounding) and is the same through the
-//     _mlir_ciface_ entry.
+//     _mlir_ciface_ entry with contiguous descriptors;
+//   - through the _mlir_ciface_ entry with random strides (padding between
+//     elements and rows) and offsets, each operand in a buffer of exactly
+//     its extent: the same status and result as msa_indexer_cpu, nothing
+//     written between out's elements, -1 in out's elements on an error;
+//   - with one descriptor broken (a stride of 2^62 or another huge one on a
+//     dim of size >= 2, an offset near INT64_MAX, a negative value): an
+//     INVALID_ARGUMENT status naming that operand, nothing read or written
+//     outside the buffers (AddressSanitizer).
 #include "case_gen.h"
 #include "msa/msa_kernels.h"
 #include "msa/msa_reference.h"
@@ -54,6 +62,140 @@ void die(const char *what, const msa_test::Case &c, const std::string &s) {
   std::fprintf(stderr, "FUZZ FAILURE: %s\n  %s\n  %s\n", what,
                c.describe().c_str(), s.c_str());
   std::abort();
+}
+
+// An operand laid out with random strides and offset in a buffer of exactly
+// its extent (pad values between the elements).
+template <class T, int N> struct Strided {
+  std::vector<T> buf;
+  struct {
+    T *allocated, *aligned;
+    int64_t offset, sizes[N], strides[N];
+  } d;
+  int64_t count = 1;
+
+  Strided(const T *dense, const int64_t (&sizes)[N], Reader &r, T pad) {
+    // Row-major with 0..2 extra elements after each element of each dim.
+    // (Dense when padding would make the buffer more than 4x larger.)
+    int64_t stride = 1, dense_stride = 1;
+    for (int i = N - 1; i >= 0; --i) {
+      d.sizes[i] = sizes[i];
+      d.strides[i] = stride + (r.byte() < 128 ? 0 : r.small(0, 2));
+      stride = d.strides[i] * std::max<int64_t>(sizes[i], 1);
+      dense_stride *= std::max<int64_t>(sizes[i], 1);
+      count *= sizes[i];
+    }
+    if (stride > 4 * dense_stride + 64)
+      for (int i = N - 1, st = 1; i >= 0; --i) {
+        d.strides[i] = st;
+        st *= (int)std::max<int64_t>(sizes[i], 1);
+      }
+    d.offset = r.small(0, 3);
+    int64_t last = d.offset;
+    for (int i = 0; i < N; ++i)
+      last += (std::max<int64_t>(d.sizes[i], 1) - 1) * d.strides[i];
+    buf.assign(count > 0 ? (size_t)last + 1 : 1, pad);
+    d.allocated = d.aligned = buf.data();
+    for (int64_t e = 0; e < count; ++e)
+      buf[(size_t)at(e)] = dense ? dense[e] : pad;
+  }
+  // Index in buf of dense element e.
+  int64_t at(int64_t e) const {
+    int64_t idx = d.offset;
+    for (int i = N - 1; i >= 0; --i) {
+      idx += (e % d.sizes[i]) * d.strides[i];
+      e /= d.sizes[i];
+    }
+    return idx;
+  }
+  // Breaks the descriptor's extent; true when the entry must reject it.
+  bool corrupt(Reader &r) {
+    static const int64_t huge[] = {int64_t(1) << 62, (int64_t(3) << 61),
+                                   INT64_MAX, INT64_MAX / 2 + 1};
+    const int dim = (int)r.small(0, N - 1);
+    switch (r.byte() % 4) {
+    case 0: // huge stride: harmless on a dim of size <= 1 or with no elements
+      d.strides[dim] = huge[r.byte() % 4];
+      return count > 0 && d.sizes[dim] >= 2;
+    case 1: // offset near INT64_MAX: harmless without elements
+      d.offset = INT64_MAX - r.small(0, 3);
+      return count > 0;
+    case 2:
+      d.strides[dim] = -r.small(1, 3);
+      return true;
+    default:
+      d.offset = -r.small(1, 3);
+      return true;
+    }
+  }
+};
+
+// The _mlir_ciface_ entry over randomly strided operands: same status and
+// result as msa_indexer_cpu (`want_st`, `want`), or, with one descriptor
+// broken, INVALID_ARGUMENT naming it. Out is written only in its elements.
+void fuzz_strided_ciface(msa_test::Case &c, int64_t qh, int64_t kd, Reader &r,
+                         msa_status_t want_st, const std::vector<int32_t> &want) {
+  const msa_indexer_attrs_t &a = c.attrs;
+  const int64_t H = a.num_index_heads, D = a.idx_head_dim;
+  const int64_t ps = c.page_size;
+  Strided<uint16_t, 3> q(c.q.data(), {c.rows, qh, D}, r, 0xFFFF);
+  Strided<uint32_t, 1> off(c.off.data(), {c.batch + 1}, r, 0xEEEEEEEEu);
+  Strided<uint32_t, 1> pre(c.prefix.data(), {c.batch}, r, 0xEEEEEEEEu);
+  Strided<uint16_t, 6> k(c.k.data(), {c.num_pages, 1, c.num_layers, ps, 1, kd},
+                         r, 0xFFFF);
+  Strided<uint32_t, 1> cache(c.cache.data(), {c.batch}, r, 0xEEEEEEEEu);
+  Strided<uint32_t, 2> lut(c.lut.data(), {c.batch, c.max_pages}, r,
+                           0xEEEEEEEEu);
+  Strided<uint32_t, 2> kmax(c.kmax.data(), {1, 2}, r, 0xEEEEEEEEu);
+  Strided<int32_t, 3> out(nullptr, {H, c.rows, a.topk}, r, 0x7B7B7B7B);
+  // Sometimes break one descriptor.
+  const char *broken = nullptr;
+  bool must_reject = false;
+  if (r.byte() < 40) {
+    switch (r.byte() % 8) {
+    case 0: broken = "q"; must_reject = q.corrupt(r); break;
+    case 1: broken = "input_row_offsets"; must_reject = off.corrupt(r); break;
+    case 2: broken = "prefix_lens"; must_reject = pre.corrupt(r); break;
+    case 3: broken = "k_blocks"; must_reject = k.corrupt(r); break;
+    case 4: broken = "k_cache_lengths"; must_reject = cache.corrupt(r); break;
+    case 5: broken = "k_lookup_table"; must_reject = lut.corrupt(r); break;
+    case 6: broken = "k_max_lengths"; must_reject = kmax.corrupt(r); break;
+    default: broken = "result"; must_reject = out.corrupt(r); break;
+    }
+  }
+  const std::vector<int32_t> before = out.buf;
+  const int32_t st = _mlir_ciface_msa_indexer_ragged_paged_cpu(
+      (msa_memref_bf16_3d_t *)&q.d, (msa_memref_u32_1d_t *)&off.d,
+      (msa_memref_u32_1d_t *)&pre.d, (msa_memref_bf16_6d_t *)&k.d,
+      (msa_memref_u32_1d_t *)&cache.d, (msa_memref_u32_2d_t *)&lut.d,
+      (msa_memref_u32_2d_t *)&kmax.d, (msa_memref_i32_3d_t *)&out.d,
+      a.num_index_heads, a.idx_head_dim, a.block_size, a.topk, a.init_blocks,
+      a.local_blocks, a.layer_idx, a.scale, a.order);
+  const std::string msg = msa_last_error();
+  if (must_reject) {
+    if (st != MSA_STATUS_INVALID_ARGUMENT ||
+        msg.find(std::string(broken) + ":") != 0)
+      die("broken descriptor not rejected with its name", c, msg);
+  } else if (st != (int32_t)want_st &&
+             !(want_st == MSA_STATUS_INVALID_ARGUMENT &&
+               st == MSA_STATUS_INVALID_ARGUMENT)) {
+    die("strided _mlir_ciface_ status differs from msa_indexer_cpu", c, msg);
+  }
+  const bool out_broken = must_reject && std::string(broken) == "result";
+  std::vector<bool> element(out.buf.size(), false);
+  if (!out_broken)
+    for (int64_t e = 0; e < out.count; ++e) {
+      const size_t i = (size_t)out.at(e);
+      element[i] = true;
+      const int32_t expect = st == 0 ? want[(size_t)e] : -1;
+      if (out.buf[i] != expect)
+        die(st == 0 ? "strided _mlir_ciface_ result differs"
+                    : "strided _mlir_ciface_ error result is not all -1",
+            c, msg);
+    }
+  for (size_t i = 0; i < out.buf.size(); ++i)
+    if (!element[i] && out.buf[i] != before[i])
+      die("strided _mlir_ciface_ wrote outside out's elements", c, msg);
 }
 
 } // namespace
@@ -148,14 +290,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const msa_status_t rst = msa_indexer_reference(&t, &a);
   if (st != rst)
     die("kernel and reference disagree on the status", c, msg);
+  // Trusted extent (msa_indexer_fill_invalid): filled with -1, else untouched.
+  const bool fill_expected = H == qh && a.topk >= 1 && a.init_blocks >= 0 &&
+                             a.local_blocks >= 0 &&
+                             (int64_t)a.init_blocks + a.local_blocks <= a.topk;
   if (st != MSA_STATUS_OK) {
     if (msg.empty())
       die("error without a message", c, "");
     for (int32_t v : c.out)
-      if (v != -1 && a.topk >= 1)
-        die("error result is not all -1", c, msg);
-    return 0;
+      if (v != (fill_expected ? -1 : 0x7B7B7B7B))
+        die(fill_expected ? "error result is not all -1"
+                          : "error fill wrote an untrusted extent",
+            c, msg);
   }
+  if (a.topk >= 1)
+    fuzz_strided_ciface(c, qh, kd, r, st, c.out);
+  if (st != MSA_STATUS_OK)
+    return 0;
   const std::string err = msa_test::compare_with_reference(c, c.out);
   if (!err.empty())
     die("result does not match the reference", c, err);

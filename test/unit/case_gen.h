@@ -33,6 +33,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -311,7 +312,123 @@ inline Case make_random_case(uint64_t seed, const Options &opt = Options()) {
   return c;
 }
 
-// The SPEC's forced blocks of a row with nblk blocks: init first, then local,
+// Decode-step batches (every sequence 1..max_new new rows after a long
+// prefix), for the decode kernels: large batches and long contexts at a
+// cost linear in the keys. Shuffled physical pages with padding entries,
+// sometimes aliased pages (exact ties), NaN / -inf keys, planted huge keys
+// just past each row's causal boundary (the next new token) and in unread
+// slots and other layers; some empty sequences.
+struct DecodeOptions {
+  int64_t batch = 4;
+  int64_t max_new = 4;              // new rows per sequence: 1..max_new
+  int64_t min_keys = 1, max_keys = 8192;  // prefix + new per sequence
+  int32_t heads = 0, dim = 0, block_size = 0;  // 0: drawn
+  int64_t num_layers = 0;           // 0: drawn (1..3)
+  bool fixed_new = false;           // every sequence exactly max_new rows
+};
+
+inline Case make_decode_case(uint64_t seed, const DecodeOptions &o) {
+  Rng r(seed);
+  Case c;
+  c.seed = seed;
+  msa_indexer_attrs_t &a = c.attrs;
+  a.num_index_heads = o.heads ? o.heads : (int32_t)r.pick(std::vector<int64_t>{1, 2, 4, 8});
+  a.idx_head_dim = o.dim ? o.dim : (int32_t)r.pick(std::vector<int64_t>{64, 128});
+  a.block_size = o.block_size ? o.block_size
+                              : (int32_t)r.pick(std::vector<int64_t>{16, 32, 64, 128, 256});
+  c.num_layers = o.num_layers ? o.num_layers : r.uniform(1, 3);
+  a.layer_idx = (int32_t)r.uniform(0, c.num_layers - 1);
+  a.scale = (float)(1.0 / std::sqrt((double)a.idx_head_dim));
+  a.order = r.chance(0.5) ? MSA_ORDER_SCORE : MSA_ORDER_BLOCK;
+  c.page_size = a.block_size;
+  const int64_t H = a.num_index_heads, D = a.idx_head_dim, bs = a.block_size;
+  c.batch = o.batch;
+  std::vector<int64_t> nnew(c.batch), npre(c.batch), need(c.batch);
+  c.off.assign((size_t)c.batch + 1, 0);
+  c.prefix.resize(c.batch);
+  c.cache.resize(c.batch);
+  int64_t max_new = 0, max_total = 0, max_need = 0;
+  for (int64_t b = 0; b < c.batch; ++b) {
+    const bool empty = !o.fixed_new && c.batch > 1 && r.chance(0.05);
+    nnew[b] = empty ? 0 : o.fixed_new ? o.max_new : r.uniform(1, o.max_new);
+    const int64_t keys = r.uniform(std::max(o.min_keys, nnew[b] + 1),
+                                   std::max(o.max_keys, nnew[b] + 1));
+    npre[b] = keys - nnew[b];
+    c.off[b + 1] = c.off[b] + (uint32_t)nnew[b];
+    c.prefix[b] = (uint32_t)npre[b];
+    c.cache[b] = (uint32_t)npre[b];
+    need[b] = (keys + bs - 1) / bs;
+    max_new = std::max(max_new, nnew[b]);
+    max_total = std::max(max_total, keys);
+    max_need = std::max(max_need, need[b]);
+  }
+  c.rows = c.off[c.batch];
+  c.kmax = {(uint32_t)max_new, (uint32_t)max_total};
+  c.max_pages = max_need + r.uniform(0, 2);
+  const int64_t total_need = std::accumulate(need.begin(), need.end(), int64_t(0));
+  c.num_pages = total_need + r.uniform(0, 2);
+  std::vector<uint32_t> perm((size_t)c.num_pages);
+  std::iota(perm.begin(), perm.end(), 0u);
+  for (int64_t i = c.num_pages - 1; i > 0; --i)
+    std::swap(perm[(size_t)i], perm[(size_t)r.uniform(0, i)]);
+  c.lut.assign((size_t)(c.batch * c.max_pages), 0);
+  std::vector<char> aliased((size_t)(c.batch * c.max_pages), 0);
+  const bool alias = r.chance(0.3);
+  int64_t next = 0;
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t pg = 0; pg < c.max_pages; ++pg) {
+      uint32_t &e = c.lut[(size_t)(b * c.max_pages + pg)];
+      if (pg < need[b]) {
+        e = perm[(size_t)next++];
+        // an earlier full page again: equal block scores, ties to the smaller id
+        if (alias && pg > 0 && pg + 1 < need[b] && r.chance(0.1)) {
+          e = c.lut[(size_t)(b * c.max_pages + r.uniform(0, pg - 1))];
+          aliased[(size_t)(b * c.max_pages + pg)] = 1;
+        }
+      } else {
+        const int pad = (int)r.uniform(0, 2);
+        e = pad == 0 ? (uint32_t)c.num_pages : pad == 1 ? 0xFFFFFFFFu : (uint32_t)r.next();
+      }
+    }
+  auto val = [&]() {
+    float f = (float)((r.unit() * 2.0 - 1.0) * 2.0);
+    if (std::fabs(f) < 1e-6f) f = 0.0f;
+    return bf16(f);
+  };
+  c.q.resize((size_t)(c.rows * H * D));
+  for (auto &v : c.q) v = val();
+  const int64_t page_elems = c.num_layers * bs * D;
+  c.k.resize((size_t)(c.num_pages * page_elems));
+  const uint16_t kNaN = 0x7FC0, kNegInf = 0xFF80;
+  const uint16_t kHuge = bf16(900.0f), kNegHuge = bf16(-900.0f);
+  for (auto &v : c.k) v = r.chance(0.5) ? kHuge : (r.chance(0.5) ? kNaN : kNegHuge);
+  const bool special = r.chance(0.5);
+  for (int64_t b = 0; b < c.batch; ++b) {
+    const int64_t keys = npre[b] + nnew[b];
+    for (int64_t pos = 0; pos < keys; ++pos) {
+      if (aliased[(size_t)(b * c.max_pages + pos / bs)]) continue;  // first owner wrote it
+      const int64_t page = c.lut[(size_t)(b * c.max_pages + pos / bs)];
+      uint16_t *kr = &c.k[(size_t)(((page * c.num_layers + a.layer_idx) * bs + pos % bs) * D)];
+      for (int64_t d = 0; d < D; ++d) kr[d] = val();
+      if (special && r.chance(0.01)) {
+        for (int64_t d = 0; d < D; ++d) kr[d] = kNaN;
+      } else if (special && r.chance(0.01)) {
+        kr[r.uniform(0, D - 1)] = kNegInf;
+      }
+      // new token i + 1: a huge key rows 0..i must not see
+      if (pos > npre[b] && r.chance(0.5))
+        for (int64_t d = 0; d < D; ++d) kr[d] = r.chance(0.5) ? kHuge : kNegHuge;
+    }
+  }
+  const int64_t max_nblk = std::max<int64_t>(1, (max_total + bs - 1) / bs);
+  a.topk = r.chance(0.6) ? 16 : (int32_t)r.uniform(1, max_nblk + 3);
+  a.init_blocks = (int32_t)r.uniform(0, std::min<int64_t>(a.topk, 2));
+  a.local_blocks = (int32_t)r.uniform(0, std::min<int64_t>(a.topk - a.init_blocks, 2));
+  c.poison();
+  return c;
+}
+
+// The contract's forced blocks of a row with nblk blocks: init first, then local,
 // each ascending; a block that is both is local.
 inline std::vector<int64_t> forced_blocks(const msa_indexer_attrs_t &a,
                                           int64_t nblk) {
@@ -325,7 +442,7 @@ inline std::vector<int64_t> forced_blocks(const msa_indexer_attrs_t &a,
   return f;
 }
 
-// Checks `got` ([H, rows, topk]) against the SPEC using reference scores.
+// Checks `got` ([H, rows, topk]) against the contract (docs/CONTRACT.md) using reference scores.
 // Exact: forced blocks (and their positions for order=score), -1 padding,
 // ids in range and unique, the number of selected ids, ascending order for
 // order=block, and the tie rule where reference scores are exactly equal.
@@ -457,6 +574,58 @@ inline Case extract_sequence(const Case &c, int64_t b) {
   s.q.assign(c.q.begin() + r0 * HD, c.q.begin() + r1 * HD);
   s.poison();
   return s;
+}
+
+// Dense row-major memref descriptors over a case's buffers, and a call of
+// the CPU _mlir_ciface_ entry with them (tests edit strides and offsets).
+template <class M, class T>
+M memref(T *data, std::initializer_list<int64_t> sizes) {
+  M m{};
+  m.allocated = data;
+  m.aligned = data;
+  m.offset = 0;
+  const int n = (int)sizes.size();
+  int i = 0;
+  for (int64_t s : sizes)
+    m.sizes[i++] = s;
+  int64_t st = 1;
+  for (int d = n - 1; d >= 0; --d) {
+    m.strides[d] = st;
+    st *= m.sizes[d];
+  }
+  return m;
+}
+
+struct Descs {
+  msa_memref_bf16_3d_t q;
+  msa_memref_u32_1d_t off, pre, cache;
+  msa_memref_bf16_6d_t k;
+  msa_memref_u32_2d_t lut, kmax;
+  msa_memref_i32_3d_t out;
+};
+
+inline Descs descs(Case &c) {
+  Descs d;
+  d.q = memref<msa_memref_bf16_3d_t>(c.q.data(), {c.rows, c.H(), c.D()});
+  d.off = memref<msa_memref_u32_1d_t>(c.off.data(), {c.batch + 1});
+  d.pre = memref<msa_memref_u32_1d_t>(c.prefix.data(), {c.batch});
+  d.cache = memref<msa_memref_u32_1d_t>(c.cache.data(), {c.batch});
+  d.k = memref<msa_memref_bf16_6d_t>(
+      c.k.data(), {c.num_pages, 1, c.num_layers, c.page_size, 1, c.D()});
+  d.lut = memref<msa_memref_u32_2d_t>(c.lut.data(), {c.batch, c.max_pages});
+  d.kmax = memref<msa_memref_u32_2d_t>(c.kmax.data(), {1, 2});
+  d.out = memref<msa_memref_i32_3d_t>(c.out.data(),
+                                      {c.H(), c.rows, c.attrs.topk});
+  return d;
+}
+
+// Declared here, defined by libmsa_kernels_cpu: only tests that link it may
+// call this.
+inline int32_t call_ciface_cpu(Descs &d, const msa_indexer_attrs_t &a) {
+  return _mlir_ciface_msa_indexer_ragged_paged_cpu(
+      &d.q, &d.off, &d.pre, &d.k, &d.cache, &d.lut, &d.kmax, &d.out,
+      a.num_index_heads, a.idx_head_dim, a.block_size, a.topk, a.init_blocks,
+      a.local_blocks, a.layer_idx, a.scale, a.order);
 }
 
 } // namespace msa_test

@@ -4,6 +4,7 @@
 #include "case_gen.h"
 #include "msa/msa_checks.h"
 #include "msa/msa_kernels.h"
+#include "msa/msa_memref.h"
 #include "msa/msa_reference.h"
 
 #include <gtest/gtest.h>
@@ -218,6 +219,98 @@ TEST(Validate, FirstFailingSequenceIsReported) {
   EXPECT_NE(std::string(msa_last_error()).find("for sequence 0"),
             std::string::npos)
       << msa_last_error();
+}
+
+// The static check reads no metadata (device pointers are fine): broken
+// metadata behind valid pointers passes it and fails the metadata check.
+TEST(Validate, StaticCheckReadsNoMetadata) {
+  msa_test::Case c = small_case();
+  c.off = {7, 1, 0};
+  c.lut.assign(c.lut.size(), 0xFFFFFFFFu);
+  msa_indexer_tensors_t t = c.tensors();
+  // One element where three are declared: ASan reports any read past it.
+  std::vector<uint32_t> short_off(1, 7);
+  t.input_row_offsets = short_off.data();
+  EXPECT_EQ(msa_indexer_check_static(&t, &c.attrs), MSA_STATUS_OK)
+      << msa_last_error();
+  t.input_row_offsets = c.off.data();
+  EXPECT_EQ(msa_indexer_check_metadata(&t), MSA_STATUS_INVALID_METADATA);
+  EXPECT_NE(std::string(msa_last_error()).find("input_row_offsets[0] = 7"),
+            std::string::npos)
+      << msa_last_error();
+  // A static error is reported before any metadata rule.
+  c.attrs.topk = 0;
+  EXPECT_EQ(msa_indexer_validate(&t, &c.attrs), MSA_STATUS_INVALID_ARGUMENT);
+}
+
+// ---- the memref adapter ----------------------------------------------------
+
+msa_status_t read_memrefs(msa_test::Descs &d, const msa_indexer_attrs_t &x,
+                          msa_indexer_memrefs_t *m, msa_indexer_attrs_t *a) {
+  return msa_indexer_memrefs_read(
+      m, a, &d.q, &d.off, &d.pre, &d.k, &d.cache, &d.lut, &d.kmax, &d.out,
+      x.num_index_heads, x.idx_head_dim, x.block_size, x.topk, x.init_blocks,
+      x.local_blocks, x.layer_idx, x.scale, x.order);
+}
+
+TEST(MemrefAdapter, ViewsExtentsPackAndUnpack) {
+  msa_test::Case c = small_case();
+  msa_test::Descs d = msa_test::descs(c);
+  // q as every other element of a bigger buffer, offset 2.
+  std::vector<uint16_t> q2(2 * c.q.size() + 2, 0xFFFF);
+  for (size_t e = 0; e < c.q.size(); ++e)
+    q2[2 + 2 * e] = c.q[e];
+  d.q.allocated = d.q.aligned = q2.data();
+  d.q.offset = 2;
+  for (int i = 0; i < 3; ++i)
+    d.q.strides[i] *= 2;
+  msa_indexer_memrefs_t m;
+  msa_indexer_attrs_t a;
+  ASSERT_EQ(read_memrefs(d, c.attrs, &m, &a),
+            MSA_STATUS_OK)
+      << msa_last_error();
+  EXPECT_EQ(a.topk, c.attrs.topk);
+  const msa_memref_view_t &vq = m.operand[MSA_OPERAND_Q];
+  EXPECT_FALSE(vq.contiguous);
+  EXPECT_EQ(vq.count, (int64_t)c.q.size());
+  EXPECT_EQ(vq.extent_bytes, (int64_t)(2 * c.q.size() - 1) * 2);
+  EXPECT_EQ(vq.data, reinterpret_cast<unsigned char *>(q2.data() + 2));
+  EXPECT_TRUE(m.operand[MSA_OPERAND_K_BLOCKS].contiguous);
+  std::vector<uint16_t> packed(c.q.size());
+  msa_memref_pack(&vq, packed.data());
+  EXPECT_EQ(packed, c.q);
+  for (auto &v : packed)
+    v = (uint16_t)(v ^ 1);
+  msa_memref_unpack(&vq, packed.data());
+  for (size_t e = 0; e < c.q.size(); ++e) {
+    EXPECT_EQ(q2[2 + 2 * e], (uint16_t)(c.q[e] ^ 1));
+    EXPECT_EQ(q2[3 + 2 * e], 0xFFFF) << "wrote between elements";
+  }
+  msa_indexer_tensors_t t;
+  void *data[MSA_NUM_OPERANDS];
+  for (int i = 0; i < MSA_NUM_OPERANDS; ++i)
+    data[i] = m.operand[i].data;
+  msa_indexer_memrefs_tensors(&m, data, &t);
+  EXPECT_EQ(t.rows, c.rows);
+  EXPECT_EQ(t.batch, c.batch);
+  EXPECT_EQ(t.max_pages, c.max_pages);
+  EXPECT_EQ(t.k_head_dim, c.attrs.idx_head_dim);
+  EXPECT_EQ(msa_indexer_validate(&t, &a), MSA_STATUS_OK) << msa_last_error();
+}
+
+TEST(MemrefAdapter, OverflowingExtentNamesTheOperand) {
+  msa_test::Case c = small_case();
+  msa_test::Descs d = msa_test::descs(c);
+  d.lut.strides[0] = INT64_MAX / 2; // 2 * (INT64_MAX / 2) * 4 bytes
+  msa_indexer_memrefs_t m;
+  msa_indexer_attrs_t a;
+  EXPECT_EQ(read_memrefs(d, c.attrs, &m, &a),
+            MSA_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(msa_last_error())
+                .rfind("k_lookup_table: the byte extent overflows", 0),
+            0u)
+      << msa_last_error();
+  EXPECT_TRUE(m.out_sound);
 }
 
 TEST(Common, StatusStrings) {

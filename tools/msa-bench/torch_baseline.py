@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch-on-CPU baseline for msa-bench: the indexer as a user would write it.
 
-Same math as the kernel (SPEC.md): gather the sequence's pages from the paged
+Same math as the kernel (docs/CONTRACT.md): gather the sequence's pages from the paged
 index-K cache, q @ K^T (float32 matmul: Debian's torch 1.13 has no fast bf16
 CPU matmul), scale, causal mask, NaN -> -inf, block max, forcing (MAX's
 sentinels 1e30 / 1e29), topk, -1 where a pick is -inf. MiniMax-M3

@@ -2,7 +2,7 @@
 //
 // mlirGetDialectHandle__msa__: written out rather than through
 // MLIR_DEFINE_CAPI_DIALECT_REGISTRATION so that the insert hook registers the
-// dialect's One-Shot Bufferize external model too (what
+// dialect's One-Shot Bufferize and sharding external models too (what
 // mlir::msa::registerAllDialects does): a context set up through the handle
 // can run msa-to-llvm.
 //
@@ -11,6 +11,7 @@
 
 #include "msa/Dialect/BufferizableOpInterfaceImpl.h"
 #include "msa/Dialect/MSADialect.h"
+#include "msa/Dialect/ShardingInterfaceImpl.h"
 
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Registration.h"
@@ -21,6 +22,7 @@ void insertMSADialect(MlirDialectRegistry registry) {
   mlir::DialectRegistry &r = *unwrap(registry);
   r.insert<mlir::msa::MSADialect>();
   mlir::msa::registerBufferizableOpInterfaceExternalModels(r);
+  mlir::msa::registerShardingInterfaceExternalModels(r);
 }
 
 MlirDialect loadMSADialect(MlirContext context) {

@@ -1,4 +1,4 @@
-/* msa_checks.h - the SPEC's run-time metadata rules, in one place.
+/* msa_checks.h - the contract's run-time metadata rules, in one place.
  *
  * Header-only so that the same code runs on the host (CPU back end, and the
  * CUDA host entry for host-memory metadata) and inside a CUDA kernel (device
@@ -6,7 +6,7 @@
  * a failed check is made by msa_format_check() (kernels_cpu/src/msa_common.cpp,
  * library msa_kernels_common), on the host.
  *
- * Rules (SPEC "Run-time checks"), for a batch of `batch` sequences and `rows`
+ * Rules (CONTRACT.md "Run-time checks"), for a batch of `batch` sequences and `rows`
  * query rows; sequence b has new_b = off[b+1] - off[b] rows and reads keys
  * [0, prefix_lens[b] + new_b) when new_b > 0:
  *   - off[0] == 0, off non-decreasing, every off[b] <= rows, off[batch] == rows

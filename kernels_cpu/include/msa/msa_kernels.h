@@ -3,7 +3,7 @@
  * This is the one header shared by the CPU kernel (kernels_cpu/), the CUDA
  * kernels (kernels_gpu/) and the MLIR lowering (lowering/). It depends on
  * nothing but the C standard library. The behaviour of every entry is the
- * contract in SPEC.md ("msa.indexer_ragged_paged - the contract").
+ * contract in docs/CONTRACT.md.
  *
  * Two kinds of entry point exist for every back end:
  *   - a plain-pointer entry (msa_indexer_<backend>) over msa_indexer_tensors_t,
@@ -23,7 +23,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MSA_KERNELS_VERSION_MAJOR 1
+/* Version of this ABI, the same as the msa project's version.
+ * 2.0.0: the metadata memrefs of the _mlir_ciface_ entries may come from
+ *        signless i32 as well as ui32 MLIR memrefs (same layout; values read
+ *        as unsigned); msa_kernels_version() (the library's version, to
+ *        compare with the header's); the run-time error helpers that lowered
+ *        code calls (msa_runtime_exit_on_error, msa_runtime_record_error,
+ *        msa_runtime_take_error).
+ * 1.0.0: first release. */
+#define MSA_KERNELS_VERSION_MAJOR 2
 #define MSA_KERNELS_VERSION_MINOR 0
 #define MSA_KERNELS_VERSION_PATCH 0
 /* Encoded as major * 10000 + minor * 100 + patch. */
@@ -37,11 +45,11 @@ extern "C" {
 
 typedef enum msa_status {
   MSA_STATUS_OK = 0,
-  /* An attribute or a buffer shape breaks a static SPEC rule (what the
-   * verifier rejects at compile time), e.g. topk < 1 or a q shape that does
-   * not match num_index_heads. */
+  /* An attribute or a buffer shape breaks a static rule of CONTRACT.md (what
+   * the verifier rejects at compile time), e.g. topk < 1 or a q shape that
+   * does not match num_index_heads. */
   MSA_STATUS_INVALID_ARGUMENT = 1,
-  /* The run-time metadata breaks the contract (SPEC "Run-time checks"):
+  /* The run-time metadata breaks the contract (CONTRACT.md "Run-time checks"):
    * offsets, prefix/cache lengths, page ids, max lengths. */
   MSA_STATUS_INVALID_METADATA = 2,
   /* A valid shape that this back end cannot serve (e.g. a CUDA kernel limit). */
@@ -56,7 +64,7 @@ typedef enum msa_status {
   MSA_STATUS_OUT_OF_MEMORY = 7
 } msa_status_t;
 
-/* Output order of the selected ids (SPEC "Output order"). */
+/* Output order of the selected ids (CONTRACT.md "Output order"). */
 typedef enum msa_order {
   MSA_ORDER_SCORE = 0, /* selection order: forced first, then by score */
   MSA_ORDER_BLOCK = 1  /* ascending block id, -1 padding last */
@@ -76,7 +84,9 @@ typedef struct msa_indexer_attrs {
 } msa_indexer_attrs_t;
 
 /* Dense, row-major buffers and their sizes. bf16 values are passed as their
- * raw 16-bit patterns (uint16_t). Shapes (SPEC "Operands"):
+ * raw 16-bit patterns (uint16_t). Shapes (CONTRACT.md "Operands"; the ui32
+ * metadata may come from MLIR memrefs of ui32 or signless i32: same layout,
+ * read as unsigned):
  *   q                 [rows, num_q_heads, q_head_dim]           bf16
  *   input_row_offsets [batch + 1]                                ui32
  *   prefix_lens       [batch]                                    ui32
@@ -137,7 +147,30 @@ MSA_DEFINE_MEMREF(msa_memref_i32_3d_t, int32_t, 3);
 #define MSA_RUNTIME_ENTRY_CUDA "msa_indexer_ragged_paged_cuda"
 #define MSA_RUNTIME_ENTRY_AUTO "msa_indexer_ragged_paged_auto"
 
+/* The parameter list of every _mlir_ciface_ entry, written once:
+ *   int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_PARAMS);
+ * and the matching argument list, to forward a call. */
+#define MSA_INDEXER_CIFACE_PARAMS                                              \
+  msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,             \
+      msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,        \
+      msa_memref_u32_1d_t *k_cache_lengths,                                    \
+      msa_memref_u32_2d_t *k_lookup_table,                                     \
+      msa_memref_u32_2d_t *k_max_lengths, msa_memref_i32_3d_t *out,            \
+      int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,       \
+      int32_t topk, int32_t init_blocks, int32_t local_blocks,                 \
+      int32_t layer_idx, float scale, int32_t order
+#define MSA_INDEXER_CIFACE_ARGS                                                \
+  q, input_row_offsets, prefix_lens, k_blocks, k_cache_lengths,                \
+      k_lookup_table, k_max_lengths, out, num_index_heads, idx_head_dim,       \
+      block_size, topk, init_blocks, local_blocks, layer_idx, scale, order
+/* The type of such an entry. */
+typedef int32_t (*msa_indexer_ciface_fn)(MSA_INDEXER_CIFACE_PARAMS);
+
 /* ---- common ------------------------------------------------------------ */
+
+/* MSA_KERNELS_VERSION of the library that is loaded (compare it with the
+ * header's MSA_KERNELS_VERSION to detect a mismatched library). */
+int32_t msa_kernels_version(void);
 
 /* A short constant name for a status, e.g. "invalid metadata". */
 const char *msa_status_string(msa_status_t status);
@@ -155,29 +188,57 @@ msa_status_t msa_set_last_error(msa_status_t status, const char *format, ...)
 #endif
     ;
 
-/* The run-time checks of SPEC "Static checks" (for the attributes and buffer
- * shapes) and "Run-time checks" (for the metadata), shared by every back end.
- * Reads only the metadata buffers (offsets, prefix_lens, k_cache_lengths,
- * k_lookup_table, k_max_lengths), which must be host-readable. On failure
- * returns MSA_STATUS_INVALID_ARGUMENT or MSA_STATUS_INVALID_METADATA and sets
- * msa_last_error() to a message naming the operand, the sequence and the
- * value. */
+/* The checks every back end runs, written once (msa_common.cpp). They read
+ * no q, k_blocks or out data; pointers are only compared with NULL.
+ *
+ * msa_indexer_check_static: CONTRACT.md "Static checks" - the attributes, and the
+ * buffer shapes against them (what the verifier rejects at compile time),
+ * plus NULL pointers and element counts that overflow. Touches no buffer,
+ * so device pointers are fine. On failure returns
+ * MSA_STATUS_INVALID_ARGUMENT with msa_last_error() naming the attribute or
+ * operand and the values. */
+msa_status_t msa_indexer_check_static(const msa_indexer_tensors_t *tensors,
+                                      const msa_indexer_attrs_t *attrs);
+
+/* msa_indexer_check_metadata: CONTRACT.md "Run-time checks" - the first sequence
+ * whose metadata breaks the contract. Reads input_row_offsets, prefix_lens,
+ * k_cache_lengths, k_lookup_table (the entries a sequence needs) and
+ * k_max_lengths, which must be host-readable. Call it after
+ * msa_indexer_check_static accepted `tensors`. On failure returns
+ * MSA_STATUS_INVALID_METADATA with msa_last_error() naming the sequence and
+ * the value. */
+msa_status_t msa_indexer_check_metadata(const msa_indexer_tensors_t *tensors);
+
+/* Both checks, static first: what the CPU and the reference run. */
 msa_status_t msa_indexer_validate(const msa_indexer_tensors_t *tensors,
                                   const msa_indexer_attrs_t *attrs);
 
-/* Fills `out` ([num_index_heads, rows, topk] i32, host memory) with -1 when
- * those three sizes are usable (out != NULL, H >= 1, rows >= 0, topk >= 1, no
- * overflow); otherwise writes nothing. Every CPU entry calls it on error, so a
- * failed call never leaves a half-written result behind. */
+/* Fills `out` (host memory) with -1 when its extent [num_index_heads, rows,
+ * topk] is trusted: out != NULL, num_index_heads >= 1 and equal to q's dim 1
+ * (num_q_heads), rows >= 0, topk >= 1, init_blocks, local_blocks >= 0 with
+ * init_blocks + local_blocks <= topk, and no overflow. Otherwise it writes
+ * nothing: the attributes that would give the extent were rejected, and the
+ * size of the caller's buffer is unknown. Every CPU entry calls it on error,
+ * so a failed call never leaves a half-written result behind. */
 void msa_indexer_fill_invalid(const msa_indexer_tensors_t *tensors,
                               const msa_indexer_attrs_t *attrs);
 
 /* ---- CPU back end (libmsa_kernels_cpu) ---------------------------------- */
 
 /* Runs the indexer on the CPU. Validates first (msa_indexer_validate); on an
- * error `out` is filled with -1 and the status is returned. Thread count:
- * OpenMP's (OMP_NUM_THREADS). Results are bit-identical for any thread
- * count. */
+ * error `out` is filled with -1 (see msa_indexer_fill_invalid) and the status
+ * is returned. Thread count: OpenMP's (OMP_NUM_THREADS). Results are
+ * bit-identical for any thread count.
+ *
+ * Scratch is sized by the work present (nothing for a call with no rows):
+ * per thread about 4 * (64 + 32) * idx_head_dim bytes for the scoring
+ * kernels plus 4 bytes per key block of the longest tile; shared, 4 bytes
+ * per (query, key block) of the short sequences (decode). A call that needs
+ * more than MSA_CPU_SCRATCH_LIMIT_BYTES in any one of these buffers is
+ * refused before anything is allocated, with MSA_STATUS_UNSUPPORTED and a
+ * message naming the size (e.g. idx_head_dim above about 2.7 million). The
+ * bound does not depend on the thread count. */
+#define MSA_CPU_SCRATCH_LIMIT_BYTES ((int64_t)1 << 30)
 msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
                              const msa_indexer_attrs_t *attrs);
 
@@ -192,8 +253,10 @@ msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
  *   HWY_AVX2 / HWY_AVX3 / HWY_EMU128: Highway, limited to that target (and
  *               below), to test the dispatch paths on one machine.
  * msa_cpu_set_path returns MSA_STATUS_UNSUPPORTED (and keeps the old path) if
- * the CPU or the build lacks the path. Process-wide; not for concurrent use
- * with running kernels. */
+ * the CPU or the build lacks the path; the answer does not depend on the
+ * path selected before. The selection is process-wide and atomic: it may be
+ * changed while other threads run kernels; each call reads it once when it
+ * starts and runs its whole batch on that path. */
 typedef enum msa_cpu_path {
   MSA_CPU_PATH_AUTO = 0,
   MSA_CPU_PATH_AVX512BF16 = 1,
@@ -208,24 +271,44 @@ msa_status_t msa_cpu_set_path(int32_t path);
  * "avx512bf16" or "highway:AVX3". */
 const char *msa_cpu_path_name(void);
 
-/* The entry lowered MLIR calls for target=cpu. Shapes come from the
- * descriptors and must agree with the attributes (checked through
- * msa_indexer_validate, plus: k_blocks dims 1 and 4 equal 1, k_max_lengths
- * [1, 2], input_row_offsets [batch + 1], prefix_lens and k_cache_lengths
- * [batch], k_lookup_table [batch, max_pages], out [H, rows, topk]).
- * Memrefs may be strided: non-contiguous operands are packed into contiguous
- * temporaries (out is written back through its strides). Negative or
- * overflowing strides are rejected. On failure prints
- * "msa.indexer_ragged_paged (cpu): <message>" to stderr, fills out with -1
- * when its shape allows, and returns the status (msa_status_t). */
-int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(
-    msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,
-    msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,
-    msa_memref_u32_1d_t *k_cache_lengths, msa_memref_u32_2d_t *k_lookup_table,
-    msa_memref_u32_2d_t *k_max_lengths, msa_memref_i32_3d_t *out,
-    int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,
-    int32_t topk, int32_t init_blocks, int32_t local_blocks, int32_t layer_idx,
-    float scale, int32_t order);
+/* The entry lowered MLIR calls for target=cpu. The descriptors go through
+ * the shared memref adapter (msa/msa_memref.h): every size, stride and
+ * offset must be >= 0 and the byte extent of every operand must not
+ * overflow; the shapes the descriptors carry beyond msa_indexer_tensors_t
+ * must hold (k_blocks dims 1 and 4 equal 1, k_max_lengths [1, 2],
+ * input_row_offsets [batch + 1], prefix_lens and k_cache_lengths [batch],
+ * k_lookup_table [batch, max_pages], out [H, rows, topk]); then
+ * msa_indexer_validate. Memrefs may be strided: non-contiguous operands are
+ * packed into contiguous temporaries (out is written back through its
+ * strides). On failure prints "msa.indexer_ragged_paged (cpu): <message>"
+ * to stderr, fills out with -1 through its descriptor when that descriptor
+ * is sound, and returns the status (msa_status_t). */
+int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_PARAMS);
+
+/* ---- run-time errors in lowered code ------------------------------------ */
+
+/* Lowered code passes every entry's status to one of these (chosen by the
+ * lowering option on-error of msa-lower-to-runtime / msa-to-llvm). The entry
+ * has already printed its message to stderr.
+ *
+ * on-error=exit (default): msa_runtime_exit_on_error(status). OK returns;
+ * any other status flushes stdout and stderr, prints
+ * "msa.indexer_ragged_paged: stopping after a kernel error (<status string>)"
+ * to stderr and ends the process with exit status `status` (1..7, see
+ * msa_status_t), without running atexit handlers or destructors (_Exit):
+ * no abort, no signal, no crash report.
+ *
+ * on-error=continue: msa_runtime_record_error(status). Execution continues;
+ * the failed op's `out` holds -1 everywhere. A non-OK status is recorded
+ * for the calling thread (the thread that runs the lowered code), and the
+ * caller collects it afterwards with msa_runtime_take_error(): the status of
+ * the last failed op on this thread since the previous take (MSA_STATUS_OK
+ * if none), which it then clears. msa_last_error() holds that op's message. */
+#define MSA_RUNTIME_EXIT_ON_ERROR "msa_runtime_exit_on_error"
+#define MSA_RUNTIME_RECORD_ERROR "msa_runtime_record_error"
+void msa_runtime_exit_on_error(int32_t status);
+void msa_runtime_record_error(int32_t status);
+int32_t msa_runtime_take_error(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,6 +1,6 @@
 /* msa_reference.h - the one scalar reference of msa.indexer_ragged_paged.
  *
- * Plain loops that follow SPEC.md line by line; every kernel test (CPU and
+ * Plain loops that follow docs/CONTRACT.md line by line; every kernel test (CPU and
  * CUDA) compares against it. Library: msa_kernels_common (no dependencies).
  *
  * Precision: each dot product is accumulated in float64 from the exact bf16
@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /* Validates (msa_indexer_validate), then computes the result into
- * tensors->out exactly as SPEC.md says. On a validation error fills out with
+ * tensors->out exactly as docs/CONTRACT.md says. On a validation error fills out with
  * -1 (msa_indexer_fill_invalid) and returns the status. Single-threaded. */
 msa_status_t msa_indexer_reference(const msa_indexer_tensors_t *tensors,
                                    const msa_indexer_attrs_t *attrs);

@@ -3,7 +3,7 @@
  * Plain C; needs no CUDA header (streams are passed as void*, a cudaStream_t
  * cast to void*; NULL is the legacy default stream). Library:
  * libmsa_kernels_cuda (links the CUDA runtime statically, so it loads on a
- * machine with no GPU and no driver). Behaviour: SPEC.md.
+ * machine with no GPU and no driver). Behaviour: docs/CONTRACT.md.
  *
  * Two ways in:
  *
@@ -49,7 +49,8 @@ extern "C" {
  * k_max_lengths[0, 0] and [0, 1]). The workspace holds the error record,
  * scratch per sequence and one f32 block score per (head, row, key block):
  * about 4 * H * rows * ceil(max_total_keys / block_size) bytes. Returns 0
- * when attrs is NULL or invalid. */
+ * when attrs is NULL or invalid, or when the size would overflow size_t
+ * (rows or batch above 2^31, or the score array above SIZE_MAX / 2). */
 size_t msa_indexer_cuda_workspace_size(int64_t rows, int64_t batch,
                                        const msa_indexer_attrs_t *attrs,
                                        uint32_t max_new_tokens,
@@ -64,9 +65,13 @@ msa_status_t msa_indexer_cuda(const msa_indexer_tensors_t *tensors,
                               void *stream);
 
 /* As msa_indexer_cuda, with the bound on new rows per sequence that the
- * workspace query was given: with max_new_tokens <= 4 (decode and
- * speculative decoding) only the decode kernels are launched (two launches
- * in all). A sequence with more new rows is then reported as an error. */
+ * workspace query was given. With max_new_tokens <= 16 (decode and
+ * speculative decoding) and a shape the decode kernel takes (H <= 8, D 64 or
+ * 128, block_size 16/32/64 or a multiple of 128, sm_90) the call is ONE
+ * cooperative kernel launch that checks its own metadata; other shapes run
+ * the general plan. A sequence with more new rows is reported as an error.
+ * The workspace needs no initialisation (every call writes what it reads);
+ * one workspace must not be used by two calls in flight at once. */
 msa_status_t msa_indexer_cuda_ex(const msa_indexer_tensors_t *tensors,
                                  const msa_indexer_attrs_t *attrs,
                                  void *workspace, size_t workspace_bytes,
@@ -105,33 +110,20 @@ msa_status_t msa_cuda_set_path(int32_t path);
  * device memory: host ones are staged (strided ones packed) on the current
  * device's legacy default stream, and a host `out` is written back through
  * its strides; device memrefs must be contiguous (identity strides), else
- * MSA_STATUS_UNSUPPORTED. Metadata is checked on the host first (same
- * messages as the CPU). Synchronous. On failure prints
+ * MSA_STATUS_UNSUPPORTED. The descriptors go through the shared memref
+ * adapter (msa/msa_memref.h) and the metadata is checked on the host first,
+ * with the CPU's checks and messages. Synchronous. On failure prints
  * "msa.indexer_ragged_paged (cuda): <message>" to stderr, fills out with -1
  * where its shape allows and returns the status. Without a usable device:
  * MSA_STATUS_NO_DEVICE. */
-int32_t _mlir_ciface_msa_indexer_ragged_paged_cuda(
-    msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,
-    msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,
-    msa_memref_u32_1d_t *k_cache_lengths, msa_memref_u32_2d_t *k_lookup_table,
-    msa_memref_u32_2d_t *k_max_lengths, msa_memref_i32_3d_t *out,
-    int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,
-    int32_t topk, int32_t init_blocks, int32_t local_blocks, int32_t layer_idx,
-    float scale, int32_t order);
+int32_t _mlir_ciface_msa_indexer_ragged_paged_cuda(MSA_INDEXER_CIFACE_PARAMS);
 
 /* The entry lowered MLIR calls for target=auto: the CUDA entry above when a
  * CUDA device is present at run time (host-memory inputs are then staged),
  * else the CPU kernel (_mlir_ciface_msa_indexer_ragged_paged_cpu when the
  * library was built with it, else the scalar reference). Error messages name
  * the back end that ran: "msa.indexer_ragged_paged (cuda|cpu): ...". */
-int32_t _mlir_ciface_msa_indexer_ragged_paged_auto(
-    msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,
-    msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,
-    msa_memref_u32_1d_t *k_cache_lengths, msa_memref_u32_2d_t *k_lookup_table,
-    msa_memref_u32_2d_t *k_max_lengths, msa_memref_i32_3d_t *out,
-    int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,
-    int32_t topk, int32_t init_blocks, int32_t local_blocks, int32_t layer_idx,
-    float scale, int32_t order);
+int32_t _mlir_ciface_msa_indexer_ragged_paged_auto(MSA_INDEXER_CIFACE_PARAMS);
 
 #ifdef __cplusplus
 } /* extern "C" */

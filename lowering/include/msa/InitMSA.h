@@ -1,7 +1,7 @@
 //===- InitMSA.h - register everything msa provides -------------*- C++ -*-===//
 //
 // For tools and compilers that embed msa: one call for the dialects (with
-// the bufferization model), one for the passes and pipelines.
+// the bufferization and sharding models), one for the passes and pipelines.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MSA_INITMSA_H
@@ -11,7 +11,8 @@ namespace mlir {
 class DialectRegistry;
 namespace msa {
 
-/// The msa dialect and its One-Shot Bufferize external model.
+/// The msa dialect, its One-Shot Bufferize and ShardingInterface external
+/// models.
 void registerAllDialects(DialectRegistry &registry);
 
 /// msa-lower-to-runtime and the msa-to-llvm pipeline.

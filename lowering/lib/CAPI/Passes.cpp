@@ -25,15 +25,35 @@ void mlirMSARegisterPasses(void) {
 
 MlirLogicalResult mlirMSAAddToLLVMPipeline(MlirOpPassManager passManager,
                                            MlirStringRef target) {
-  llvm::StringRef t = unwrap(target);
-  if (t != "cpu" && t != "cuda" && t != "auto") {
-    llvm::errs() << "mlirMSAAddToLLVMPipeline: target must be cpu, cuda or "
-                    "auto, not '"
-                 << t << "'\n";
+  return mlirMSAAddToLLVMPipelineWithOptions(
+      passManager, target, mlirStringRefCreateFromCString("exit"));
+}
+
+/// Prints why an option value is refused; returns `valid`.
+static bool checkOption(bool valid, llvm::StringRef option,
+                        llvm::StringRef expected, llvm::StringRef value) {
+  if (!valid)
+    llvm::errs() << "mlirMSAAddToLLVMPipeline: " << option << " must be "
+                 << expected << ", not '" << value << "'\n";
+  return valid;
+}
+
+MlirLogicalResult
+mlirMSAAddToLLVMPipelineWithOptions(MlirOpPassManager passManager,
+                                    MlirStringRef target,
+                                    MlirStringRef onError) {
+  std::optional<mlir::msa::RuntimeTarget> parsedTarget =
+      mlir::msa::parseRuntimeTarget(unwrap(target));
+  std::optional<mlir::msa::RuntimeErrorMode> parsedOnError =
+      mlir::msa::parseRuntimeErrorMode(unwrap(onError));
+  if (!checkOption(parsedTarget.has_value(), "target", "cpu, cuda or auto",
+                   unwrap(target)) ||
+      !checkOption(parsedOnError.has_value(), "on-error", "exit or continue",
+                   unwrap(onError)))
     return mlirLogicalResultFailure();
-  }
   mlir::msa::MSAToLLVMPipelineOptions options;
-  options.target = t.str();
+  options.target = *parsedTarget;
+  options.onError = *parsedOnError;
   mlir::msa::buildMSAToLLVMPipeline(*unwrap(passManager), options);
   return mlirLogicalResultSuccess();
 }

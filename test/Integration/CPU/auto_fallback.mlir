@@ -9,9 +9,11 @@
 // RUN: msa-opt %t.mlir --msa-to-llvm="target=auto" | %run_cuda_lib | FileCheck %t.mlir
 // RUN: %python %S/../Inputs/gen_case.py ragged --bad-page > %t.bad.mlir
 // RUN: msa-opt %t.bad.mlir --msa-to-llvm="target=auto" > %t.bad.llvm.mlir
-// RUN: not --crash %run_cuda_lib %t.bad.llvm.mlir 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not %run_cuda_lib %t.bad.llvm.mlir 2>&1 | FileCheck %s --check-prefix=BAD --implicit-check-not="PLEASE submit"
 // BAD: msa.indexer_ragged_paged (cpu): k_lookup_table[0][2] = 16 is not a valid page id (num_pages = 11) for sequence 0
+// BAD-NEXT: msa.indexer_ragged_paged: stopping after a kernel error (invalid metadata)
 // RUN: msa-opt %t.mlir --msa-to-llvm="target=cuda" > %t.cuda.llvm.mlir
-// RUN: not --crash %run_cuda_lib %t.cuda.llvm.mlir 2>&1 | FileCheck %s --check-prefix=NODEV
+// RUN: not %run_cuda_lib %t.cuda.llvm.mlir 2>&1 | FileCheck %s --check-prefix=NODEV --implicit-check-not="PLEASE submit"
 // NODEV: msa.indexer_ragged_paged (cuda):
+// NODEV: msa.indexer_ragged_paged: stopping after a kernel error
 // NODEV-NOT: Unranked Memref

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes an msa.indexer_ragged_paged test program plus its expected output.
 
-The expected block ids come from the small NumPy model of SPEC.md below,
+The expected block ids come from the small NumPy model of docs/CONTRACT.md below,
 written independently of the kernels. Inputs are small integers (exact in
 bf16) and the scale is a power of two, so every score is exact in any
 precision: the expected ids do not depend on rounding, and exact ties (which
@@ -44,7 +44,7 @@ def bf16_bits(values):
 
 
 def reference(q, off, prefix, kpos, H, bs, topk, init, local, scale, order):
-    """SPEC.md, literally: kpos(b, p) -> key vector of position p of seq b."""
+    """docs/CONTRACT.md, literally: kpos(b, p) -> key vector of position p of seq b."""
     rows = q.shape[0]
     out = np.full((H, rows, topk), -1, dtype=np.int64)
     for b in range(len(off) - 1):
@@ -66,6 +66,15 @@ def reference(q, off, prefix, kpos, H, bs, topk, init, local, scale, order):
                     chosen = sorted(chosen)
                 out[h, t, :len(chosen)] = chosen
     return out
+
+
+def write_id_checks(o, ids):
+    """CHECK lines for printMemrefI32's output of ids [H, rows, topk]."""
+    o.write("// CHECK: rank = 3 offset = 0 sizes = [%d, %d, %d]\n" % ids.shape)
+    for h in range(ids.shape[0]):
+        for t in range(ids.shape[1]):
+            o.write("// CHECK-NEXT: [%s]\n" %
+                    ", ".join(str(int(v)) for v in ids[h, t]))
 
 
 def main():
@@ -167,12 +176,7 @@ def main():
     o.write("  return\n}\n")
     if ids is None:
         return
-    o.write("// CHECK: rank = 3 offset = 0 sizes = [%d, %d, %d]\n" %
-            (H, rows, topk))
-    for h in range(H):
-        for t in range(rows):
-            o.write("// CHECK-NEXT: [%s]\n" %
-                    ", ".join(str(int(v)) for v in ids[h, t]))
+    write_id_checks(o, ids)
 
 
 if __name__ == "__main__":

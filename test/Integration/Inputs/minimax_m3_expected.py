@@ -2,7 +2,7 @@
 """Expected output of examples/minimax_m3.mlir, computed independently.
 
 Re-implements the example's integer hash and page table in NumPy and applies
-SPEC.md's selection to the last row of each sequence. Inputs are integers in
+docs/CONTRACT.md's selection to the last row of each sequence. Inputs are integers in
 [-8, 7], so every dot product is exact and the ranking does not depend on
 rounding. Prints FileCheck lines for the three printed [4, 16] id blocks.
 """

@@ -1,9 +1,10 @@
 /*===- main.c - embed msa through the C API -------------------------------===*\
 |*                                                                            *|
 |* Only mlir-c and msa-c calls: register the upstream dialects and msa's,     *|
-|* parse a tensor-level module, verify it, run msa-to-llvm (registered by     *|
-|* mlirMSARegisterPasses), JIT it with the installed CPU kernel library and   *|
-|* check the ids worked out by hand in ../Inputs/tiny_by_hand.mlir.           *|
+|* parse a tensor-level module, verify it, add msa-to-llvm with              *|
+|* mlirMSAAddToLLVMPipeline (no pass registered globally), JIT it with the    *|
+|* installed CPU kernel library and check the ids worked out by hand in       *|
+|* ../Inputs/tiny_by_hand.mlir.                                               *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 #include "msa-c/Dialect.h"
@@ -33,11 +34,6 @@ static int fail(const char *what) {
   return 1;
 }
 
-static void print_to_stderr(MlirStringRef s, void *user) {
-  (void)user;
-  fwrite(s.data, 1, s.length, stderr);
-}
-
 static char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f)
@@ -59,17 +55,18 @@ static char *read_file(const char *path, size_t *len) {
 }
 
 int main(void) {
-  /* 1. Registration. The msa handle also registers the dialect's
-   * bufferization model; mlirMSARegisterPasses adds msa-lower-to-runtime and
-   * the msa-to-llvm pipeline. */
+  /* 1. Registration: dialects only. The msa handle also registers the
+   * dialect's bufferization model. No pass is registered globally:
+   * mlirMSAAddToLLVMPipeline builds the pipeline from the passes
+   * themselves. */
+  /* [doc:c-api] */
   MlirDialectRegistry registry = mlirDialectRegistryCreate();
   mlirRegisterAllDialects(registry);
   mlirDialectHandleInsertDialect(mlirGetDialectHandle__msa__(), registry);
   MlirContext ctx = mlirContextCreateWithRegistry(registry, false);
   mlirDialectRegistryDestroy(registry);
   mlirRegisterAllLLVMTranslations(ctx);
-  mlirRegisterAllPasses();
-  mlirMSARegisterPasses();
+  /* [/doc:c-api] */
 
   MlirDialect msa = mlirContextGetOrLoadDialect(ctx, mlirStringRefCreateFromCString("msa"));
   if (mlirDialectIsNull(msa))
@@ -98,18 +95,36 @@ int main(void) {
     if (!mlirLogicalResultIsFailure(r))
       return fail("mlirMSAAddToLLVMPipeline accepted target=tpu");
   }
+  /* So is an unknown on-error mode; "continue" is accepted. */
+  {
+    MlirPassManager bad = mlirPassManagerCreate(ctx);
+    MlirLogicalResult r = mlirMSAAddToLLVMPipelineWithOptions(
+        mlirPassManagerGetAsOpPassManager(bad),
+        mlirStringRefCreateFromCString("cpu"),
+        mlirStringRefCreateFromCString("ignore"));
+    MlirLogicalResult good = mlirMSAAddToLLVMPipelineWithOptions(
+        mlirPassManagerGetAsOpPassManager(bad),
+        mlirStringRefCreateFromCString("cpu"),
+        mlirStringRefCreateFromCString("continue"));
+    mlirPassManagerDestroy(bad);
+    if (!mlirLogicalResultIsFailure(r))
+      return fail("mlirMSAAddToLLVMPipelineWithOptions accepted on-error=ignore");
+    if (mlirLogicalResultIsFailure(good))
+      return fail("mlirMSAAddToLLVMPipelineWithOptions refused on-error=continue");
+  }
 
-  /* 3. Lower, through the registered pipeline's textual name. */
-  MlirPassManager pm = mlirPassManagerCreate(ctx);
-  MlirLogicalResult parsed = mlirParsePassPipeline(
-      mlirPassManagerGetAsOpPassManager(pm),
-      mlirStringRefCreateFromCString("builtin.module(msa-to-llvm{target=cpu})"),
-      print_to_stderr, NULL);
-  if (mlirLogicalResultIsFailure(parsed))
-    return fail("msa-to-llvm is not registered");
+  /* 3. Lower: msa-to-llvm{target=cpu} on a pass manager of builtin.module. */
+  /* [doc:c-lower] */
+  MlirPassManager pm = mlirPassManagerCreateOnOperation(
+      ctx, mlirStringRefCreateFromCString("builtin.module"));
+  if (mlirLogicalResultIsFailure(mlirMSAAddToLLVMPipeline(
+          mlirPassManagerGetAsOpPassManager(pm),
+          mlirStringRefCreateFromCString("cpu"))))
+    return fail("mlirMSAAddToLLVMPipeline failed");
   if (mlirLogicalResultIsFailure(mlirPassManagerRunOnOp(pm, op)))
     return fail("msa-to-llvm failed");
   mlirPassManagerDestroy(pm);
+  /* [/doc:c-lower] */
   printf("lowered to the LLVM dialect\n");
 
   /* 4. JIT with the installed kernel library. */

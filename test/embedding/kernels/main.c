@@ -2,19 +2,27 @@
 |*                                                                            *|
 |* No MLIR: the C header <msa/msa_kernels.h> and libmsa_kernels_cpu. Runs     *|
 |* the hand-checked case of ../Inputs/tiny_by_hand.mlir through               *|
-|* msa_indexer_cpu, checks the ids, the version macros, and that broken       *|
-|* metadata is reported (status, message, output filled with -1).             *|
+|* msa_indexer_cpu, checks the ids, the version macros against the loaded     *|
+|* library's msa_kernels_version(), and that broken metadata is reported      *|
+|* (status, message, output filled with -1). Built a second time with         *|
+|* MSA_EMBED_CUDA (linking libmsa_kernels_cuda) it also runs the case through *|
+|* the CUDA library's auto entry (the CPU kernel on a machine without a GPU). *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 #include <msa/msa_kernels.h>
+#ifdef MSA_EMBED_CUDA
+#include <msa/msa_kernels_cuda.h>
+#endif
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#if !defined(MSA_KERNELS_VERSION) || MSA_KERNELS_VERSION_MAJOR != 1
-#error "expected msa kernels ABI version 1.x"
+/* [doc:kernels-version] */
+#if !defined(MSA_KERNELS_VERSION) || MSA_KERNELS_VERSION_MAJOR != 2
+#error "expected msa kernels ABI version 2.x"
 #endif
+/* [/doc:kernels-version] */
 
 /* bf16 bit patterns */
 #define ONE 0x3F80
@@ -40,6 +48,13 @@ int main(void) {
             MSA_KERNELS_VERSION_MAJOR * 10000 +
                 MSA_KERNELS_VERSION_MINOR * 100 + MSA_KERNELS_VERSION_PATCH,
         "MSA_KERNELS_VERSION encodes major.minor.patch");
+  /* [doc:kernels-loaded-version] */
+  printf("loaded library: msa_kernels_version() = %d\n",
+         (int)msa_kernels_version());
+  check(msa_kernels_version() == MSA_KERNELS_VERSION,
+        "the loaded library's msa_kernels_version() is the header's");
+  /* [/doc:kernels-loaded-version] */
+  check(MSA_KERNELS_VERSION == 20000, "the kernels are version 2.0.0");
 
   /* q [rows=2, H=2, D=2]: head 0 = [1, 2], head 1 = [-1, -1] on both rows. */
   const uint16_t q[8] = {ONE, TWO, M_ONE, M_ONE, ONE, TWO, M_ONE, M_ONE};
@@ -82,15 +97,50 @@ int main(void) {
 
   for (int i = 0; i < 8; ++i)
     out[i] = 99;
+  /* [doc:kernels-call] */
   msa_status_t s = msa_indexer_cpu(&t, &a);
   check(s == MSA_STATUS_OK, "msa_indexer_cpu returns MSA_STATUS_OK");
   if (s != MSA_STATUS_OK)
     fprintf(stderr, "  %s: %s\n", msa_status_string(s), msa_last_error());
+  /* [/doc:kernels-call] */
   const int32_t expected[8] = {0, 1, 0, 1, 0, 1, 0, 2};
   printf("ids [H][rows][topk] = [[[%d, %d], [%d, %d]], [[%d, %d], [%d, %d]]]\n",
          out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7]);
   check(memcmp(out, expected, sizeof expected) == 0,
         "ids are [[[0,1],[0,1]],[[0,1],[0,2]]]");
+
+#ifdef MSA_EMBED_CUDA
+  /* The same case through the CUDA library's auto entry, as lowered code
+   * calls it: memref descriptors over the same dense buffers. */
+  {
+    msa_memref_bf16_3d_t dq = {(uint16_t *)q, (uint16_t *)q, 0, {2, 2, 2},
+                               {4, 2, 1}};
+    msa_memref_u32_1d_t doff = {(uint32_t *)offsets, (uint32_t *)offsets, 0,
+                                {2}, {1}};
+    msa_memref_u32_1d_t dpre = {(uint32_t *)prefix, (uint32_t *)prefix, 0,
+                                {1}, {1}};
+    msa_memref_bf16_6d_t dkb = {(uint16_t *)kb, (uint16_t *)kb, 0,
+                                {4, 1, 1, 2, 1, 2}, {4, 4, 4, 2, 2, 1}};
+    msa_memref_u32_1d_t dkcl = {(uint32_t *)cache_lengths,
+                                (uint32_t *)cache_lengths, 0, {1}, {1}};
+    msa_memref_u32_2d_t dlut = {(uint32_t *)lut, (uint32_t *)lut, 0, {1, 4},
+                                {4, 1}};
+    msa_memref_u32_2d_t dkmax = {(uint32_t *)kmax, (uint32_t *)kmax, 0,
+                                 {1, 2}, {2, 1}};
+    msa_memref_i32_3d_t dout = {out, out, 0, {2, 2, 2}, {4, 2, 1}};
+    for (int i = 0; i < 8; ++i)
+      out[i] = 99;
+    int32_t st = _mlir_ciface_msa_indexer_ragged_paged_auto(
+        &dq, &doff, &dpre, &dkb, &dkcl, &dlut, &dkmax, &dout, 2, 2, 2, 2, 1,
+        0, 0, 1.0f, MSA_ORDER_SCORE);
+    printf("auto entry -> %s, ids [[[%d, %d], [%d, %d]], [[%d, %d], [%d, %d]]]\n",
+           msa_status_string((msa_status_t)st), out[0], out[1], out[2], out[3],
+           out[4], out[5], out[6], out[7]);
+    check(st == MSA_STATUS_OK, "the auto entry returns MSA_STATUS_OK");
+    check(memcmp(out, expected, sizeof expected) == 0,
+          "the auto entry's ids are [[[0,1],[0,1]],[[0,1],[0,2]]]");
+  }
+#endif
 
   /* Broken metadata: offsets do not end at rows. */
   const uint32_t bad_offsets[2] = {0, 1};

@@ -9,12 +9,14 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 // Operand kinds are kept loose here on purpose: verify() checks ranks,
 // element types and shapes itself so that every message names the operand,
-// the expected and the actual value (SPEC "Static checks").
+// the expected and the actual value (docs/CONTRACT.md "Static checks").
 def MSA_TensorOrMemRef : AnyTypeOf<[AnyRankedTensor, AnyMemRef],
                                    "ranked tensor or memref">;
 
 def MSA_IndexerRaggedPagedOp : MSA_Op<"indexer_ragged_paged", [
     DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "select the top-k key blocks per (index head, query row)";
   let description = [{
@@ -31,13 +33,24 @@ def MSA_IndexerRaggedPagedOp : MSA_Op<"indexer_ragged_paged", [
     | operand | type | shape |
     |---|---|---|
     | `q` | bf16 | `[rows, num_index_heads, idx_head_dim]` |
-    | `input_row_offsets` | ui32 | `[batch + 1]` |
-    | `prefix_lens` | ui32 | `[batch]` |
+    | `input_row_offsets` | ui32 or i32 | `[batch + 1]` |
+    | `prefix_lens` | ui32 or i32 | `[batch]` |
     | `k_blocks` | bf16 | `[num_pages, 1, num_layers, block_size, 1, idx_head_dim]` |
-    | `k_cache_lengths` | ui32 | `[batch]` |
-    | `k_lookup_table` | ui32 | `[batch, max_pages]` |
-    | `k_max_lengths` | ui32 | `[1, 2]` |
+    | `k_cache_lengths` | ui32 or i32 | `[batch]` |
+    | `k_lookup_table` | ui32 or i32 | `[batch, max_pages]` |
+    | `k_max_lengths` | ui32 or i32 | `[1, 2]` |
     | result / `out` | i32 | `[num_index_heads, rows, topk]` |
+
+    The five metadata operands share one element type: `ui32` (MAX's) or
+    signless `i32` (what `arith`, `linalg` and `tensor` compute with, so that
+    a graph can compute offsets and lengths itself). Either way the values
+    are read as unsigned 32-bit integers. What every operand means, the page
+    mapping, scoring, forcing, output order and the run-time errors are
+    specified in [the op contract](../CONTRACT.md).
+
+    `tensor.dim` of the result resolves to `q`'s dimension 0 (the op
+    implements `ReifyRankedShapedTypeOpInterface`), and canonicalization
+    absorbs `tensor.cast` producers that only erase static information.
 
     The op has two forms:
 
@@ -109,10 +122,15 @@ def MSA_IndexerRaggedPagedOp : MSA_Op<"indexer_ragged_paged", [
   }];
 
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 
   let extraClassDeclaration = [{
     /// True for the memref form (after bufferization).
     bool hasBufferSemantics() { return getOut() != nullptr; }
+    /// ui32 or signless i32: the element types metadata operands may have.
+    static bool isMetadataElementType(::mlir::Type type);
+    /// The metadata element type of this op (that of input_row_offsets).
+    ::mlir::Type getMetadataElementType();
     /// The result tensor (tensor form) or the destination memref.
     ::mlir::Value getDestination() {
       return hasBufferSemantics() ? ::mlir::Value(getOut())

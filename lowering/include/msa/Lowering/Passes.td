@@ -8,12 +8,17 @@ include "mlir/Pass/PassBase.td"
 def MSALowerToRuntime : Pass<"msa-lower-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower msa.indexer_ragged_paged (memref form) to kernel calls";
   let description = [{
-    Rewrites every memref-form `msa.indexer_ragged_paged` into a `func.call`
-    of a kernel library's C-interface entry (`llvm.emit_c_interface`, so the
-    C symbol is `_mlir_ciface_<name>`), followed by a `cf.assert` that stops
-    the program when the kernel reports an error (the kernel prints its
-    message first). Memrefs are cast to fully dynamic strided types, so one
-    declaration serves every shape; attributes travel as i32/f32 arguments.
+    Rewrites every memref-form `msa.indexer_ragged_paged` in the module,
+    nested modules included, into a `func.call` of a kernel library's
+    C-interface entry (`llvm.emit_c_interface`, so the C symbol is
+    `_mlir_ciface_<name>`), followed by a call that handles the returned
+    status (option `on-error`). Memrefs are cast to fully dynamic strided
+    types, so one declaration serves every shape; signless `i32` metadata
+    memrefs are passed as the entry's `ui32` memrefs (same layout, an
+    `unrealized_conversion_cast` that `reconcile-unrealized-casts` removes
+    after the LLVM conversion); attributes travel as i32/f32 arguments. The
+    declarations go into the nearest symbol table around each op (the
+    innermost module).
 
     `target` picks the entry:
     * `cpu`  -> `msa_indexer_ragged_paged_cpu`  (libmsa_kernels_cpu)
@@ -24,17 +29,34 @@ def MSALowerToRuntime : Pass<"msa-lower-to-runtime", "::mlir::ModuleOp"> {
       fallback); a shape the CUDA kernels cannot serve calls the CPU entry
       directly, with a remark.
 
-    Tensor-form ops are left alone: bufferize first.
+    `on-error` says what a failing kernel call (bad run-time metadata, see
+    [the op contract](../CONTRACT.md)) does; the kernel prints its message
+    to stderr first:
+    * `exit` (default) -> `msa_runtime_exit_on_error(status)`: the process
+      ends with exit status = the `msa_status_t` code (1..7), no abort and no
+      crash report.
+    * `continue` -> `msa_runtime_record_error(status)`: execution goes on,
+      `out` is filled with -1, and the caller reads the status afterwards
+      with `msa_runtime_take_error()` (thread-local) and the message with
+      `msa_last_error()`.
+
+    Tensor-form ops are an error: bufferize first.
   }];
   let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
-           "kernel library to call: cpu, cuda or auto">
+    Option<"target", "target", "::mlir::msa::RuntimeTarget",
+           /*default=*/"::mlir::msa::RuntimeTarget::CPU",
+           "kernel library to call: cpu, cuda or auto",
+           "MSA_RUNTIME_TARGET_VALUES">,
+    Option<"onError", "on-error", "::mlir::msa::RuntimeErrorMode",
+           /*default=*/"::mlir::msa::RuntimeErrorMode::Exit",
+           "what a kernel error does: exit (end the process) or continue "
+           "(out = -1, status for msa_runtime_take_error)",
+           "MSA_RUNTIME_ERROR_MODE_VALUES">
   ];
   let dependentDialects = [
     "::mlir::func::FuncDialect",
     "::mlir::memref::MemRefDialect",
-    "::mlir::arith::ArithDialect",
-    "::mlir::cf::ControlFlowDialect"
+    "::mlir::arith::ArithDialect"
   ];
 }
 

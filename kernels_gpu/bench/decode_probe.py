@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Decode latency probe: per-call time of msa_indexer_cuda_ex in a CUDA graph
+(one call per layer) for small decode batches, under conditions that isolate
+where the time goes: index-K from memory (R layers, shuffled pages) or from L2
+(R = 1), pages in order or shuffled. Several library builds side by side.
+
+  python3 kernels_gpu/bench/decode_probe.py LIB [LIB ...]
+"""
+import sys
+
+import torch
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import bench_cuda as bc  # noqa: E402
+
+
+def main():
+    libs = sys.argv[1:]
+    cfgs = [("B=1 ctx=8192 R=63 shuffled", 1, 1, 8192, 63, True),
+            ("B=1 ctx=8192 R=63 in order", 1, 1, 8192, 63, False),
+            ("B=1 ctx=8192 R=1 (L2)", 1, 1, 8192, 1, True),
+            ("B=1 ctx=1024 R=63", 1, 1, 1024, 63, True),
+            ("B=16 ctx=8192 R=5", 16, 1, 8192, 5, True),
+            ("B=16 ctx=8192 R=1 (L2)", 16, 1, 8192, 1, True)]
+    print("| config | " + " | ".join(l.split("/")[-3] for l in libs) + " |")
+    print("|---|" + "---|" * len(libs))
+    for label, batch, new, ctx, R, shuffled in cfgs:
+        p = bc.Problem(batch, new, ctx - new, 4, layers=R)
+        if not shuffled:
+            p.lut = torch.arange(p.num_pages, device="cuda", dtype=torch.int32).view(
+                batch, p.pages_per_seq).contiguous()
+        reps = max(1, 63 // R)
+        cells = []
+        for path in libs:
+            lib = bc.load(path)
+            # reps x R calls per replay so that short graphs are timed too
+            call, check, ws = bc.make_caller(lib, p, new, 4)
+            cur = torch.cuda.current_stream().cuda_stream
+            call(0, cur)
+            torch.cuda.synchronize()
+            check()
+            g = torch.cuda.CUDAGraph()
+            s = torch.cuda.Stream()
+            s.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(s):
+                with torch.cuda.graph(g, stream=s):
+                    sg = torch.cuda.current_stream().cuda_stream
+                    for _ in range(reps):
+                        for layer in range(R):
+                            call(layer, sg)
+            torch.cuda.current_stream().wait_stream(s)
+            ms = bc.events_ms(lambda: g.replay(), 20)
+            cells.append(f"{ms * 1e3 / (reps * R):.2f} us")
+            del g, ws
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
+        del p
+        torch.cuda.empty_cache()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,444 @@
+// decode.cu - block scores and selection of the decode sequences (1 to
+// kDecRows new rows each), at the memory-bandwidth limit.
+//
+// Grid: batch x splits CTAs of 4 warps. CTA (b, split) owns a range of
+// stages of sequence b; a stage is 128 consecutive key positions (128 / bs
+// whole pages for block sizes 16/32/64, a quarter, half or whole 128-key
+// part of one page for multiples of 128). Thread 0 streams the stages with
+// the copy engine (cp.async.bulk: one contiguous copy per page part, no
+// registers, no address arithmetic per byte) into a kStages-deep ring in
+// shared memory, each stage completing on its own mbarrier; it checks every
+// page id before it copies, so no metadata value can make it read outside
+// k_blocks. The 4 warps score 32 keys each per stage on mma.sync m16n8k16:
+// the keys are the M side (16 per instruction), the (row, head) columns of
+// the sequence the N side (8 per n-tile, NT n-tiles per pass, more passes
+// for more than 8 * NT columns), so every index-K byte is read once from
+// memory for all heads and all new rows. The contraction index is permuted
+// the same way for keys and queries (lane t4 takes d in [32c + 8 t4, +8)),
+// which lets each lane load its key fragments with 16-byte shared loads.
+//
+// Block maxima go through a small shared buffer (blocks wider than a warp's
+// 32 keys) to the workspace's score rows. One cooperative launch: the grid
+// (at most the co-resident CTAs) walks the work items (sequence, share of
+// its stages) persistently, then meets at one grid barrier, after which the
+// warps of sequence b's items select its (row, head) rows from the scores
+// (select.cuh). Nothing in the workspace needs a reset. A decode-only call
+// launches no prep kernel: each item checks what it reads (offsets,
+// lengths, bounds, its page ids) before reading anything it points to, and
+// the sequence's rules are checked by the item of its first share; each CTA
+// writes the smallest failing sequence it saw, and after the barrier every
+// CTA knows the verdict: on an error every CTA fills out with -1 and CTA 0
+// writes the error record (the same record the prep kernel writes). In a
+// mixed call the prep kernel ran before and its record decides.
+//
+// Each block's score is computed by one fixed set of warps with a fixed
+// instruction sequence (stages are aligned to 128 keys whatever the split),
+// so scores and ids do not depend on the grid, the split or the batch.
+#include "checks.cuh"
+#include "select.cuh"
+
+#include <cooperative_groups.h>
+
+#include <algorithm>
+
+namespace msa_cuda {
+
+constexpr int kDecThreads = 128;  // 4 warps x 32 keys = one stage
+constexpr int kDecStages = 3;     // ring depth (stages in flight per CTA)
+constexpr int kStageKeys = 128;
+constexpr int kMaxCols = kDecRows * 8;  // decode serves H <= 8
+
+template <int D>
+struct DecSmem {
+  static constexpr int kStageBytes = kStageKeys * D * 2;
+  static constexpr int kRingOff = 0;
+  // partial maxima [2 buffers][4 warps][2 halves][kMaxCols]
+  static constexpr int kPartOff = kRingOff + kDecStages * kStageBytes;
+  static constexpr int kPartBytes = 2 * 4 * 2 * kMaxCols * 4;
+  static constexpr int kBarOff = kPartOff + kPartBytes;
+  static constexpr int kBytes = kBarOff + kDecStages * 8;
+};
+
+// Page ids and copy sizes of one stage (up to 8 pages for block size 16).
+struct StageCopies {
+  uint32_t id[8];
+  int n;        // pages the stage needs (0: the stage is past the sequence)
+  uint32_t bytes;  // bytes of the pages with a valid id
+  bool bad;        // a needed page id is out of range
+};
+
+// The page ids of a stage are loaded whenever they lie inside the lookup
+// table (pg < max_pages, known before the sequence's metadata arrives), so
+// these loads overlap the offsets/prefix loads; `n` (pages the sequence
+// needs) and `bytes` (valid ids only) are settled by stage_settle.
+template <int D>
+__device__ __forceinline__ void stage_pages(const KParams &p, const uint32_t *lut,
+                                            int64_t stage, StageCopies &c) {
+  const int pps = p.bs >= kStageKeys ? 1 : kStageKeys / p.bs;
+  const int64_t pg0 = p.bs >= kStageKeys ? stage * kStageKeys / p.bs : stage * pps;
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+    c.id[i] = (i < pps && pg0 + i < p.max_pages) ? lut[pg0 + i] : 0xFFFFFFFFu;
+}
+template <int D>
+__device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
+                                             int64_t pages_needed, StageCopies &c) {
+  const int pps = p.bs >= kStageKeys ? 1 : kStageKeys / p.bs;
+  const int64_t pg0 = p.bs >= kStageKeys ? stage * kStageKeys / p.bs : stage * pps;
+  const uint32_t page_bytes = p.bs >= kStageKeys ? kStageKeys * D * 2 : (uint32_t)p.bs * D * 2;
+  c.n = 0;
+  c.bytes = 0;
+  c.bad = false;
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+    if (i < pps && pg0 + i < pages_needed) {
+      c.n = i + 1;
+      if (c.id[i] < (uint64_t)p.num_pages) c.bytes += page_bytes;
+      else c.bad = true;
+    }
+}
+
+// Thread 0: the copies of one stage into ring slot `dst`, completing on `bar`.
+// A page whose id is out of range is not copied (the prep kernel reports it,
+// and every CTA then writes -1), so nothing outside k_blocks is read.
+template <int D>
+__device__ __forceinline__ void stage_issue(const KParams &p, const StageCopies &c,
+                                            int64_t stage, uint32_t dst, uint32_t bar) {
+#ifdef MSA_HAVE_SM90
+  mbar_expect_tx(bar, c.bytes);
+  const size_t page_elems = (size_t)p.num_layers * p.page_size * D;
+  const uint16_t *kl = p.k + (size_t)p.layer * p.page_size * D;
+  if (p.bs >= kStageKeys) {
+    if (c.n == 1 && c.id[0] < (uint64_t)p.num_pages) {
+      const int64_t slot0 = stage * kStageKeys % p.bs;
+      bulk_load(dst, kl + (size_t)c.id[0] * page_elems + (size_t)slot0 * D,
+                kStageKeys * D * 2, bar);
+    }
+    return;
+  }
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+    if (i < c.n && c.id[i] < (uint64_t)p.num_pages)
+      bulk_load(dst + (uint32_t)(i * p.bs * D * 2), kl + (size_t)c.id[i] * page_elems,
+                (uint32_t)p.bs * D * 2, bar);
+#endif
+}
+
+template <int D, int NT, int NPL>
+__global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
+#ifdef MSA_HAVE_SM90
+  extern __shared__ __align__(128) unsigned char smem[];
+  using S = DecSmem<D>;
+  constexpr int CH = D / 32;       // 16-byte chunks per lane per key row
+  constexpr int GC = NT * 8;       // columns per pass
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int g = lane >> 2, t4 = lane & 3;
+  const uint32_t ring = smem_u32(smem + S::kRingOff);
+  float *part = reinterpret_cast<float *>(smem + S::kPartOff);
+  const uint32_t bars = smem_u32(smem + S::kBarOff);
+  const int H = p.heads, bs = p.bs;
+  const int64_t items = p.batch * p.splits;
+  const bool own = p.dec_own_checks != 0;
+  long long bad_min = LLONG_MAX;  // smallest failing sequence seen (own checks)
+  int64_t last_begin = 0, last_newt = 0, last_prefix = 0;  // of the CTA's last item
+  uint32_t consumed = 0;          // stages consumed by this CTA (mbarrier phases)
+
+  if (tid == 0) {
+    for (int i = 0; i < kDecStages; ++i) mbar_init(bars + 8 * i, 1);
+    fence_mbarrier_init();
+  }
+  __syncthreads();
+
+  for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
+    const int64_t b = item / p.splits;
+    const int split = (int)(item - b * p.splits);
+    // ---- this item's share of sequence b. The metadata is checked before
+    // anything it points to is read; the page ids of the first stages are
+    // loaded together with it (they lie in the table whatever it holds).
+    const uint32_t *lut = p.lut + b * p.max_pages;
+    const int64_t s_begin = (int64_t)split * p.dec_spc;
+    StageCopies first[kDecStages], next;  // thread 0: page ids to issue
+    if (tid == 0) {
+#pragma unroll
+      for (int i = 0; i < kDecStages; ++i) stage_pages<D>(p, lut, s_begin + i, first[i]);
+      stage_pages<D>(p, lut, s_begin + kDecStages, next);
+    }
+    int64_t newt = 0, nkeys = 0;
+    const bool broken = sequence_breaks_scalar_rules(p, b, &newt, &nkeys);
+    if (own && broken && split == 0) bad_min = min(bad_min, (long long)b);
+    const int64_t seq_begin = p.off[b];
+    const int64_t P = nkeys - newt;
+    last_begin = seq_begin;
+    last_newt = newt;
+    last_prefix = P;
+    const int64_t nblk = (nkeys + bs - 1) / bs;
+    const int64_t pages_needed = (nkeys + p.page_size - 1) / p.page_size;
+    // memory safety first (mixed calls: prep's verdict decides the output)
+    const bool work = newt >= 1 && newt <= p.dec_rows && seq_begin + newt <= p.rows &&
+                      nblk <= p.lay.nblk_cap && pages_needed <= p.max_pages &&
+                      !(own && broken);
+    const int64_t nstages_seq = work ? (nkeys + kStageKeys - 1) / kStageKeys : 0;
+    const int64_t s_end = min(nstages_seq, s_begin + p.dec_spc);
+    const int nst = s_end > s_begin ? (int)(s_end - s_begin) : 0;
+    if (tid == 0 && nst > 0) {
+#pragma unroll
+      for (int i = 0; i < kDecStages; ++i)
+        if (i < nst) {
+          const uint32_t slot = (consumed + i) % kDecStages;
+          stage_settle<D>(p, s_begin + i, pages_needed, first[i]);
+          if (own && first[i].bad) bad_min = min(bad_min, (long long)b);
+          stage_issue<D>(p, first[i], s_begin + i, ring + slot * S::kStageBytes, bars + 8 * slot);
+        }
+      if (kDecStages < nst) stage_settle<D>(p, s_begin + kDecStages, pages_needed, next);
+    }
+
+    // ---- the sequence's columns: n = r * H + h
+    const int C = work ? (int)newt * H : 0;
+    const int passes = (C + GC - 1) / GC;
+    uint4 qf[NT][CH];
+    int64_t clim[NT][2];  // keys seen by the lane's columns (0: no column)
+    auto load_pass = [&](int pass) {
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+        const int n = pass * GC + nt * 8 + g;
+        const int r = n / H, h = n - r * H;
+        const uint16_t *qr = p.q + ((size_t)(seq_begin + r) * H + h) * D;
+#pragma unroll
+        for (int c = 0; c < CH; ++c)
+          qf[nt][c] = n < C ? __ldg(reinterpret_cast<const uint4 *>(qr + 32 * c + 8 * t4))
+                            : make_uint4(0, 0, 0, 0);
+      }
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int n = pass * GC + nt * 8 + t4 * 2 + e;
+          clim[nt][e] = n < C ? P + n / H + 1 : 0;
+        }
+    };
+    if (passes == 1) load_pass(0);
+
+    const int bps = bs >= kStageKeys ? 1 : kStageKeys / bs;  // blocks per stage
+    const int spb = bs >= kStageKeys ? bs / kStageKeys : 1;  // stages per block
+    float run = -INFINITY;  // running block max (block sizes above 128)
+    for (int t = 0; t < nst; ++t, ++consumed) {
+      const uint32_t slot = consumed % kDecStages;
+      const int64_t stage = s_begin + t;
+      const int64_t pos0 = stage * kStageKeys;
+      mbar_wait(bars + 8 * slot, (consumed / kDecStages) & 1u);
+      const unsigned char *kst = smem + S::kRingOff + slot * S::kStageBytes;
+      float *pt = part + (consumed & 1) * (4 * 2 * kMaxCols);
+      for (int pass = 0; pass < passes; ++pass) {
+        if (passes > 1) load_pass(pass);
+        float mx[2][NT][2];  // per 16-key slice
+#pragma unroll
+        for (int s = 0; s < 2; ++s) {
+          const int k0 = warp * 32 + s * 16 + g;  // key rows k0 and k0 + 8
+          const uint4 *r0 = reinterpret_cast<const uint4 *>(kst + (size_t)k0 * D * 2) + t4;
+          const uint4 *r1 = reinterpret_cast<const uint4 *>(kst + (size_t)(k0 + 8) * D * 2) + t4;
+          uint4 a0[CH], a1[CH];
+#pragma unroll
+          for (int c = 0; c < CH; ++c) {
+            a0[c] = r0[4 * c];
+            a1[c] = r1[4 * c];
+          }
+          float acc[NT][4];
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
+#pragma unroll
+          for (int c = 0; c < CH; ++c)
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt) {
+              mma_bf16(acc[nt], a0[c].x, a1[c].x, a0[c].y, a1[c].y, qf[nt][c].x, qf[nt][c].y);
+              mma_bf16(acc[nt], a0[c].z, a1[c].z, a0[c].w, a1[c].w, qf[nt][c].z, qf[nt][c].w);
+            }
+          // Causal mask by position; a select, so NaN or stale bytes of
+          // masked keys never reach the max. fmaxf skips NaN dots (docs/CONTRACT.md).
+          const int64_t q0 = pos0 + k0, q1 = q0 + 8;
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const float x0 = q0 < clim[nt][e] ? acc[nt][e] * p.scale : -INFINITY;
+              const float x1 = q1 < clim[nt][e] ? acc[nt][2 + e] * p.scale : -INFINITY;
+              mx[s][nt][e] = fmaxf(x0, x1);
+            }
+        }
+        // The two 16-key slices are one block unless bs == 16.
+        if (bs != 16) {
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) mx[0][nt][e] = fmaxf(mx[0][nt][e], mx[1][nt][e]);
+        }
+        // Max over the 8 key rows of the lane group, then into the partials.
+#pragma unroll
+        for (int u = 0; u < 2; ++u)
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              if (u == 1 && bs != 16) continue;
+              float v = mx[u][nt][e];
+              v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 4));
+              v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 8));
+              v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 16));
+              const int n = pass * GC + nt * 8 + t4 * 2 + e;
+              if (g == 0 && n < C) pt[(warp * 2 + u) * kMaxCols + n] = v;
+            }
+      }
+      __syncthreads();  // the slot is read, the partials are written
+      if (tid == 0 && t + kDecStages < nst) {
+        if (own && next.bad) bad_min = min(bad_min, (long long)b);
+        stage_issue<D>(p, next, stage + kDecStages, ring + slot * S::kStageBytes, bars + 8 * slot);
+        if (t + kDecStages + 1 < nst) {
+          stage_pages<D>(p, lut, stage + kDecStages + 1, next);
+          stage_settle<D>(p, stage + kDecStages + 1, pages_needed, next);
+        }
+      }
+      // Block maxima of this stage -> score rows. Thread i takes (block,
+      // column) pairs i, i + 128, ... (the same thread for a column at every
+      // stage, which keeps the running max of wide blocks in a register).
+      for (int idx = tid; idx < bps * C; idx += kDecThreads) {
+        const int blk = idx / C, n = idx - blk * C;
+        float v;
+        if (bs == 16) v = pt[blk * kMaxCols + n];
+        else if (bs == 32) v = pt[(blk * 2) * kMaxCols + n];
+        else if (bs == 64)
+          v = fmaxf(pt[(blk * 4) * kMaxCols + n], pt[(blk * 4 + 2) * kMaxCols + n]);
+        else
+          v = fmaxf(fmaxf(pt[0 * kMaxCols + n], pt[2 * kMaxCols + n]),
+                    fmaxf(pt[4 * kMaxCols + n], pt[6 * kMaxCols + n]));
+        int64_t j;
+        if (bs > kStageKeys) {
+          run = fmaxf(run, v);
+          const bool last = (stage + 1) % spb == 0 || stage + 1 == nstages_seq;
+          if (!last) continue;
+          v = run;
+          run = -INFINITY;
+          j = stage / spb;
+        } else {
+          j = stage * bps + blk;
+        }
+        const int r = n / H, h = n - r * H;
+        if (j < nblk && j * bs < P + r + 1)
+          p.scores[((size_t)h * p.rows + seq_begin + r) * p.lay.nblk_cap + j] = v;
+      }
+    }
+  }
+
+  // ---- the grid barrier: every score is written and every item checked
+  long long *verdicts = reinterpret_cast<long long *>(p.ws + p.lay.verdicts);
+  if (own && tid == 0) verdicts[blockIdx.x] = bad_min;
+  cooperative_groups::this_grid().sync();
+  Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
+  __shared__ long long s_bad;
+  if (tid == 0) s_bad = LLONG_MAX;
+  __syncthreads();
+  bool failed;
+  if (own) {
+    long long m = LLONG_MAX;
+    for (int i = tid; i < (int)gridDim.x; i += kDecThreads) m = min(m, __ldcg(verdicts + i));
+    if (m != LLONG_MAX) atomicMin(&s_bad, m);
+    __syncthreads();
+    failed = s_bad != LLONG_MAX;
+    if (blockIdx.x == 0 && tid == 0) {
+      if (failed) write_error_record(p, hdr, s_bad);
+      else hdr->err = kErrNone;
+    }
+  } else {
+    failed = __ldcg(&hdr->err) != kErrNone;
+  }
+  if (failed) {
+    fill_invalid(p.out, p.out_elems);
+    return;
+  }
+  // ---- selection: the warps of sequence b's items take its (row, head) rows
+  for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
+    const int64_t b = item / p.splits;
+    const int split = (int)(item - b * p.splits);
+    // the CTA's last item: its metadata is still in registers (the common
+    // case of one item per CTA saves a memory round trip)
+    const bool again = item + gridDim.x >= items;
+    const int64_t seq_begin = again ? last_begin : (int64_t)p.off[b];
+    const int64_t newt = again ? last_newt : (int64_t)p.off[b + 1] - seq_begin;
+    if (newt < 1 || newt > p.dec_rows) continue;  // verified: not a decode sequence
+    const int64_t P = again ? last_prefix : (int64_t)p.prefix[b];
+    const int C = (int)newt * H;
+    for (int pr = split * (kDecThreads / 32) + warp; pr < C;
+         pr += p.splits * (kDecThreads / 32)) {
+      const int r = pr / H, h = pr - r * H;
+      const int64_t row = seq_begin + r;
+      const int nbr = (int)((P + r + 1 + bs - 1) / bs);
+      const float *sc = p.scores + ((size_t)h * p.rows + row) * p.lay.nblk_cap;
+      int32_t *o = p.out + ((size_t)h * p.rows + row) * p.topk;
+      if constexpr (NPL == 8)
+        select_row_s8(sc, nbr, p, o);
+      else
+        select_row<NPL>(sc, nbr, p, o);
+    }
+  }
+#endif
+}
+
+// ---------------------------------------------------------------------------
+// Host side
+// ---------------------------------------------------------------------------
+template <int D, int NT, int NPL>
+static cudaError_t launch_k(const KParams &p, cudaStream_t st) {
+  auto kern = decode_kernel<D, NT, NPL>;
+  const int bytes = DecSmem<D>::kBytes;
+  cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  if (e != cudaSuccess) return e;
+  // The grid barrier needs every CTA resident: at most what fits at once.
+  int dev = 0, sms = 0, per_sm = 0;
+  if ((e = cudaGetDevice(&dev)) != cudaSuccess ||
+      (e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev)) != cudaSuccess ||
+      (e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kern, kDecThreads,
+                                                         (size_t)bytes)) != cudaSuccess)
+    return e;
+  const int64_t items = p.batch * (int64_t)p.splits;
+  const int64_t grid = std::min<int64_t>(
+      std::min<int64_t>(items, (int64_t)std::max(1, per_sm) * sms), kMaxDecodeCtas);
+  if (grid < 1) return cudaSuccess;
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3((unsigned)grid);
+  cfg.blockDim = dim3(kDecThreads);
+  cfg.dynamicSmemBytes = (size_t)bytes;
+  cfg.stream = st;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeCooperative;
+  attr[0].val.cooperative = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = 1;
+  e = cudaLaunchKernelEx(&cfg, kern, p);
+  return e != cudaSuccess ? e : cudaGetLastError();
+}
+
+template <int D, int NT>
+static cudaError_t launch_npl(const KParams &p, int npl, cudaStream_t st) {
+  switch (npl) {
+  case 8: return launch_k<D, NT, 8>(p, st);
+  case 32: return launch_k<D, NT, 32>(p, st);
+  default: return launch_k<D, NT, 0>(p, st);
+  }
+}
+
+template <int D>
+static cudaError_t launch_nt(const KParams &p, int nt, int npl, cudaStream_t st) {
+  switch (nt) {
+  case 1: return launch_npl<D, 1>(p, npl, st);
+  case 2: return launch_npl<D, 2>(p, npl, st);
+  default: return launch_npl<D, 4>(p, npl, st);
+  }
+}
+
+int decode_smem_bytes(int D) {
+  return D == 64 ? DecSmem<64>::kBytes : DecSmem<128>::kBytes;
+}
+
+cudaError_t launch_decode(const KParams &p, int nt, int npl, cudaStream_t st) {
+  return p.dim == 64 ? launch_nt<64>(p, nt, npl, st) : launch_nt<128>(p, nt, npl, st);
+}
+
+} // namespace msa_cuda

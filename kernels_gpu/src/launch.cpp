@@ -1,0 +1,242 @@
+// launch.cpp - the stream-ordered call of libmsa_kernels_cuda: the workspace
+// layout, the per-device facts the plan needs, which kernels run for a call
+// and with which grids (every choice from host-known sizes only, so that a
+// captured graph replays correctly with other metadata values), and the
+// kernel-path selector for tests. Design: docs/GPU.md.
+#include "msa/msa_kernels_cuda.h"
+#include "msa_cuda_internal.h"
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstring>
+#include <mutex>
+
+namespace msa_cuda {
+
+static size_t align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+Layout make_layout(int64_t rows, int64_t batch, int64_t heads, int64_t nblk_cap) {
+  Layout l;
+  l.hdr = 0;
+  l.verdicts = kHeaderBytes;
+  l.tiles = align_up(l.verdicts + 8 * (size_t)kMaxDecodeCtas, 256);
+  l.scores = align_up(l.tiles + 4 * (size_t)(batch + 1), 256);
+  l.total = l.scores + 4 * (size_t)rows * (size_t)heads * (size_t)nblk_cap;
+  l.nblk_cap = nblk_cap;
+  return l;
+}
+
+// ---------------------------------------------------------------------------
+// Per-device facts, read once per device (a process may drive several GPUs
+// of different kinds).
+// ---------------------------------------------------------------------------
+namespace {
+struct DeviceInfo {
+  int cc = 0;           // compute capability, major * 10 + minor
+  int sms = 0;          // multiprocessors
+  int smem_per_sm = 0;  // shared memory per multiprocessor, bytes
+};
+constexpr int kMaxDevices = 64;
+std::mutex g_dev_mu;
+DeviceInfo g_dev[kMaxDevices];
+std::atomic<bool> g_dev_ready[kMaxDevices];
+
+bool current_device_info(DeviceInfo *out) {
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= kMaxDevices) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  if (!g_dev_ready[dev].load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(g_dev_mu);
+    if (!g_dev_ready[dev].load(std::memory_order_relaxed)) {
+      int mj = 0, mn = 0, sms = 0, smem = 0;
+      if (cudaDeviceGetAttribute(&mj, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+          cudaDeviceGetAttribute(&mn, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess ||
+          cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess ||
+          cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev) !=
+              cudaSuccess) {
+        (void)cudaGetLastError();
+        return false;
+      }
+      g_dev[dev].cc = mj * 10 + mn;
+      g_dev[dev].sms = std::max(1, sms);
+      g_dev[dev].smem_per_sm = smem;
+      g_dev_ready[dev].store(true, std::memory_order_release);
+    }
+  }
+  *out = g_dev[dev];
+  return true;
+}
+
+std::atomic<int> g_path{MSA_CUDA_PATH_AUTO};
+
+int npl_for(int64_t nblk_cap) {
+  if (nblk_cap <= 256) return 8;
+  if (nblk_cap <= 1024) return 32;
+  return 0;
+}
+
+msa_status_t launch_failed(cudaError_t e) {
+  return msa_set_last_error(MSA_STATUS_CUDA_ERROR, "CUDA launch failed: %s",
+                            cudaGetErrorString(e));
+}
+msa_status_t grid_too_large(const char *what, int64_t grid) {
+  return msa_set_last_error(MSA_STATUS_UNSUPPORTED,
+                            "%s would need %lld CTAs, above the CUDA grid limit of %d", what,
+                            (long long)grid, INT32_MAX);
+}
+} // namespace
+
+// ---------------------------------------------------------------------------
+// Decode plan: split each decode sequence's key range so that the grid fills
+// the GPU once (about the resident CTAs) with equal shares, every CTA
+// streaming whole 128-key stages (whole blocks for blocks above 128 keys).
+// ---------------------------------------------------------------------------
+struct DecodePlan {
+  int64_t splits, spc;  // work items per sequence, 128-key stages per item
+};
+static DecodePlan plan_decode(int64_t batch, int64_t nblk_cap, int bs, int D,
+                              const DeviceInfo &dev) {
+  const int64_t spb = bs >= 128 ? bs / 128 : 1;  // stages per block
+  const int64_t stages_cap =
+      std::max<int64_t>(1, (nblk_cap * (int64_t)bs + 127) / 128);
+  const int per_sm =
+      std::max(1, std::min(8, dev.smem_per_sm / (decode_smem_bytes(D) + 1024)));
+  const int64_t resident = (int64_t)per_sm * dev.sms;
+  const int64_t units = (stages_cap + spb - 1) / spb;  // blocks or stages
+  int64_t splits = std::max<int64_t>(1, resident / std::max<int64_t>(1, batch));
+  splits = std::min(splits, units);
+  int64_t spc = (stages_cap + splits - 1) / splits;
+  spc = (spc + spb - 1) / spb * spb;
+  splits = (stages_cap + spc - 1) / spc;
+  return {splits, spc};
+}
+
+msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a,
+                    void *workspace, size_t workspace_bytes, uint32_t max_new_tokens,
+                    cudaStream_t st) {
+  const int H = a->num_index_heads, D = a->idx_head_dim, bs = a->block_size;
+  const size_t fixed = make_layout(0, t->batch, H, 0).total;
+  if (workspace == nullptr || workspace_bytes < fixed)
+    return msa_set_last_error(
+        MSA_STATUS_WORKSPACE_TOO_SMALL,
+        "workspace of %zu bytes is smaller than the %zu bytes of its fixed "
+        "part (msa_indexer_cuda_workspace_size)",
+        workspace_bytes, fixed);
+  DeviceInfo dev;
+  if (!current_device_info(&dev))
+    return msa_set_last_error(MSA_STATUS_NO_DEVICE, "no usable CUDA device");
+  int64_t nblk_cap = 0;
+  if (t->rows > 0) {
+    const size_t per = 4 * (size_t)t->rows * (size_t)H;
+    nblk_cap = (int64_t)std::min<size_t>((workspace_bytes - fixed) / per, INT32_MAX);
+  }
+  KParams kp;
+  std::memset(&kp, 0, sizeof kp);
+  kp.q = t->q;
+  kp.off = t->input_row_offsets;
+  kp.prefix = t->prefix_lens;
+  kp.k = t->k_blocks;
+  kp.cache = t->k_cache_lengths;
+  kp.lut = t->k_lookup_table;
+  kp.kmax = t->k_max_lengths;
+  kp.out = t->out;
+  kp.rows = t->rows;
+  kp.batch = t->batch;
+  kp.num_pages = t->num_pages;
+  kp.num_layers = t->num_layers;
+  kp.page_size = t->page_size;
+  kp.max_pages = t->max_pages;
+  kp.heads = H;
+  kp.dim = D;
+  kp.bs = bs;
+  kp.topk = a->topk;
+  kp.init_blocks = a->init_blocks;
+  kp.local_blocks = a->local_blocks;
+  kp.layer = a->layer_idx;
+  kp.scale = a->scale;
+  kp.order = a->order;
+  kp.ws = static_cast<unsigned char *>(workspace);
+  kp.lay = make_layout(t->rows, t->batch, H, nblk_cap);
+  kp.scores = reinterpret_cast<float *>(kp.ws + kp.lay.scores);
+  kp.out_elems = (int64_t)H * t->rows * a->topk;
+  kp.max_new = max_new_tokens;
+
+  // Which kernels serve which sequences: decode (1..kDecRows rows) and the
+  // tensor-core prefill where the shape allows, the generic kernel for the
+  // rest. A sequence's kernel depends on its own row count and the
+  // attributes only (batch invariance).
+  const int path = g_path.load(std::memory_order_relaxed);
+  const bool aligned16 = ((uintptr_t)t->q % 16 == 0) && ((uintptr_t)t->k_blocks % 16 == 0);
+  const bool generic = path == MSA_CUDA_PATH_GENERIC || !aligned16;
+  const bool mma_d = (D == 64 || D == 128);
+  const bool tc_bs = bs == 16 || bs == 32 || bs == 64 || bs % 128 == 0;
+  const bool sm90 = dev.cc == 90;
+  const bool use_pf = !generic && mma_d && H <= 128 && tc_bs;
+  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90;
+  kp.dec_rows = use_dec ? kDecRows : 0;
+  const bool may_prefill =
+      t->rows > kp.dec_rows && max_new_tokens > (uint32_t)kp.dec_rows;
+  kp.tile_rows = (use_pf && may_prefill) ? 128 / H : 0;
+  kp.skip_decode = use_dec ? 1 : 0;
+  kp.skip_prefill = use_pf ? 1 : 0;
+  const int npl = npl_for(nblk_cap);
+
+  // A decode-only call is ONE launch: the decode kernel checks its own
+  // sequences. Otherwise prep checks the whole batch first.
+  const bool decode_only = use_dec && !may_prefill && t->rows > 0 && t->batch > 0;
+  cudaError_t e;
+  if (!decode_only) {
+    if ((e = launch_prep(kp, st)) != cudaSuccess) return launch_failed(e);
+    if (t->rows == 0) return MSA_STATUS_OK;
+  }
+  if (use_dec) {
+    const DecodePlan dp = plan_decode(t->batch, nblk_cap, bs, D, dev);
+    kp.splits = (int32_t)dp.splits;
+    kp.dec_spc = dp.spc;
+    kp.dec_own_checks = decode_only ? 1 : 0;
+    const int64_t cmax =
+        std::min<int64_t>(std::min<int64_t>(max_new_tokens, kDecRows), t->rows) * H;
+    const int nt = cmax <= 8 ? 1 : (cmax <= 16 ? 2 : 4);
+    if ((e = launch_decode(kp, nt, npl, st)) != cudaSuccess) return launch_failed(e);
+    if (decode_only) return MSA_STATUS_OK;
+  }
+  if (use_pf && may_prefill) {
+    const int64_t tr = kp.tile_rows;
+    const int64_t grid = (t->rows + tr - 1) / tr +
+                         std::min<int64_t>(t->batch, t->rows / (kp.dec_rows + 1)) + 1;
+    if (grid > INT32_MAX) return grid_too_large("the prefill kernel", grid);
+    if (path != MSA_CUDA_PATH_MMA_SYNC && sm90) {
+      if (!launch_prefill_tma(t, kp, grid, st, &e)) e = launch_prefill_wgmma(kp, grid, st);
+    } else {
+      e = launch_prefill_mma(kp, grid, st);
+    }
+    if (e != cudaSuccess) return launch_failed(e);
+  }
+  if (!use_pf) {
+    // generic scoring of the sequences the tensor-core kernels do not take
+    // (every sequence that decode does not serve)
+    const int64_t gx = std::min<int64_t>(t->rows, 1 << 20);
+    const int64_t gy = std::max<int64_t>(1, std::min<int64_t>((nblk_cap + 3) / 4, 64));
+    if ((e = launch_generic(kp, gx, gy, st)) != cudaSuccess) return launch_failed(e);
+  }
+  if (!use_dec || may_prefill) {
+    const int64_t pairs = (int64_t)H * t->rows;
+    const int64_t grid = (pairs + 7) / 8;  // a warp per (head, row), 8 per CTA
+    if (grid > INT32_MAX) return grid_too_large("the select kernel", grid);
+    if ((e = launch_select(kp, npl, grid, st)) != cudaSuccess) return launch_failed(e);
+  }
+  return MSA_STATUS_OK;
+}
+
+} // namespace msa_cuda
+
+extern "C" msa_status_t msa_cuda_set_path(int32_t path) {
+  if (path != MSA_CUDA_PATH_AUTO && path != MSA_CUDA_PATH_GENERIC &&
+      path != MSA_CUDA_PATH_MMA_SYNC)
+    return msa_set_last_error(MSA_STATUS_INVALID_ARGUMENT, "unknown CUDA path %d", (int)path);
+  msa_cuda::g_path.store(path, std::memory_order_relaxed);
+  return MSA_STATUS_OK;
+}

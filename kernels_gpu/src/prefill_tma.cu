@@ -1,0 +1,340 @@
+// prefill_tma.cu - prefill block scores on sm_90a, warp-specialised: a
+// producer warp feeds TMA tensor copies into an mbarrier ring, two consumer
+// warpgroups run wgmma with the epilogue of one tile under the next tile's
+// MMAs. Tensor maps are encoded per call on the host.
+#include "wgmma.cuh"
+
+#include <mutex>
+
+namespace msa_cuda {
+
+// ---------------------------------------------------------------------------
+// 2 (sm_90a, warp-specialised). The wgmma tile of prefill_wg_kernel (M = 128
+// stacked (row, head) pairs, N = 128 keys, K = D, the same instructions, the
+// same epilogue: bit-identical scores) with the FA3 structure, for
+// block_size = page_size a multiple of 128 (a 128-key tile is 128
+// consecutive rows of one page):
+//   warpgroup 0  producer: one thread issues the bulk tensor copies (TMA,
+//                128-byte swizzle, the wgmma layout directly) of Q once and
+//                of each key tile into a kTmaStages-deep ring, completing on
+//                the stage's "full" mbarrier; it waits on the stage's "empty"
+//                mbarrier before reusing it. setmaxnreg gives its registers
+//                to the consumers.
+//   warpgroups 1, 2  consumers, 64 pairs each: tile t + 1's wgmma is issued
+//                (async) before tile t's epilogue, so the tensor cores work
+//                while the epilogue (scale, diagonal mask, block max, score
+//                store) runs; two accumulator sets, 2 x 64 registers.
+// No CTA-wide barrier in the loop. Keys past the sequence inside the last
+// tile are real memory (same page) or zero fill, and always masked.
+// ---------------------------------------------------------------------------
+constexpr int kTmaThreads = 384;
+constexpr int kTmaStages = 4;
+template <int D>
+struct TmaSmem {
+  static constexpr int kTileBytes = 128 * D * 2;
+  static constexpr int kQOff = 0;
+  static constexpr int kKOff = kTileBytes;
+  static constexpr int kBarOff = kKOff + kTmaStages * kTileBytes;  // full, empty, q
+  static constexpr int kBytes = kBarOff + (2 * kTmaStages + 1) * 8 + 1024;  // + align
+};
+
+// kScaleOnce (launched only for scale > 0): the epilogue scales each block
+// max once instead of every dot; both store bit-identical scores
+// (docs/PERFORMANCE.md).
+template <int D, bool kScaleOnce>
+__global__ void __launch_bounds__(kTmaThreads, 1)
+    prefill_tma_kernel(const __grid_constant__ CUtensorMap tmq,
+                       const __grid_constant__ CUtensorMap tmk, KParams p) {
+#ifdef MSA_HAVE_WGMMA
+  extern __shared__ unsigned char smem_raw[];
+  using S = TmaSmem<D>;
+  const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
+  if (hdr->err != kErrNone) {
+    fill_invalid(p.out, p.out_elems);
+    return;
+  }
+  const int32_t *tiles = reinterpret_cast<const int32_t *>(p.ws + p.lay.tiles);
+  const int total_tiles = tiles[p.batch];
+  const int tile = total_tiles - 1 - (int)blockIdx.x;  // longest first
+  if (tile < 0) return;
+  int64_t lo = 0, hi = p.batch - 1;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi + 1) >> 1;
+    if (tiles[mid] <= tile) lo = mid; else hi = mid - 1;
+  }
+  const int64_t b = lo;
+  const int TR = p.tile_rows, H = p.heads;
+  const int64_t seq_begin = p.off[b];
+  const int new_rows = (int)((int64_t)p.off[b + 1] - seq_begin);
+  const int i0 = (tile - tiles[b]) * TR;
+  const int nrows = min(TR, new_rows - i0);
+  const int64_t P = p.prefix[b];
+  const int64_t n_first = P + i0 + 1;
+  const int64_t n_last = P + i0 + nrows;
+  const int ntiles = (int)((n_last + 127) / 128);
+  const int mvalid = nrows * H;
+  const int bs = p.bs;
+  const int tpb = bs >> 7;  // 128-key tiles per block (bs % 128 == 0)
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const uint32_t sraw = smem_u32(smem_raw);
+  const uint32_t sbase = (sraw + 1023u) & ~1023u;
+  const uint32_t bar0 = sbase + S::kBarOff;
+  auto full_bar = [&](int s) { return bar0 + 8u * (uint32_t)s; };
+  auto empty_bar = [&](int s) { return bar0 + 8u * (uint32_t)(kTmaStages + s); };
+  const uint32_t qbar = bar0 + 8u * (uint32_t)(2 * kTmaStages);
+  if (tid == 0) {
+#pragma unroll
+    for (int s = 0; s < kTmaStages; ++s) {
+      mbar_init(full_bar(s), 1);
+      mbar_init(empty_bar(s), 8);  // one arrival per consumer warp
+    }
+    mbar_init(qbar, 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+  const int wg = warp >> 2;
+  if (wg == 0) {
+    // ---------------- producer ----------------
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    if (tid == 0) {
+      mbar_expect_tx(qbar, S::kTileBytes);
+      const int qrow = (int)((seq_begin + i0) * H);
+#pragma unroll
+      for (int hh = 0; hh < D / 64; ++hh)
+        tma_load_2d(sbase + S::kQOff + hh * 128 * 128, &tmq, hh * 64, qrow, qbar);
+      const uint32_t *lut = p.lut + b * p.max_pages;
+      const int64_t lrow0 = (int64_t)p.layer * p.page_size;
+      const int64_t lstride = (int64_t)p.num_layers * p.page_size;
+      uint32_t pg = ntiles > 0 ? __ldg(lut) : 0u;
+      for (int t = 0; t < ntiles; ++t) {
+        const int s = t % kTmaStages;
+        const int64_t pos0 = (int64_t)t * 128;
+        const int64_t j = pos0 / bs;
+        const int64_t within = pos0 - j * bs;
+        const uint32_t cur = pg;
+        if (t + 1 < ntiles) pg = __ldg(lut + ((int64_t)(t + 1) * 128) / bs);
+        if (t >= kTmaStages) mbar_wait(empty_bar(s), (uint32_t)((t / kTmaStages) - 1) & 1u);
+        const int krow = (int)((int64_t)cur * lstride + lrow0 + within);
+        mbar_expect_tx(full_bar(s), S::kTileBytes);
+        const uint32_t dst = sbase + S::kKOff + s * S::kTileBytes;
+#pragma unroll
+        for (int hh = 0; hh < D / 64; ++hh)
+          tma_load_2d(dst + hh * 128 * 128, &tmk, hh * 64, krow, full_bar(s));
+      }
+    }
+  } else {
+    // ---------------- consumers ----------------
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+    const int cw = wg - 1;
+    const int g = lane >> 2, t4 = lane & 3;
+    const int mrow0 = cw * 64 + (warp & 3) * 16 + g;  // rows mrow0, mrow0 + 8
+    int64_t lim[2];
+    bool rok[2];
+#pragma unroll
+    for (int hf = 0; hf < 2; ++hf) {
+      const int m = mrow0 + hf * 8;
+      rok[hf] = m < mvalid;
+      lim[hf] = P + i0 + m / H + 1;
+    }
+    const float scale = p.scale;
+    float run[2] = {-INFINITY, -INFINITY};
+    const uint32_t qst = sbase + S::kQOff + cw * 64 * 128;
+    auto issue = [&](float *acc, int t) {
+      const int s = t % kTmaStages;
+#pragma unroll
+      for (int i = 0; i < 64; ++i) acc[i] = 0.f;
+      mbar_wait(full_bar(s), (uint32_t)(t / kTmaStages) & 1u);
+      const uint32_t kst = sbase + S::kKOff + s * S::kTileBytes;
+      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+      for (int ks = 0; ks < D / 16; ++ks) {
+        const uint32_t off = (ks >> 2) * (128 * 128) + (ks & 3) * 32;
+        wgmma_m64n128k16(acc, wg_desc(qst + off), wg_desc(kst + off));
+      }
+      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+    };
+    auto release = [&](int t) {
+      __syncwarp();
+      if (lane == 0) mbar_arrive(empty_bar(t % kTmaStages));
+    };
+    // The epilogue of prefill_wg_kernel (block_size >= 128 branch). kPost
+    // (kScaleOnce, launched only for scale > 0): the max of the raw dots, scaled
+    // once per (pair, tile) instead of per element; multiplying by a
+    // positive scale is monotonic in IEEE rounding, so the max of the scaled
+    // values is the scaled max (docs/PERFORMANCE.md).
+    auto epilogue = [&](const float *acc, int t) {
+      constexpr bool kPost = kScaleOnce;
+      const int64_t pos0 = (int64_t)t * 128;
+      float gm[2][8];
+      // The causal mask only on the (at most two) tiles past the first
+      // row's limit, as a separate copy: folded into every tile (the
+      // compiler had made the 'if (masked)' a predicate), its 64-bit
+      // compares and selects kept the ALU pipe ~60% busy. Column c of the
+      // tile is masked iff c >= lim - pos0, clamped to [-1, 256] (exact).
+      auto block_max = [&](auto mask_c) {
+        constexpr bool kMask = decltype(mask_c)::value;
+        int rel[2] = {0, 0};
+        if constexpr (kMask) {
+#pragma unroll
+          for (int hf = 0; hf < 2; ++hf) {
+            const int64_t r = lim[hf] - pos0;
+            rel[hf] = (int)(r < -1 ? -1 : (r > 256 ? 256 : r));
+          }
+        }
+#pragma unroll
+        for (int hf = 0; hf < 2; ++hf)
+#pragma unroll
+          for (int q = 0; q < 8; ++q) {
+            float v = -INFINITY;
+#pragma unroll
+            for (int u = 0; u < 2; ++u)
+#pragma unroll
+              for (int e = 0; e < 2; ++e) {
+                float x = acc[(2 * q + u) * 4 + hf * 2 + e];
+                if constexpr (!kPost) x *= scale;
+                if constexpr (kMask) {
+                  if ((2 * q + u) * 8 + t4 * 2 + e >= rel[hf]) x = -INFINITY;
+                }
+                v = fmaxf(v, x);
+              }
+            gm[hf][q] = v;
+          }
+      };
+      if (pos0 + 128 > n_first) block_max(std::true_type{});
+      else block_max(std::false_type{});
+#pragma unroll
+      for (int hf = 0; hf < 2; ++hf) {
+        float v = gm[hf][0];
+#pragma unroll
+        for (int q = 1; q < 8; ++q) v = fmaxf(v, gm[hf][q]);
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+        if constexpr (kPost) v *= scale;
+        run[hf] = fmaxf(run[hf], v);
+      }
+      // tiles per block: 1 for block_size 128 (no division then)
+      const int64_t j = tpb == 1 ? t : t / tpb;
+      if (tpb == 1 || (t + 1) % tpb == 0 || t == ntiles - 1) {
+        if (t4 == 0)
+#pragma unroll
+          for (int hf = 0; hf < 2; ++hf)
+            if (rok[hf] && j * bs < lim[hf]) {
+              const int m = mrow0 + hf * 8;
+              const int rr = m / H, h = m - rr * H;
+              const int64_t row = seq_begin + i0 + rr;
+              p.scores[((size_t)h * p.rows + row) * p.lay.nblk_cap + j] = run[hf];
+            }
+        run[0] = run[1] = -INFINITY;
+      }
+    };
+    if (ntiles <= 0) return;
+    mbar_wait(qbar, 0);
+    float acc0[64], acc1[64];
+    issue(acc0, 0);
+    // Tile t (acc0) is the only wgmma group in flight at the top of every
+    // trip, at the back edge and at the loop exit, and the tail is peeled
+    // (no conditional issue, no early exit with a group in flight): ptxas
+    // then proves every accumulator access safe and injects no
+    // warpgroup.wait, so tile t + 1's wgmma runs under tile t's epilogue
+    // and the next issue never waits for it.
+    int t = 0;
+    for (; t + 2 < ntiles; t += 2) {
+      issue(acc1, t + 1);
+      wgmma_wait<1>();
+      acc_fence(acc0);
+      release(t);
+      epilogue(acc0, t);
+      issue(acc0, t + 2);
+      wgmma_wait<1>();
+      acc_fence(acc1);
+      release(t + 1);
+      epilogue(acc1, t + 1);
+    }
+    if (t + 1 < ntiles) {
+      issue(acc1, t + 1);
+      wgmma_wait<1>();
+      acc_fence(acc0);
+      release(t);
+      epilogue(acc0, t);
+      wgmma_wait<0>();
+      acc_fence(acc1);
+      release(t + 1);
+      epilogue(acc1, t + 1);
+    } else {
+      wgmma_wait<0>();
+      acc_fence(acc0);
+      release(t);
+      epilogue(acc0, t);
+    }
+  }
+#endif
+}
+
+
+// Tensor maps of the TMA prefill: a [rows, D] bf16 matrix (q as [rows * H,
+// D]; k_blocks as [num_pages * num_layers * page_size, D]), boxes of 64
+// columns (128 bytes) x 128 rows, 128-byte swizzle = the wgmma layout.
+// The driver's encoder, looked up once per process (thread-safe); null when
+// the driver has none (then the other prefill kernels run).
+static PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static std::once_flag once;
+  static PFN_cuTensorMapEncodeTiled_v12000 encode = nullptr;
+  std::call_once(once, [] {
+    void *fn = nullptr;
+    cudaDriverEntryPointQueryResult q = cudaDriverEntryPointSymbolNotFound;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
+                                         cudaEnableDefault, &q) == cudaSuccess &&
+        q == cudaDriverEntryPointSuccess && fn)
+      encode = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+    else
+      (void)cudaGetLastError();
+  });
+  return encode;
+}
+static bool encode_rows_map(CUtensorMap *m, const void *base, uint64_t rows, int D) {
+  PFN_cuTensorMapEncodeTiled_v12000 enc = tensor_map_encoder();
+  if (!enc) return false;
+  cuuint64_t dims[2] = {(cuuint64_t)D, (cuuint64_t)rows};
+  cuuint64_t strides[1] = {(cuuint64_t)D * 2};
+  cuuint32_t box[2] = {64, 128};
+  cuuint32_t estr[2] = {1, 1};
+  return enc(m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void *>(base), dims,
+             strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+             CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+// The TMA prefill when the shape allows it (block_size a multiple of 128,
+// D 64 or 128, both tensor maps encodable); returns false to fall back.
+template <int D>
+static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp,
+                               int64_t grid, cudaStream_t st, cudaError_t *err) {
+  if (kp.bs % 128 != 0) return false;
+  const uint64_t qrows = (uint64_t)t->rows * (uint64_t)kp.heads;
+  const uint64_t krows = (uint64_t)t->num_pages * (uint64_t)t->num_layers *
+                         (uint64_t)t->page_size;
+  if (qrows < 128 || krows < 128 || qrows > (uint64_t)INT32_MAX ||
+      krows > (uint64_t)INT32_MAX)
+    return false;
+  CUtensorMap mq, mk;
+  if (!encode_rows_map(&mq, t->q, qrows, D) || !encode_rows_map(&mk, t->k_blocks, krows, D))
+    return false;
+  const int bytes = TmaSmem<D>::kBytes;
+  auto kern = kp.scale > 0.f ? prefill_tma_kernel<D, true> : prefill_tma_kernel<D, false>;
+  cudaError_t e =
+      cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  if (e == cudaSuccess) {
+    kern<<<(unsigned)grid, kTmaThreads, bytes, st>>>(mq, mk, kp);
+    e = cudaGetLastError();
+  }
+  *err = e;
+  return true;
+}
+
+
+bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &kp, int64_t grid,
+                        cudaStream_t st, cudaError_t *err) {
+  return kp.dim == 64 ? launch_d<64>(t, kp, grid, st, err)
+                      : launch_d<128>(t, kp, grid, st, err);
+}
+
+} // namespace msa_cuda

@@ -1,0 +1,165 @@
+// select.cuh - the selection of one (head, row): forced blocks, then the
+// top-k of the block scores by an orderable 64-bit key (descending score,
+// ties to the smaller block id), then order=block compaction and -1 padding.
+// One warp per row; used by the select kernel (prefill rows) and by the
+// decode kernel's merge. Not installed.
+#ifndef MSA_CUDA_SELECT_CUH
+#define MSA_CUDA_SELECT_CUH
+
+#include "device_common.cuh"
+
+namespace msa_cuda {
+
+// ---------------------------------------------------------------------------
+// Selection: one warp picks the row's blocks from its scores.
+// NPL > 0: each lane keeps NPL candidates in registers (nblk <= 32 * NPL).
+// NPL == 0: candidates are re-read from memory every round (any nblk).
+// ---------------------------------------------------------------------------
+template <int NPL>
+__device__ void select_row(const float *__restrict__ sc, int nblk,
+                           const KParams &p, int32_t *__restrict__ out) {
+  const int lane = threadIdx.x & 31;
+  const int topk = p.topk;
+  const int L0 = max(0, nblk - p.local_blocks);
+  const int I1 = min(p.init_blocks, L0);
+  const int nf = I1 + (nblk - L0);
+  const int r = topk - nf;  // >= 0: init + local <= topk (checked on host)
+  uint64_t keys[NPL > 0 ? NPL : 1];
+  if (NPL > 0) {
+#pragma unroll
+    for (int i = 0; i < NPL; ++i) {
+      const int j = lane + 32 * i;
+      keys[i] = (j >= I1 && j < L0) ? make_key(__ldcg(sc + j), j) : 0ull;
+    }
+  }
+  const bool score_order = p.order == MSA_ORDER_SCORE;
+  if (score_order)
+    for (int i = lane; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+  uint64_t prev = ~0ull;
+  int cnt = 0;
+  for (; cnt < r; ++cnt) {
+    uint64_t best = 0;
+    if (NPL > 0) {
+#pragma unroll
+      for (int i = 0; i < NPL; ++i)
+        if (keys[i] < prev && keys[i] > best) best = keys[i];
+    } else {
+      for (int j = I1 + lane; j < L0; j += 32) {
+        const uint64_t k = make_key(__ldcg(sc + j), j);
+        if (k < prev && k > best) best = k;
+      }
+    }
+    best = warp_max_u64(best);
+    if (best == 0) break;
+    if (score_order && lane == 0) out[nf + cnt] = key_id(best);
+    prev = best;
+  }
+  const int total = nf + cnt;
+  if (!score_order) {
+    // Ascending block ids: forced, or a selectable key >= the last selected.
+    int base = 0;
+    for (int j0 = 0; j0 < nblk; j0 += 32) {
+      const int j = j0 + lane;
+      bool sel = false;
+      if (j < nblk) {
+        if (j < I1 || j >= L0) {
+          sel = true;
+        } else if (cnt > 0) {
+          const uint64_t k = make_key(__ldcg(sc + j), j);
+          sel = k != 0 && k >= prev;
+        }
+      }
+      const unsigned m = __ballot_sync(0xffffffffu, sel);
+      if (sel) out[base + __popc(m & ((1u << lane) - 1u))] = j;
+      base += __popc(m);
+    }
+  }
+  for (int i = total + lane; i < topk; i += 32) out[i] = -1;
+}
+
+// select_row<8> with fewer instructions per round, for select_kernel (the
+// prefill rows; nblk <= 256). Same result (the keys are unique, so the
+// top-r set and its order are too): each lane sorts its 8 keys descending
+// once (Batcher's 19-comparator network); a round is then two 32-bit warp
+// reductions (redux.sync: max of the heads' high words, then max of the low
+// words among the lanes holding that high word = the warp's largest key)
+// and a shift of the winning lane's list, instead of an 8-key scan and a
+// 5-step 64-bit shuffle reduction. The score-order ids of the first 32
+// rounds are kept one per lane and stored together.
+__device__ __forceinline__ void cx_desc(uint64_t &a, uint64_t &b) {
+  const uint64_t x = a > b ? a : b, y = a > b ? b : a;
+  a = x;
+  b = y;
+}
+static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, const KParams &p,
+                              int32_t *__restrict__ out) {
+  const int lane = threadIdx.x & 31;
+  const int topk = p.topk;
+  const int L0 = max(0, nblk - p.local_blocks);
+  const int I1 = min(p.init_blocks, L0);
+  const int nf = I1 + (nblk - L0);
+  const int r = topk - nf;  // >= 0: init + local <= topk (checked on host)
+  uint64_t k[8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int j = lane + 32 * i;
+    k[i] = (j >= I1 && j < L0) ? make_key(__ldcg(sc + j), j) : 0ull;
+  }
+  cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
+  cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
+  cx_desc(k[1], k[2]); cx_desc(k[5], k[6]);
+  cx_desc(k[0], k[4]); cx_desc(k[1], k[5]); cx_desc(k[2], k[6]); cx_desc(k[3], k[7]);
+  cx_desc(k[2], k[4]); cx_desc(k[3], k[5]);
+  cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
+  const bool score_order = p.order == MSA_ORDER_SCORE;
+  if (score_order)
+    for (int i = lane; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+  uint64_t prev = ~0ull;
+  int cnt = 0;
+  int32_t mine = -1;
+  for (; cnt < r; ++cnt) {
+    const uint32_t hi = (uint32_t)(k[0] >> 32), lo = (uint32_t)k[0];
+    const uint32_t mh = __reduce_max_sync(0xffffffffu, hi);
+    if (mh == 0u) break;  // valid keys have a non-zero high word
+    const uint32_t ml = __reduce_max_sync(0xffffffffu, hi == mh ? lo : 0u);
+    if (hi == mh && lo == ml) {
+#pragma unroll
+      for (int i = 0; i < 7; ++i) k[i] = k[i + 1];
+      k[7] = 0ull;
+    }
+    prev = ((uint64_t)mh << 32) | ml;
+    const int32_t id = (int32_t)~ml;  // key_id(prev)
+    if (cnt < 32) {
+      if (lane == cnt) mine = id;
+    } else if (score_order && lane == 0) {
+      out[nf + cnt] = id;
+    }
+  }
+  if (score_order && lane < min(cnt, 32)) out[nf + lane] = mine;
+  const int total = nf + cnt;
+  if (!score_order) {
+    // Ascending block ids: forced, or a selectable key >= the last selected.
+    int base = 0;
+    for (int j0 = 0; j0 < nblk; j0 += 32) {
+      const int j = j0 + lane;
+      bool sel = false;
+      if (j < nblk) {
+        if (j < I1 || j >= L0) {
+          sel = true;
+        } else if (cnt > 0) {
+          const uint64_t kk = make_key(__ldcg(sc + j), j);
+          sel = kk != 0 && kk >= prev;
+        }
+      }
+      const unsigned m = __ballot_sync(0xffffffffu, sel);
+      if (sel) out[base + __popc(m & ((1u << lane) - 1u))] = j;
+      base += __popc(m);
+    }
+  }
+  for (int i = total + lane; i < topk; i += 32) out[i] = -1;
+}
+
+
+} // namespace msa_cuda
+
+#endif
