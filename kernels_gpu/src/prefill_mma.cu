@@ -1,6 +1,6 @@
 // prefill_mma.cu - prefill block scores on mma.sync (sm_80+): the fallback
 // off sm_90a and for block sizes the wgmma kernels do not take.
-#include "device_common.cuh"
+#include "prefill_tile.cuh"
 
 namespace msa_cuda {
 
@@ -39,27 +39,13 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
     fill_invalid(p.out, p.out_elems);
     return;
   }
-  const int32_t *tiles = reinterpret_cast<const int32_t *>(p.ws + p.lay.tiles);
-  const int total_tiles = tiles[p.batch];
-  const int tile = total_tiles - 1 - (int)blockIdx.x;  // longest first
-  if (tile < 0) return;
-  // Sequence of this tile: largest b with tiles[b] <= tile.
-  int64_t lo = 0, hi = p.batch - 1;
-  while (lo < hi) {
-    const int64_t mid = (lo + hi + 1) >> 1;
-    if (tiles[mid] <= tile) lo = mid; else hi = mid - 1;
-  }
-  const int64_t b = lo;
-  const int TR = p.tile_rows, H = p.heads;
-  const int64_t seq_begin = p.off[b];
-  const int new_rows = (int)((int64_t)p.off[b + 1] - seq_begin);
-  const int i0 = (tile - tiles[b]) * TR;  // first local row of the tile
-  const int nrows = min(TR, new_rows - i0);
-  const int64_t P = p.prefix[b];
-  const int64_t n_first = P + i0 + 1;           // keys seen by the first row
-  const int64_t n_last = P + i0 + nrows;        // keys seen by the last row
-  const int ntiles = (int)((n_last + 127) / 128);
-  const int mvalid = nrows * H;
+  PrefillTile pt;
+  if (!prefill_tile_of(p, pt)) return;
+  const int64_t b = pt.b, seq_begin = pt.seq_begin, P = pt.P;
+  const int64_t n_first = pt.n_first, n_last = pt.n_last;
+  const int i0 = pt.i0, H = p.heads;
+  const int ntiles = pt.ntiles;
+  const int mvalid = pt.mvalid;
   const int bs = p.bs;
   const uint32_t *lut = p.lut + b * p.max_pages;
   const size_t page_stride = (size_t)p.num_layers * p.page_size * D;

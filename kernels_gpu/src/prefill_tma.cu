@@ -2,6 +2,7 @@
 // producer warp feeds TMA tensor copies into an mbarrier ring, two consumer
 // warpgroups run wgmma with the epilogue of one tile under the next tile's
 // MMAs. Tensor maps are encoded per call on the host.
+#include "prefill_tile.cuh"
 #include "wgmma.cuh"
 
 #include <mutex>
@@ -53,26 +54,13 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
     fill_invalid(p.out, p.out_elems);
     return;
   }
-  const int32_t *tiles = reinterpret_cast<const int32_t *>(p.ws + p.lay.tiles);
-  const int total_tiles = tiles[p.batch];
-  const int tile = total_tiles - 1 - (int)blockIdx.x;  // longest first
-  if (tile < 0) return;
-  int64_t lo = 0, hi = p.batch - 1;
-  while (lo < hi) {
-    const int64_t mid = (lo + hi + 1) >> 1;
-    if (tiles[mid] <= tile) lo = mid; else hi = mid - 1;
-  }
-  const int64_t b = lo;
-  const int TR = p.tile_rows, H = p.heads;
-  const int64_t seq_begin = p.off[b];
-  const int new_rows = (int)((int64_t)p.off[b + 1] - seq_begin);
-  const int i0 = (tile - tiles[b]) * TR;
-  const int nrows = min(TR, new_rows - i0);
-  const int64_t P = p.prefix[b];
-  const int64_t n_first = P + i0 + 1;
-  const int64_t n_last = P + i0 + nrows;
-  const int ntiles = (int)((n_last + 127) / 128);
-  const int mvalid = nrows * H;
+  PrefillTile pt;
+  if (!prefill_tile_of(p, pt)) return;
+  const int64_t b = pt.b, seq_begin = pt.seq_begin, P = pt.P;
+  const int64_t n_first = pt.n_first;
+  const int i0 = pt.i0, H = p.heads;
+  const int ntiles = pt.ntiles;
+  const int mvalid = pt.mvalid;
   const int bs = p.bs;
   const int tpb = bs >> 7;  // 128-key tiles per block (bs % 128 == 0)
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;

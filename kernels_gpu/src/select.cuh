@@ -15,6 +15,36 @@ namespace msa_cuda {
 // NPL > 0: each lane keeps NPL candidates in registers (nblk <= 32 * NPL).
 // NPL == 0: candidates are re-read from memory every round (any nblk).
 // ---------------------------------------------------------------------------
+// The end of a row's selection, once `cnt` unforced blocks were chosen and
+// `prev` is the key of the last one: order=block writes the forced blocks and
+// every selectable block whose key is >= prev in ascending id order (a ballot
+// compaction); then -1 up to topk.
+__device__ __forceinline__ void finish_row(const float *__restrict__ sc, int nblk, int I1,
+                                           int L0, int nf, int cnt, uint64_t prev,
+                                           bool score_order, int topk,
+                                           int32_t *__restrict__ out) {
+  const int lane = threadIdx.x & 31;
+  if (!score_order) {
+    int base = 0;
+    for (int j0 = 0; j0 < nblk; j0 += 32) {
+      const int j = j0 + lane;
+      bool sel = false;
+      if (j < nblk) {
+        if (j < I1 || j >= L0) {
+          sel = true;
+        } else if (cnt > 0) {
+          const uint64_t k = make_key(__ldcg(sc + j), j);
+          sel = k != 0 && k >= prev;
+        }
+      }
+      const unsigned m = __ballot_sync(0xffffffffu, sel);
+      if (sel) out[base + __popc(m & ((1u << lane) - 1u))] = j;
+      base += __popc(m);
+    }
+  }
+  for (int i = nf + cnt + lane; i < topk; i += 32) out[i] = -1;
+}
+
 template <int NPL>
 __device__ void select_row(const float *__restrict__ sc, int nblk,
                            const KParams &p, int32_t *__restrict__ out) {
@@ -54,27 +84,7 @@ __device__ void select_row(const float *__restrict__ sc, int nblk,
     if (score_order && lane == 0) out[nf + cnt] = key_id(best);
     prev = best;
   }
-  const int total = nf + cnt;
-  if (!score_order) {
-    // Ascending block ids: forced, or a selectable key >= the last selected.
-    int base = 0;
-    for (int j0 = 0; j0 < nblk; j0 += 32) {
-      const int j = j0 + lane;
-      bool sel = false;
-      if (j < nblk) {
-        if (j < I1 || j >= L0) {
-          sel = true;
-        } else if (cnt > 0) {
-          const uint64_t k = make_key(__ldcg(sc + j), j);
-          sel = k != 0 && k >= prev;
-        }
-      }
-      const unsigned m = __ballot_sync(0xffffffffu, sel);
-      if (sel) out[base + __popc(m & ((1u << lane) - 1u))] = j;
-      base += __popc(m);
-    }
-  }
-  for (int i = total + lane; i < topk; i += 32) out[i] = -1;
+  finish_row(sc, nblk, I1, L0, nf, cnt, prev, score_order, topk, out);
 }
 
 // select_row<8> with fewer instructions per round, for select_kernel (the
@@ -136,27 +146,7 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
     }
   }
   if (score_order && lane < min(cnt, 32)) out[nf + lane] = mine;
-  const int total = nf + cnt;
-  if (!score_order) {
-    // Ascending block ids: forced, or a selectable key >= the last selected.
-    int base = 0;
-    for (int j0 = 0; j0 < nblk; j0 += 32) {
-      const int j = j0 + lane;
-      bool sel = false;
-      if (j < nblk) {
-        if (j < I1 || j >= L0) {
-          sel = true;
-        } else if (cnt > 0) {
-          const uint64_t kk = make_key(__ldcg(sc + j), j);
-          sel = kk != 0 && kk >= prev;
-        }
-      }
-      const unsigned m = __ballot_sync(0xffffffffu, sel);
-      if (sel) out[base + __popc(m & ((1u << lane) - 1u))] = j;
-      base += __popc(m);
-    }
-  }
-  for (int i = total + lane; i < topk; i += 32) out[i] = -1;
+  finish_row(sc, nblk, I1, L0, nf, cnt, prev, score_order, topk, out);
 }
 
 
