@@ -1,15 +1,15 @@
 // decode.cu - block scores and selection of the decode sequences (1 to
 // kDecRows new rows each), at the memory-bandwidth limit.
 //
-// Grid: batch x splits CTAs of 4 warps. CTA (b, split) owns a range of
-// stages of sequence b; a stage is 128 consecutive key positions (128 / bs
-// whole pages for block sizes 16/32/64, a quarter, half or whole 128-key
-// part of one page for multiples of 128). Thread 0 streams the stages with
-// the copy engine (cp.async.bulk: one contiguous copy per page part, no
-// registers, no address arithmetic per byte) into a kStages-deep ring in
-// shared memory, each stage completing on its own mbarrier; it checks every
-// page id before it copies, so no metadata value can make it read outside
-// k_blocks. The 4 warps score 32 keys each per stage on mma.sync m16n8k16:
+// Work items: batch x splits, item (b, split) a range of `spc` stages of
+// sequence b; a stage is 128 consecutive key positions (128 / bs whole pages
+// for block sizes 16/32/64, one 128-key part of a page for multiples of
+// 128). CTAs of 4 warps take items persistently. Per item, thread 0 streams
+// the stages with the copy engine (cp.async.bulk: one contiguous copy per
+// page part, no registers, no address arithmetic per byte) into a
+// kDecStages-deep ring in shared memory, each stage completing on its own
+// mbarrier; it checks every page id before it copies, so no metadata value
+// can make it read outside k_blocks. The 4 warps score 32 keys each per stage on mma.sync m16n8k16:
 // the keys are the M side (16 per instruction), the (row, head) columns of
 // the sequence the N side (8 per n-tile, NT n-tiles per pass, more passes
 // for more than 8 * NT columns), so every index-K byte is read once from
