@@ -9,8 +9,8 @@
 // page part, no registers, no address arithmetic per byte) into a
 // kDecStages-deep ring in shared memory, each stage completing on its own
 // mbarrier; it checks every page id before it copies, so no metadata value
-// can make it read outside k_blocks. The 4 warps score 32 keys each per stage on mma.sync m16n8k16:
-// the keys are the M side (16 per instruction), the (row, head) columns of
+// can make it read outside k_blocks. The 4 warps score 32 keys each per
+// stage on mma.sync m16n8k16: the keys are the M side (16 per instruction), the (row, head) columns of
 // the sequence the N side (8 per n-tile, NT n-tiles per pass, more passes
 // for more than 8 * NT columns), so every index-K byte is read once from
 // memory for all heads and all new rows. The contraction index is permuted
