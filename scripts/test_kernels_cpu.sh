@@ -14,12 +14,13 @@
 #
 # Needs: clang-22 (/usr/lib/llvm-22/bin) with libclang-rt-22-dev, libhwy-dev,
 # libgtest-dev, libomp-dev (LLVM 14's libomp + omp.h, used by clang), cmake.
-# Environment: BUILD_DIR (default <repo>/build-cpu-san), FUZZ_SECONDS,
+# Environment: SAN_BUILD_DIR (default <repo>/build-cpu-san; not BUILD_DIR,
+# which names the main build of test_all.sh), FUZZ_SECONDS,
 # MSA_TEST_CASES, JOBS (default 2).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="${BUILD_DIR:-$ROOT/build-cpu-san}"
+BUILD_DIR="${SAN_BUILD_DIR:-$ROOT/build-cpu-san}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 JOBS="${JOBS:-2}"
 LLVM_BIN="${LLVM_BIN:-/usr/lib/llvm-22/bin}"
