@@ -39,8 +39,6 @@
 
 #include <cooperative_groups.h>
 
-#include <algorithm>
-
 namespace msa_cuda {
 
 constexpr int kDecThreads = 128;  // 4 warps x 32 keys = one stage
@@ -384,61 +382,51 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
 // ---------------------------------------------------------------------------
 // Host side
 // ---------------------------------------------------------------------------
-template <int D, int NT, int NPL>
-static cudaError_t launch_k(const KParams &p, cudaStream_t st) {
-  auto kern = decode_kernel<D, NT, NPL>;
-  const int bytes = DecSmem<D>::kBytes;
+using DecodeFn = void (*)(KParams);
+
+template <int D, int NT>
+static DecodeFn fn_npl(int npl) {
+  switch (npl) {
+  case 8: return decode_kernel<D, NT, 8>;
+  case 32: return decode_kernel<D, NT, 32>;
+  default: return decode_kernel<D, NT, 0>;
+  }
+}
+template <int D>
+static DecodeFn fn_nt(int nt, int npl) {
+  switch (nt) {
+  case 1: return fn_npl<D, 1>(npl);
+  case 2: return fn_npl<D, 2>(npl);
+  default: return fn_npl<D, 4>(npl);
+  }
+}
+static DecodeFn decode_fn(int D, int nt, int npl) {
+  return D == 64 ? fn_nt<64>(nt, npl) : fn_nt<128>(nt, npl);
+}
+static int smem_bytes(int D) { return D == 64 ? DecSmem<64>::kBytes : DecSmem<128>::kBytes; }
+
+cudaError_t decode_prepare(int D, int nt, int npl, int *ctas_per_sm) {
+  const DecodeFn kern = decode_fn(D, nt, npl);
+  const int bytes = smem_bytes(D);
   cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e != cudaSuccess) return e;
-  // The grid barrier needs every CTA resident: at most what fits at once.
-  int dev = 0, sms = 0, per_sm = 0;
-  if ((e = cudaGetDevice(&dev)) != cudaSuccess ||
-      (e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev)) != cudaSuccess ||
-      (e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kern, kDecThreads,
-                                                         (size_t)bytes)) != cudaSuccess)
-    return e;
-  const int64_t items = p.batch * (int64_t)p.splits;
-  const int64_t grid = std::min<int64_t>(
-      std::min<int64_t>(items, (int64_t)std::max(1, per_sm) * sms), kMaxDecodeCtas);
-  if (grid < 1) return cudaSuccess;
+  return cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, kern, kDecThreads,
+                                                       (size_t)bytes);
+}
+
+cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, cudaStream_t st) {
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3((unsigned)grid);
   cfg.blockDim = dim3(kDecThreads);
-  cfg.dynamicSmemBytes = (size_t)bytes;
+  cfg.dynamicSmemBytes = (size_t)smem_bytes(p.dim);
   cfg.stream = st;
   cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeCooperative;
+  attr[0].id = cudaLaunchAttributeCooperative;  // the grid barrier
   attr[0].val.cooperative = 1;
   cfg.attrs = attr;
   cfg.numAttrs = 1;
-  e = cudaLaunchKernelEx(&cfg, kern, p);
+  cudaError_t e = cudaLaunchKernelEx(&cfg, decode_fn(p.dim, nt, npl), p);
   return e != cudaSuccess ? e : cudaGetLastError();
-}
-
-template <int D, int NT>
-static cudaError_t launch_npl(const KParams &p, int npl, cudaStream_t st) {
-  switch (npl) {
-  case 8: return launch_k<D, NT, 8>(p, st);
-  case 32: return launch_k<D, NT, 32>(p, st);
-  default: return launch_k<D, NT, 0>(p, st);
-  }
-}
-
-template <int D>
-static cudaError_t launch_nt(const KParams &p, int nt, int npl, cudaStream_t st) {
-  switch (nt) {
-  case 1: return launch_npl<D, 1>(p, npl, st);
-  case 2: return launch_npl<D, 2>(p, npl, st);
-  default: return launch_npl<D, 4>(p, npl, st);
-  }
-}
-
-int decode_smem_bytes(int D) {
-  return D == 64 ? DecSmem<64>::kBytes : DecSmem<128>::kBytes;
-}
-
-cudaError_t launch_decode(const KParams &p, int nt, int npl, cudaStream_t st) {
-  return p.dim == 64 ? launch_nt<64>(p, nt, npl, st) : launch_nt<128>(p, nt, npl, st);
 }
 
 } // namespace msa_cuda

@@ -35,7 +35,6 @@ namespace {
 struct DeviceInfo {
   int cc = 0;           // compute capability, major * 10 + minor
   int sms = 0;          // multiprocessors
-  int smem_per_sm = 0;  // shared memory per multiprocessor, bytes
 };
 constexpr int kMaxDevices = 64;
 std::mutex g_dev_mu;
@@ -51,18 +50,15 @@ bool current_device_info(DeviceInfo *out) {
   if (!g_dev_ready[dev].load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(g_dev_mu);
     if (!g_dev_ready[dev].load(std::memory_order_relaxed)) {
-      int mj = 0, mn = 0, sms = 0, smem = 0;
+      int mj = 0, mn = 0, sms = 0;
       if (cudaDeviceGetAttribute(&mj, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
           cudaDeviceGetAttribute(&mn, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess ||
-          cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess ||
-          cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev) !=
-              cudaSuccess) {
+          cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) {
         (void)cudaGetLastError();
         return false;
       }
       g_dev[dev].cc = mj * 10 + mn;
       g_dev[dev].sms = std::max(1, sms);
-      g_dev[dev].smem_per_sm = smem;
       g_dev_ready[dev].store(true, std::memory_order_release);
     }
   }
@@ -97,14 +93,10 @@ msa_status_t grid_too_large(const char *what, int64_t grid) {
 struct DecodePlan {
   int64_t splits, spc;  // work items per sequence, 128-key stages per item
 };
-static DecodePlan plan_decode(int64_t batch, int64_t nblk_cap, int bs, int D,
-                              const DeviceInfo &dev) {
+static DecodePlan plan_decode(int64_t batch, int64_t nblk_cap, int bs, int64_t resident) {
   const int64_t spb = bs >= 128 ? bs / 128 : 1;  // stages per block
   const int64_t stages_cap =
       std::max<int64_t>(1, (nblk_cap * (int64_t)bs + 127) / 128);
-  const int per_sm =
-      std::max(1, std::min(8, dev.smem_per_sm / (decode_smem_bytes(D) + 1024)));
-  const int64_t resident = (int64_t)per_sm * dev.sms;
   const int64_t units = (stages_cap + spb - 1) / spb;  // blocks or stages
   int64_t splits = std::max<int64_t>(1, resident / std::max<int64_t>(1, batch));
   splits = std::min(splits, units);
@@ -193,14 +185,20 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
     if (t->rows == 0) return MSA_STATUS_OK;
   }
   if (use_dec) {
-    const DecodePlan dp = plan_decode(t->batch, nblk_cap, bs, D, dev);
-    kp.splits = (int32_t)dp.splits;
-    kp.dec_spc = dp.spc;
-    kp.dec_own_checks = decode_only ? 1 : 0;
     const int64_t cmax =
         std::min<int64_t>(std::min<int64_t>(max_new_tokens, kDecRows), t->rows) * H;
     const int nt = cmax <= 8 ? 1 : (cmax <= 16 ? 2 : 4);
-    if ((e = launch_decode(kp, nt, npl, st)) != cudaSuccess) return launch_failed(e);
+    int per_sm = 0;
+    if ((e = decode_prepare(D, nt, npl, &per_sm)) != cudaSuccess) return launch_failed(e);
+    // The grid barrier needs every CTA resident: at most what fits at once.
+    const int64_t resident = std::min<int64_t>((int64_t)std::max(1, per_sm) * dev.sms,
+                                               kMaxDecodeCtas);
+    const DecodePlan dp = plan_decode(t->batch, nblk_cap, bs, resident);
+    kp.splits = (int32_t)dp.splits;
+    kp.dec_spc = dp.spc;
+    kp.dec_own_checks = decode_only ? 1 : 0;
+    const int64_t grid = std::min(dp.splits * t->batch, resident);
+    if ((e = launch_decode(kp, nt, npl, grid, st)) != cudaSuccess) return launch_failed(e);
     if (decode_only) return MSA_STATUS_OK;
   }
   if (use_pf && may_prefill) {
