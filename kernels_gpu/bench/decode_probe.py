@@ -29,29 +29,11 @@ def main():
         if not shuffled:
             p.lut = torch.arange(p.num_pages, device="cuda", dtype=torch.int32).view(
                 batch, p.pages_per_seq).contiguous()
-        reps = max(1, 63 // R)
         cells = []
         for path in libs:
-            lib = bc.load(path)
-            # reps x R calls per replay so that short graphs are timed too
-            call, check, ws = bc.make_caller(lib, p, new, 4)
-            cur = torch.cuda.current_stream().cuda_stream
-            call(0, cur)
-            torch.cuda.synchronize()
-            check()
-            g = torch.cuda.CUDAGraph()
-            s = torch.cuda.Stream()
-            s.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(s):
-                with torch.cuda.graph(g, stream=s):
-                    sg = torch.cuda.current_stream().cuda_stream
-                    for _ in range(reps):
-                        for layer in range(R):
-                            call(layer, sg)
-            torch.cuda.current_stream().wait_stream(s)
-            ms = bc.events_ms(lambda: g.replay(), 20)
-            cells.append(f"{ms * 1e3 / (reps * R):.2f} us")
-            del g, ws
+            # about 63 calls per replay so that short graphs are timed too
+            ms, _ = bc.time_decode_graph(bc.load(path), p, 4, sweeps=max(1, 63 // R))
+            cells.append(f"{ms * 1e3:.2f} us")
         print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
         del p
         torch.cuda.empty_cache()
