@@ -103,6 +103,26 @@ extern "C" __global__ void empty() {}
 """
 
 
+def graph_node_us(kernel, ctas, smem=0, nodes=64):
+    """Time per node of a CUDA graph of `nodes` launches of a CuPy kernel
+    (no arguments, 128 threads, `ctas` CTAs, `smem` bytes of dynamic shared
+    memory), back to back."""
+    import cupy as cp
+    g = torch.cuda.CUDAGraph()
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        kernel((ctas,), (128,), (), stream=cp.cuda.ExternalStream(s.cuda_stream),
+               shared_mem=smem)
+        torch.cuda.synchronize()
+        with torch.cuda.graph(g, stream=s):
+            ext = cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
+            for _ in range(nodes):
+                kernel((ctas,), (128,), (), stream=ext, shared_mem=smem)
+    torch.cuda.current_stream().wait_stream(s)
+    return events_ms(lambda: g.replay(), 20) * 1e3 / nodes
+
+
 def launch_floor():
     """Time per kernel node of a CUDA graph of 64 empty kernels launched back
     to back (1 CTA, and 264 CTAs of 128 threads): the launch and dependency
@@ -112,21 +132,7 @@ def launch_floor():
     except Exception:
         return None
     k = cp.RawKernel(EMPTY_KERNEL, "empty")
-    res = {}
-    for ctas in (1, 264):
-        g = torch.cuda.CUDAGraph()
-        s = torch.cuda.Stream()
-        s.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(s):
-            k((ctas,), (128,), (), stream=cp.cuda.ExternalStream(s.cuda_stream))
-            torch.cuda.synchronize()
-            with torch.cuda.graph(g, stream=s):
-                ext = cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
-                for _ in range(64):
-                    k((ctas,), (128,), (), stream=ext)
-        torch.cuda.current_stream().wait_stream(s)
-        res[ctas] = events_ms(lambda: g.replay(), 20) * 1e3 / 64
-    return res
+    return {ctas: graph_node_us(k, ctas) for ctas in (1, 264)}
 
 
 def ceilings():

@@ -13,23 +13,15 @@ extern "C" __global__ void empty() {}
 extern "C" __global__ void empty_smem() { extern __shared__ int s[]; if (threadIdx.x == 999) s[0] = 1; }
 extern "C" __global__ void gsync() { cooperative_groups::this_grid().sync(); }
 '''
+
+
 def node_time(fn_name, ctas, smem, coop):
     f = cp.RawKernel(SRC, fn_name, options=("-std=c++17",), enable_cooperative_groups=coop)
     if smem:
         f.max_dynamic_shared_size_bytes = smem
-    g = torch.cuda.CUDAGraph()
-    s = torch.cuda.Stream()
-    s.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(s):
-        ext = cp.cuda.ExternalStream(s.cuda_stream)
-        f((ctas,), (128,), (), stream=ext, shared_mem=smem)
-        torch.cuda.synchronize()
-        with torch.cuda.graph(g, stream=s):
-            ext = cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
-            for _ in range(64):
-                f((ctas,), (128,), (), stream=ext, shared_mem=smem)
-    torch.cuda.current_stream().wait_stream(s)
-    return bc.events_ms(lambda: g.replay(), 20) * 1e3 / 64
+    return bc.graph_node_us(f, ctas, smem)
+
+
 for name, fn, ctas, smem, coop in [("empty 64 CTAs", "empty", 64, 0, False),
                                    ("empty 64 CTAs 106 KB smem", "empty_smem", 64, 106 * 1024, False),
                                    ("empty 256 CTAs 106 KB smem", "empty_smem", 256, 106 * 1024, False),

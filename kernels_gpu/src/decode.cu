@@ -69,11 +69,17 @@ struct StageCopies {
 // table (pg < max_pages, known before the sequence's metadata arrives), so
 // these loads overlap the offsets/prefix loads; `n` (pages the sequence
 // needs) and `bytes` (valid ids only) are settled by stage_settle.
-template <int D>
+// The stage's first logical page and its number of pages (a stage lies in
+// one page for block sizes >= 128).
+__device__ __forceinline__ int64_t stage_first_page(const KParams &p, int64_t stage,
+                                                    int *pps) {
+  *pps = p.bs >= kStageKeys ? 1 : kStageKeys / p.bs;
+  return stage * kStageKeys / p.bs;
+}
 __device__ __forceinline__ void stage_pages(const KParams &p, const uint32_t *lut,
                                             int64_t stage, StageCopies &c) {
-  const int pps = p.bs >= kStageKeys ? 1 : kStageKeys / p.bs;
-  const int64_t pg0 = p.bs >= kStageKeys ? stage * kStageKeys / p.bs : stage * pps;
+  int pps;
+  const int64_t pg0 = stage_first_page(p, stage, &pps);
 #pragma unroll
   for (int i = 0; i < 8; ++i)
     c.id[i] = (i < pps && pg0 + i < p.max_pages) ? lut[pg0 + i] : 0xFFFFFFFFu;
@@ -81,8 +87,8 @@ __device__ __forceinline__ void stage_pages(const KParams &p, const uint32_t *lu
 template <int D>
 __device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
                                              int64_t pages_needed, StageCopies &c) {
-  const int pps = p.bs >= kStageKeys ? 1 : kStageKeys / p.bs;
-  const int64_t pg0 = p.bs >= kStageKeys ? stage * kStageKeys / p.bs : stage * pps;
+  int pps;
+  const int64_t pg0 = stage_first_page(p, stage, &pps);
   const uint32_t page_bytes = p.bs >= kStageKeys ? kStageKeys * D * 2 : (uint32_t)p.bs * D * 2;
   c.n = 0;
   c.bytes = 0;
@@ -97,8 +103,9 @@ __device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
 }
 
 // Thread 0: the copies of one stage into ring slot `dst`, completing on `bar`.
-// A page whose id is out of range is not copied (the prep kernel reports it,
-// and every CTA then writes -1), so nothing outside k_blocks is read.
+// A page whose id is out of range is not copied (the call reports it, the
+// prep kernel or the decode kernel's own checks, and every CTA then writes
+// -1), so nothing outside k_blocks is read.
 template <int D>
 __device__ __forceinline__ void stage_issue(const KParams &p, const StageCopies &c,
                                             int64_t stage, uint32_t dst, uint32_t bar) {
@@ -158,8 +165,8 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
     StageCopies first[kDecStages], next;  // thread 0: page ids to issue
     if (tid == 0) {
 #pragma unroll
-      for (int i = 0; i < kDecStages; ++i) stage_pages<D>(p, lut, s_begin + i, first[i]);
-      stage_pages<D>(p, lut, s_begin + kDecStages, next);
+      for (int i = 0; i < kDecStages; ++i) stage_pages(p, lut, s_begin + i, first[i]);
+      stage_pages(p, lut, s_begin + kDecStages, next);
     }
     int64_t newt = 0, nkeys = 0;
     const bool broken = sequence_breaks_scalar_rules(p, b, &newt, &nkeys);
@@ -290,7 +297,7 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
         if (own && next.bad) bad_min = min(bad_min, (long long)b);
         stage_issue<D>(p, next, stage + kDecStages, ring + slot * S::kStageBytes, bars + 8 * slot);
         if (t + kDecStages + 1 < nst) {
-          stage_pages<D>(p, lut, stage + kDecStages + 1, next);
+          stage_pages(p, lut, stage + kDecStages + 1, next);
           stage_settle<D>(p, stage + kDecStages + 1, pages_needed, next);
         }
       }
