@@ -97,7 +97,7 @@ installed_files_load() {
 
 installed_msa_opt_version() {
   env -u LD_LIBRARY_PATH "$PREFIX/bin/msa-opt" --version | tee "$WORK/version.txt" &&
-    grep -q "msa version 2.0.0" "$WORK/version.txt"
+    grep -q "msa version 3.0.0" "$WORK/version.txt"
 }
 
 # mlir-runner -shared-libs=<prefix>/lib/<library>: graph-style i32 input

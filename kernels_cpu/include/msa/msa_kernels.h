@@ -24,6 +24,15 @@
 #include <stdint.h>
 
 /* Version of this ABI, the same as the msa project's version.
+ * 3.0.0: the fp8 index-K. msa_indexer_tensors_t.k_blocks is `const void *`
+ *        and a new last field k_type (msa_key_type_t; 0 = bf16, so a
+ *        zero-initialised struct keeps its meaning) says how its elements
+ *        are stored: source-compatible for callers that set fields by name,
+ *        but the struct grew, so binaries built against 2.x must be rebuilt
+ *        (hence the major version and the .so.3 soname). New
+ *        `_mlir_ciface_` entries with the suffix `_f8e4m3fn` take an
+ *        f8E4M3FN k_blocks memref (msa_memref_f8_6d_t); the bf16 entries
+ *        are unchanged.
  * 2.0.0: the metadata memrefs of the _mlir_ciface_ entries may come from
  *        signless i32 as well as ui32 MLIR memrefs (same layout; values read
  *        as unsigned); msa_kernels_version() (the library's version, to
@@ -31,7 +40,7 @@
  *        code calls (msa_runtime_exit_on_error, msa_runtime_record_error,
  *        msa_runtime_take_error).
  * 1.0.0: first release. */
-#define MSA_KERNELS_VERSION_MAJOR 2
+#define MSA_KERNELS_VERSION_MAJOR 3
 #define MSA_KERNELS_VERSION_MINOR 0
 #define MSA_KERNELS_VERSION_PATCH 0
 /* Encoded as major * 10000 + minor * 100 + patch. */
@@ -70,6 +79,17 @@ typedef enum msa_order {
   MSA_ORDER_BLOCK = 1  /* ascending block id, -1 padding last */
 } msa_order_t;
 
+/* How k_blocks stores a key element (CONTRACT.md "Operands").
+ *   BF16:     16-bit bfloat16 patterns (uint16_t).
+ *   F8E4M3FN: one byte per element, OCP fp8 e4m3 "FN" (bias 7, no
+ *             infinities; S.1111.111 is NaN), the byte is the key value
+ *             itself (no scale). Every such value is exact in bf16, so the
+ *             selected ids are those of the same keys stored as bf16. */
+typedef enum msa_key_type {
+  MSA_KEY_BF16 = 0,
+  MSA_KEY_F8E4M3FN = 1
+} msa_key_type_t;
+
 /* The op's attributes, with MAX's names. */
 typedef struct msa_indexer_attrs {
   int32_t num_index_heads; /* H */
@@ -84,13 +104,14 @@ typedef struct msa_indexer_attrs {
 } msa_indexer_attrs_t;
 
 /* Dense, row-major buffers and their sizes. bf16 values are passed as their
- * raw 16-bit patterns (uint16_t). Shapes (CONTRACT.md "Operands"; the ui32
+ * raw 16-bit patterns (uint16_t), e4m3 values as their bytes. Shapes (CONTRACT.md "Operands"; the ui32
  * metadata may come from MLIR memrefs of ui32 or signless i32: same layout,
  * read as unsigned):
  *   q                 [rows, num_q_heads, q_head_dim]           bf16
  *   input_row_offsets [batch + 1]                                ui32
  *   prefix_lens       [batch]                                    ui32
- *   k_blocks          [num_pages, 1, num_layers, page_size, 1, k_head_dim] bf16
+ *   k_blocks          [num_pages, 1, num_layers, page_size, 1, k_head_dim]
+ *                     bf16 or f8E4M3FN, as k_type says
  *   k_cache_lengths   [batch]                                    ui32
  *   k_lookup_table    [batch, max_pages]                         ui32
  *   k_max_lengths     [1, 2]                                     ui32
@@ -101,7 +122,7 @@ typedef struct msa_indexer_tensors {
   const uint16_t *q;
   const uint32_t *input_row_offsets;
   const uint32_t *prefix_lens;
-  const uint16_t *k_blocks;
+  const void *k_blocks; /* elements as k_type says */
   const uint32_t *k_cache_lengths;
   const uint32_t *k_lookup_table;
   const uint32_t *k_max_lengths;
@@ -115,6 +136,7 @@ typedef struct msa_indexer_tensors {
   int64_t page_size;
   int64_t k_head_dim;
   int64_t max_pages;
+  int32_t k_type; /* msa_key_type_t of k_blocks (0: bf16) */
 } msa_indexer_tensors_t;
 
 /* Memref descriptors, layout-compatible with mlir::StridedMemRefType<T, N>
@@ -130,6 +152,7 @@ typedef struct msa_indexer_tensors {
   } NAME
 MSA_DEFINE_MEMREF(msa_memref_bf16_3d_t, uint16_t, 3);
 MSA_DEFINE_MEMREF(msa_memref_bf16_6d_t, uint16_t, 6);
+MSA_DEFINE_MEMREF(msa_memref_f8_6d_t, uint8_t, 6); /* f8E4M3FN bytes */
 MSA_DEFINE_MEMREF(msa_memref_u32_1d_t, uint32_t, 1);
 MSA_DEFINE_MEMREF(msa_memref_u32_2d_t, uint32_t, 2);
 MSA_DEFINE_MEMREF(msa_memref_i32_3d_t, int32_t, 3);
@@ -137,8 +160,11 @@ MSA_DEFINE_MEMREF(msa_memref_i32_3d_t, int32_t, 3);
 
 /* Names of the functions lowered MLIR calls (func.call with
  * llvm.emit_c_interface; the C symbol carries the `_mlir_ciface_` prefix).
- * The cpu entry lives in libmsa_kernels_cpu; the cuda and auto entries in
- * libmsa_kernels_cuda (declared in msa_kernels_cuda.h). All three take the
+ * The cpu entries live in libmsa_kernels_cpu; the cuda and auto entries in
+ * libmsa_kernels_cuda (declared in msa_kernels_cuda.h). One entry per back
+ * end and index-K element type (an MLIR function has one signature, and the
+ * k_blocks memref type is part of it): the bf16 entries, and the same names
+ * with MSA_RUNTIME_ENTRY_F8_SUFFIX for an f8E4M3FN k_blocks. All take the
  * same arguments: the eight memrefs of the op in MAX's order, then
  * num_index_heads, idx_head_dim, block_size, topk, init_blocks, local_blocks,
  * layer_idx (i32 each), scale (f32) and order (i32); they return an
@@ -146,25 +172,30 @@ MSA_DEFINE_MEMREF(msa_memref_i32_3d_t, int32_t, 3);
 #define MSA_RUNTIME_ENTRY_CPU "msa_indexer_ragged_paged_cpu"
 #define MSA_RUNTIME_ENTRY_CUDA "msa_indexer_ragged_paged_cuda"
 #define MSA_RUNTIME_ENTRY_AUTO "msa_indexer_ragged_paged_auto"
+#define MSA_RUNTIME_ENTRY_F8_SUFFIX "_f8e4m3fn"
 
 /* The parameter list of every _mlir_ciface_ entry, written once:
  *   int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_PARAMS);
  * and the matching argument list, to forward a call. */
-#define MSA_INDEXER_CIFACE_PARAMS                                              \
+#define MSA_INDEXER_CIFACE_PARAMS_K(KMEMREF)                                   \
   msa_memref_bf16_3d_t *q, msa_memref_u32_1d_t *input_row_offsets,             \
-      msa_memref_u32_1d_t *prefix_lens, msa_memref_bf16_6d_t *k_blocks,        \
+      msa_memref_u32_1d_t *prefix_lens, KMEMREF *k_blocks,                     \
       msa_memref_u32_1d_t *k_cache_lengths,                                    \
       msa_memref_u32_2d_t *k_lookup_table,                                     \
       msa_memref_u32_2d_t *k_max_lengths, msa_memref_i32_3d_t *out,            \
       int32_t num_index_heads, int32_t idx_head_dim, int32_t block_size,       \
       int32_t topk, int32_t init_blocks, int32_t local_blocks,                 \
       int32_t layer_idx, float scale, int32_t order
+/* bf16 entries, and f8E4M3FN entries (suffix _f8e4m3fn). */
+#define MSA_INDEXER_CIFACE_PARAMS MSA_INDEXER_CIFACE_PARAMS_K(msa_memref_bf16_6d_t)
+#define MSA_INDEXER_CIFACE_F8_PARAMS MSA_INDEXER_CIFACE_PARAMS_K(msa_memref_f8_6d_t)
 #define MSA_INDEXER_CIFACE_ARGS                                                \
   q, input_row_offsets, prefix_lens, k_blocks, k_cache_lengths,                \
       k_lookup_table, k_max_lengths, out, num_index_heads, idx_head_dim,       \
       block_size, topk, init_blocks, local_blocks, layer_idx, scale, order
-/* The type of such an entry. */
+/* The types of such entries. */
 typedef int32_t (*msa_indexer_ciface_fn)(MSA_INDEXER_CIFACE_PARAMS);
+typedef int32_t (*msa_indexer_ciface_f8_fn)(MSA_INDEXER_CIFACE_F8_PARAMS);
 
 /* ---- common ------------------------------------------------------------ */
 
@@ -284,6 +315,8 @@ const char *msa_cpu_path_name(void);
  * to stderr, fills out with -1 through its descriptor when that descriptor
  * is sound, and returns the status (msa_status_t). */
 int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_PARAMS);
+/* The same for an f8E4M3FN k_blocks. */
+int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu_f8e4m3fn(MSA_INDEXER_CIFACE_F8_PARAMS);
 
 /* ---- run-time errors in lowered code ------------------------------------ */
 

@@ -117,6 +117,8 @@ msa_status_t msa_cuda_set_path(int32_t path);
  * where its shape allows and returns the status. Without a usable device:
  * MSA_STATUS_NO_DEVICE. */
 int32_t _mlir_ciface_msa_indexer_ragged_paged_cuda(MSA_INDEXER_CIFACE_PARAMS);
+/* The same for an f8E4M3FN k_blocks. */
+int32_t _mlir_ciface_msa_indexer_ragged_paged_cuda_f8e4m3fn(MSA_INDEXER_CIFACE_F8_PARAMS);
 
 /* The entry lowered MLIR calls for target=auto: the CUDA entry above when a
  * CUDA device is present at run time (host-memory inputs are then staged),
@@ -124,6 +126,8 @@ int32_t _mlir_ciface_msa_indexer_ragged_paged_cuda(MSA_INDEXER_CIFACE_PARAMS);
  * library was built with it, else the scalar reference). Error messages name
  * the back end that ran: "msa.indexer_ragged_paged (cuda|cpu): ...". */
 int32_t _mlir_ciface_msa_indexer_ragged_paged_auto(MSA_INDEXER_CIFACE_PARAMS);
+/* The same for an f8E4M3FN k_blocks (the CPU fallback is the cpu _f8e4m3fn entry). */
+int32_t _mlir_ciface_msa_indexer_ragged_paged_auto_f8e4m3fn(MSA_INDEXER_CIFACE_F8_PARAMS);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -19,8 +19,8 @@
 #include <string.h>
 
 /* [doc:kernels-version] */
-#if !defined(MSA_KERNELS_VERSION) || MSA_KERNELS_VERSION_MAJOR != 2
-#error "expected msa kernels ABI version 2.x"
+#if !defined(MSA_KERNELS_VERSION) || MSA_KERNELS_VERSION_MAJOR != 3
+#error "expected msa kernels ABI version 3.x"
 #endif
 /* [/doc:kernels-version] */
 
@@ -54,7 +54,7 @@ int main(void) {
   check(msa_kernels_version() == MSA_KERNELS_VERSION,
         "the loaded library's msa_kernels_version() is the header's");
   /* [/doc:kernels-loaded-version] */
-  check(MSA_KERNELS_VERSION == 20000, "the kernels are version 2.0.0");
+  check(MSA_KERNELS_VERSION == 30000, "the kernels are version 3.0.0");
 
   /* q [rows=2, H=2, D=2]: head 0 = [1, 2], head 1 = [-1, -1] on both rows. */
   const uint16_t q[8] = {ONE, TWO, M_ONE, M_ONE, ONE, TWO, M_ONE, M_ONE};
