@@ -283,6 +283,9 @@ msa_status_t msa_indexer_check_static(const msa_indexer_tensors_t *t,
     MSA_ARG("q is NULL");
   if (nk > 0 && !t->k_blocks)
     MSA_ARG("k_blocks is NULL");
+  if (t->k_type != MSA_KEY_BF16 && t->k_type != MSA_KEY_F8E4M3FN)
+    MSA_ARG("k_blocks: k_type = %d is not a key type (%d: bf16, %d: f8E4M3FN)",
+            (int)t->k_type, (int)MSA_KEY_BF16, (int)MSA_KEY_F8E4M3FN);
   if (nout > 0 && !t->out)
     MSA_ARG("out (result) is NULL");
   return MSA_STATUS_OK;

@@ -11,3 +11,8 @@ extern "C" int32_t
 _mlir_ciface_msa_indexer_ragged_paged_auto(MSA_INDEXER_CIFACE_PARAMS) {
   return _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_ARGS);
 }
+
+extern "C" int32_t
+_mlir_ciface_msa_indexer_ragged_paged_auto_f8e4m3fn(MSA_INDEXER_CIFACE_F8_PARAMS) {
+  return _mlir_ciface_msa_indexer_ragged_paged_cpu_f8e4m3fn(MSA_INDEXER_CIFACE_ARGS);
+}

@@ -3,6 +3,7 @@
 // _mlir_ciface_ entry (the shared memref adapter, packing of strided
 // operands, then msa_indexer_cpu).
 #include "msa/msa_memref.h"
+#include "msa/msa_reference.h"
 #include "msa_cpu_internal.h"
 
 #include <cstdio>
@@ -14,6 +15,10 @@ extern "C" {
 msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
                              const msa_indexer_attrs_t *attrs) {
   msa_status_t st = msa_indexer_validate(tensors, attrs);
+  // Interim (issue 10, being replaced by the SIMD paths): f8E4M3FN keys run
+  // on the scalar reference.
+  if (st == MSA_STATUS_OK && tensors->k_type == MSA_KEY_F8E4M3FN)
+    return msa_indexer_reference(tensors, attrs);
   if (st == MSA_STATUS_OK) {
     // The path is read once: the whole batch runs on one plan.
     const msa_cpu::Plan &plan = msa_cpu::current_plan();
@@ -29,10 +34,15 @@ msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
   return st;
 }
 
-int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_PARAMS) {
+} // extern "C"
+
+namespace {
+// Both _mlir_ciface_ entries: `k_blocks` is the descriptor of `k_type`.
+int32_t run_ciface(int32_t k_type, MSA_INDEXER_CIFACE_PARAMS_K(const void)) {
   msa_indexer_memrefs_t m;
   msa_indexer_attrs_t a;
-  msa_status_t st = msa_indexer_memrefs_read(&m, &a, MSA_INDEXER_CIFACE_ARGS);
+  msa_status_t st =
+      msa_indexer_memrefs_read(&m, &a, k_type, MSA_INDEXER_CIFACE_ARGS);
   if (st == MSA_STATUS_OK) {
     try {
       // Contiguous operands are used in place, strided ones packed (out is
@@ -69,5 +79,14 @@ int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_PARAMS) {
   }
   return (int32_t)st;
 }
+} // namespace
 
+extern "C" {
+int32_t _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_PARAMS) {
+  return run_ciface(MSA_KEY_BF16, MSA_INDEXER_CIFACE_ARGS);
+}
+int32_t
+_mlir_ciface_msa_indexer_ragged_paged_cpu_f8e4m3fn(MSA_INDEXER_CIFACE_F8_PARAMS) {
+  return run_ciface(MSA_KEY_F8E4M3FN, MSA_INDEXER_CIFACE_ARGS);
+}
 } // extern "C"

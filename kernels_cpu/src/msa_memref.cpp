@@ -190,7 +190,8 @@ extern "C" {
 
 msa_status_t msa_indexer_memrefs_read(msa_indexer_memrefs_t *m,
                                       msa_indexer_attrs_t *a,
-                                      MSA_INDEXER_CIFACE_PARAMS) {
+                                      int32_t k_type,
+                                      MSA_INDEXER_CIFACE_PARAMS_K(const void)) {
   a->num_index_heads = num_index_heads;
   a->idx_head_dim = idx_head_dim;
   a->block_size = block_size;
@@ -202,6 +203,7 @@ msa_status_t msa_indexer_memrefs_read(msa_indexer_memrefs_t *m,
   a->order = order;
   msa_indexer_memrefs_t &v = *m;
   msa_memref_view_t *op = v.operand;
+  v.k_type = k_type;
   msa_status_t st = read_view(out, 3, 4, "result", &op[MSA_OPERAND_OUT]);
   v.out_sound = st == MSA_STATUS_OK;
   if (st == MSA_STATUS_OK)
@@ -212,8 +214,18 @@ msa_status_t msa_indexer_memrefs_read(msa_indexer_memrefs_t *m,
   if (st == MSA_STATUS_OK)
     st = read_view(prefix_lens, 1, 4, "prefix_lens",
                    &op[MSA_OPERAND_PREFIX_LENS]);
-  if (st == MSA_STATUS_OK)
-    st = read_view(k_blocks, 6, 2, "k_blocks", &op[MSA_OPERAND_K_BLOCKS]);
+  if (st == MSA_STATUS_OK) {
+    msa_memref_view_t *kv = &op[MSA_OPERAND_K_BLOCKS];
+    if (k_type == MSA_KEY_BF16)
+      st = read_view(static_cast<const msa_memref_bf16_6d_t *>(k_blocks), 6, 2,
+                     "k_blocks", kv);
+    else if (k_type == MSA_KEY_F8E4M3FN)
+      st = read_view(static_cast<const msa_memref_f8_6d_t *>(k_blocks), 6, 1,
+                     "k_blocks", kv);
+    else
+      st = msa_set_last_error(MSA_STATUS_INVALID_ARGUMENT,
+                              "k_blocks: unknown key type %d", (int)k_type);
+  }
   if (st == MSA_STATUS_OK)
     st = read_view(k_cache_lengths, 1, 4, "k_cache_lengths",
                    &op[MSA_OPERAND_K_CACHE_LENGTHS]);
@@ -237,7 +249,8 @@ void msa_indexer_memrefs_tensors(const msa_indexer_memrefs_t *m,
   t->input_row_offsets =
       static_cast<const uint32_t *>(data[MSA_OPERAND_INPUT_ROW_OFFSETS]);
   t->prefix_lens = static_cast<const uint32_t *>(data[MSA_OPERAND_PREFIX_LENS]);
-  t->k_blocks = static_cast<const uint16_t *>(data[MSA_OPERAND_K_BLOCKS]);
+  t->k_blocks = data[MSA_OPERAND_K_BLOCKS];
+  t->k_type = m->k_type;
   t->k_cache_lengths =
       static_cast<const uint32_t *>(data[MSA_OPERAND_K_CACHE_LENGTHS]);
   t->k_lookup_table =

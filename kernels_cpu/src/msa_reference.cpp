@@ -26,6 +26,17 @@ uint16_t msa_float_to_bf16(float f) {
   return uint16_t((bits + rounding) >> 16);
 }
 
+float msa_e4m3_to_float(uint8_t v) {
+  // OCP e4m3 "FN": s.eeee.mmm, bias 7, subnormals at e = 0, no infinities,
+  // s.1111.111 is NaN. Decoded from the fields, independently of any kernel.
+  const int sign = v >> 7, e = (v >> 3) & 0xF, m = v & 0x7;
+  if (e == 0xF && m == 0x7)
+    return std::numeric_limits<float>::quiet_NaN();
+  const double mag = e == 0 ? std::ldexp((double)m, -9) // m/8 * 2^(1-7)
+                            : std::ldexp(1.0 + m / 8.0, e - 7);
+  return (float)(sign ? -mag : mag);
+}
+
 int64_t msa_reference_row_sequence(const msa_indexer_tensors_t *t,
                                    int64_t row) {
   // The sequence b with off[b] <= row < off[b+1] (empty sequences skipped).
@@ -58,13 +69,14 @@ double msa_reference_block_score(const msa_indexer_tensors_t *t,
   for (int64_t p = first; p < last; ++p) {
     const int64_t page = t->k_lookup_table[b * t->max_pages + p / ps];
     // k_blocks[page, 0, layer_idx, p % page_size, 0, :]
-    const uint16_t *k =
-        t->k_blocks +
-        ((page * t->num_layers + a->layer_idx) * ps + p % ps) * D;
+    const int64_t k0 = ((page * t->num_layers + a->layer_idx) * ps + p % ps) * D;
     double dot = 0.0, mag = 0.0;
     for (int64_t d = 0; d < D; ++d) {
-      const double prod =
-          (double)msa_bf16_to_float(q[d]) * (double)msa_bf16_to_float(k[d]);
+      const double kd =
+          t->k_type == MSA_KEY_F8E4M3FN
+              ? (double)msa_e4m3_to_float(static_cast<const uint8_t *>(t->k_blocks)[k0 + d])
+              : (double)msa_bf16_to_float(static_cast<const uint16_t *>(t->k_blocks)[k0 + d]);
+      const double prod = (double)msa_bf16_to_float(q[d]) * kd;
       dot += prod;
       mag += std::fabs(prod);
     }

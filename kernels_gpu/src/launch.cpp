@@ -130,7 +130,11 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   kp.q = t->q;
   kp.off = t->input_row_offsets;
   kp.prefix = t->prefix_lens;
-  kp.k = t->k_blocks;
+  kp.key_type = t->k_type;
+  if (t->k_type == MSA_KEY_F8E4M3FN)
+    kp.k8 = static_cast<const uint8_t *>(t->k_blocks);
+  else
+    kp.k = static_cast<const uint16_t *>(t->k_blocks);
   kp.cache = t->k_cache_lengths;
   kp.lut = t->k_lookup_table;
   kp.kmax = t->k_max_lengths;

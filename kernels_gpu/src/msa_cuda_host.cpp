@@ -47,6 +47,10 @@ msa_status_t check_static(const msa_indexer_tensors_t *t,
     return msa_set_last_error(MSA_STATUS_UNSUPPORTED,
                               "rows and batch above 2^31 are not served by "
                               "the CUDA kernels");
+  if (t->k_type != MSA_KEY_BF16)  // TODO(issue 10): the fp8 CUDA kernels
+    return msa_set_last_error(MSA_STATUS_UNSUPPORTED,
+                              "an f8E4M3FN k_blocks is not served by the CUDA "
+                              "kernels yet");
   return MSA_STATUS_OK;
 }
 
@@ -423,10 +427,10 @@ int32_t run_reference(const Operands &w, const msa_indexer_attrs_t &a) {
 #endif
 
 // The adapter, then where each operand lives.
-msa_status_t read_operands(Operands &w, msa_indexer_attrs_t &a,
-                           MSA_INDEXER_CIFACE_PARAMS) {
+msa_status_t read_operands(Operands &w, msa_indexer_attrs_t &a, int32_t k_type,
+                           MSA_INDEXER_CIFACE_PARAMS_K(const void)) {
   const msa_status_t st =
-      msa_indexer_memrefs_read(&w.m, &a, MSA_INDEXER_CIFACE_ARGS);
+      msa_indexer_memrefs_read(&w.m, &a, k_type, MSA_INDEXER_CIFACE_ARGS);
   if (w.m.out_sound)
     w.device[MSA_OPERAND_OUT] = on_device(w.view(MSA_OPERAND_OUT));
   if (st != MSA_STATUS_OK) return st;
@@ -434,13 +438,11 @@ msa_status_t read_operands(Operands &w, msa_indexer_attrs_t &a,
   return MSA_STATUS_OK;
 }
 
-} // namespace
-
-extern "C" int32_t
-_mlir_ciface_msa_indexer_ragged_paged_cuda(MSA_INDEXER_CIFACE_PARAMS) {
+// The cuda entries: `k_blocks` is the descriptor of `k_type`.
+int32_t run_cuda_ciface(int32_t k_type, MSA_INDEXER_CIFACE_PARAMS_K(const void)) {
   Operands w;
   msa_indexer_attrs_t a;
-  const msa_status_t st = read_operands(w, a, MSA_INDEXER_CIFACE_ARGS);
+  const msa_status_t st = read_operands(w, a, k_type, MSA_INDEXER_CIFACE_ARGS);
   if (st != MSA_STATUS_OK) return fail(w, "cuda", st);
   if (!msa_cuda_available())
     return fail(w, "cuda", msa_set_last_error(MSA_STATUS_NO_DEVICE,
@@ -448,17 +450,47 @@ _mlir_ciface_msa_indexer_ragged_paged_cuda(MSA_INDEXER_CIFACE_PARAMS) {
   return run_cuda(w, a);
 }
 
+#if !defined(MSA_HAVE_CPU_KERNEL)
+// The auto entries' fallback without the CPU kernel: the reference.
+int32_t run_reference_ciface(int32_t k_type, MSA_INDEXER_CIFACE_PARAMS_K(const void)) {
+  Operands w;
+  msa_indexer_attrs_t a;
+  const msa_status_t st = read_operands(w, a, k_type, MSA_INDEXER_CIFACE_ARGS);
+  if (st != MSA_STATUS_OK) return fail(w, "cpu", st);
+  return run_reference(w, a);
+}
+#endif
+
+} // namespace
+
+extern "C" int32_t
+_mlir_ciface_msa_indexer_ragged_paged_cuda(MSA_INDEXER_CIFACE_PARAMS) {
+  return run_cuda_ciface(MSA_KEY_BF16, MSA_INDEXER_CIFACE_ARGS);
+}
+
+extern "C" int32_t
+_mlir_ciface_msa_indexer_ragged_paged_cuda_f8e4m3fn(MSA_INDEXER_CIFACE_F8_PARAMS) {
+  return run_cuda_ciface(MSA_KEY_F8E4M3FN, MSA_INDEXER_CIFACE_ARGS);
+}
+
 extern "C" int32_t
 _mlir_ciface_msa_indexer_ragged_paged_auto(MSA_INDEXER_CIFACE_PARAMS) {
   if (msa_cuda_available())
-    return _mlir_ciface_msa_indexer_ragged_paged_cuda(MSA_INDEXER_CIFACE_ARGS);
+    return run_cuda_ciface(MSA_KEY_BF16, MSA_INDEXER_CIFACE_ARGS);
 #if defined(MSA_HAVE_CPU_KERNEL)
   return _mlir_ciface_msa_indexer_ragged_paged_cpu(MSA_INDEXER_CIFACE_ARGS);
 #else
-  Operands w;
-  msa_indexer_attrs_t a;
-  const msa_status_t st = read_operands(w, a, MSA_INDEXER_CIFACE_ARGS);
-  if (st != MSA_STATUS_OK) return fail(w, "cpu", st);
-  return run_reference(w, a);
+  return run_reference_ciface(MSA_KEY_BF16, MSA_INDEXER_CIFACE_ARGS);
+#endif
+}
+
+extern "C" int32_t
+_mlir_ciface_msa_indexer_ragged_paged_auto_f8e4m3fn(MSA_INDEXER_CIFACE_F8_PARAMS) {
+  if (msa_cuda_available())
+    return run_cuda_ciface(MSA_KEY_F8E4M3FN, MSA_INDEXER_CIFACE_ARGS);
+#if defined(MSA_HAVE_CPU_KERNEL)
+  return _mlir_ciface_msa_indexer_ragged_paged_cpu_f8e4m3fn(MSA_INDEXER_CIFACE_ARGS);
+#else
+  return run_reference_ciface(MSA_KEY_F8E4M3FN, MSA_INDEXER_CIFACE_ARGS);
 #endif
 }

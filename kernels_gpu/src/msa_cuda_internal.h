@@ -50,7 +50,9 @@ Layout make_layout(int64_t rows, int64_t batch, int64_t heads, int64_t nblk_cap)
 struct KParams {
   const uint16_t *q;
   const uint32_t *off, *prefix, *cache, *lut, *kmax;
-  const uint16_t *k;
+  const uint16_t *k;   // bf16 keys (NULL when key_type is f8E4M3FN)
+  const uint8_t *k8;   // f8E4M3FN keys (NULL when key_type is bf16)
+  int32_t key_type;    // msa_key_type_t
   int32_t *out;
   int64_t rows, batch, num_pages, num_layers, page_size, max_pages;
   int32_t heads, dim, bs, topk, init_blocks, local_blocks, layer, order;

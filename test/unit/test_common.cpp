@@ -248,7 +248,7 @@ TEST(Validate, StaticCheckReadsNoMetadata) {
 msa_status_t read_memrefs(msa_test::Descs &d, const msa_indexer_attrs_t &x,
                           msa_indexer_memrefs_t *m, msa_indexer_attrs_t *a) {
   return msa_indexer_memrefs_read(
-      m, a, &d.q, &d.off, &d.pre, &d.k, &d.cache, &d.lut, &d.kmax, &d.out,
+      m, a, MSA_KEY_BF16, &d.q, &d.off, &d.pre, &d.k, &d.cache, &d.lut, &d.kmax, &d.out,
       x.num_index_heads, x.idx_head_dim, x.block_size, x.topk, x.init_blocks,
       x.local_blocks, x.layer_idx, x.scale, x.order);
 }

@@ -6,7 +6,8 @@
  *
  *   msa_indexer_memrefs_t m;
  *   msa_indexer_attrs_t a;
- *   msa_status_t st = msa_indexer_memrefs_read(&m, &a, MSA_INDEXER_CIFACE_ARGS);
+ *   msa_status_t st = msa_indexer_memrefs_read(&m, &a, MSA_KEY_BF16,
+ *                                               MSA_INDEXER_CIFACE_ARGS);
  *   ... on error: if (m.out_sound) msa_memref_fill_i32(&m.operand[MSA_OPERAND_OUT], -1);
  *   ... give each operand contiguous data (m.operand[i].data when
  *       m.operand[i].contiguous, else a copy packed by msa_memref_pack) ...
@@ -55,10 +56,13 @@ typedef struct msa_indexer_memrefs {
   /* out's own descriptor passed its checks: msa_memref_fill_i32 may write
    * through it even when another check failed. */
   int32_t out_sound;
+  int32_t k_type; /* msa_key_type_t of the k_blocks descriptor */
 } msa_indexer_memrefs_t;
 
 /* Reads the arguments of an _mlir_ciface_ entry into views and attributes.
- * Checks, operand by operand (out first): the descriptor is not NULL; every
+ * `k_blocks` points to the descriptor of the entry's key type `k_type`
+ * (msa_memref_bf16_6d_t for MSA_KEY_BF16, msa_memref_f8_6d_t for
+ * MSA_KEY_F8E4M3FN: the same layout, 2- or 1-byte elements). Checks, operand by operand (out first): the descriptor is not NULL; every
  * size, stride and the offset are >= 0; the element count and the byte
  * extent (offset + sum of (size - 1) * stride, times the element size) do
  * not overflow int64 nor wrap the address space; the data pointer is not
@@ -72,10 +76,11 @@ typedef struct msa_indexer_memrefs {
  * way (as far as the descriptors could be read). */
 msa_status_t msa_indexer_memrefs_read(msa_indexer_memrefs_t *memrefs,
                                       msa_indexer_attrs_t *attrs,
-                                      MSA_INDEXER_CIFACE_PARAMS);
+                                      int32_t k_type,
+                                      MSA_INDEXER_CIFACE_PARAMS_K(const void));
 
-/* The tensors of a read batch: sizes from the views, and data[i] as the
- * (contiguous) data of operand i. */
+/* The tensors of a read batch: sizes and k_type from the views, and data[i]
+ * as the (contiguous) data of operand i. */
 void msa_indexer_memrefs_tensors(const msa_indexer_memrefs_t *memrefs,
                                  void *const data[MSA_NUM_OPERANDS],
                                  msa_indexer_tensors_t *tensors);

@@ -4,7 +4,7 @@
  * CUDA) compares against it. Library: msa_kernels_common (no dependencies).
  *
  * Precision: each dot product is accumulated in float64 from the exact bf16
- * values, and the scale is applied in float64: scaled = (double)scale * dot.
+ * (or e4m3) values, and the scale is applied in float64: scaled = (double)scale * dot.
  * A product of two bf16 values is exact in float64 and the sum of up to a few
  * thousand such products is exact or within 2^-50 relative, so the reference
  * score is (to float64 rounding) the exact real score. The kernels accumulate
@@ -50,6 +50,9 @@ int64_t msa_reference_row_keys(const msa_indexer_tensors_t *tensors,
 /* bf16 <-> float helpers (round to nearest even; NaN stays NaN). */
 float msa_bf16_to_float(uint16_t v);
 uint16_t msa_float_to_bf16(float f);
+/* The value of an f8E4M3FN byte (exact; the NaN bytes 0x7F and 0xFF give
+ * NaN). Every e4m3 value is exact in bf16 too. */
+float msa_e4m3_to_float(uint8_t v);
 
 #ifdef __cplusplus
 } /* extern "C" */
