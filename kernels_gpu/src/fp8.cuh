@@ -8,9 +8,10 @@
 // keys elements would give. The bits: a byte s.eeee.mmm is placed as the
 // bf16 pattern s.0000eeee.mmm0000, which is the key times 2^-120 (e4m3
 // subnormals land on bf16 subnormals, exactly), and one bf16x2 multiply by
-// 2^120 (exact: the product is a normal bf16, and the bf16 arithmetic of
-// sm_80+ keeps subnormal inputs) gives the key. 3 integer instructions and
-// one bf16x2 multiply per two elements, no table, no branch.
+// 2^120 (exact: the product is a normal bf16 or zero, the sign rides along,
+// -0 stays -0, and the bf16 arithmetic of sm_80+ keeps subnormal inputs)
+// gives the key. A prmt, a shift, an and and one bf16x2 multiply per two
+// elements, no table, no branch.
 //
 // The NaN bytes (s.1111.111) come out finite (+-480, which no e4m3 value
 // is): e4m3_to_bf16x4 fixes them (4 more instructions per word);
@@ -33,14 +34,15 @@ __device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t sel) {
   return r;
 }
 
-// One bf16x2 word from a word whose halves hold b | sign(b) << 8.
+// One bf16x2 word from a word whose halves hold b | sign(b) << 8: shifted
+// by 4, each half holds a copy of the sign at bit 15 and eeee.mmm at bits
+// 10..4 (the byte's own sign bit lands on bit 11 and is masked off).
 __device__ __forceinline__ uint32_t e4m3_pair_finite(uint32_t halves) {
-  const uint32_t y = halves << 4;            // u << 4 per half, sign at bit 15
-  const uint32_t mag = y & 0x07F007F0u;      // |key| * 2^-120 as bf16
-  __nv_bfloat162 m = *reinterpret_cast<const __nv_bfloat162 *>(&mag);
-  const uint32_t k2p120 = 0x7B807B80u;       // 2^120, twice
-  m = __hmul2(m, *reinterpret_cast<const __nv_bfloat162 *>(&k2p120));
-  return *reinterpret_cast<const uint32_t *>(&m) | (y & 0x80008000u);
+  const uint32_t scaled = (halves << 4) & 0x87F087F0u;  // key * 2^-120 as bf16
+  __nv_bfloat162 m = *reinterpret_cast<const __nv_bfloat162 *>(&scaled);
+  const uint32_t k2p120 = 0x7B807B80u;                  // 2^120, twice
+  m = __hmul2_rn(m, *reinterpret_cast<const __nv_bfloat162 *>(&k2p120));
+  return *reinterpret_cast<const uint32_t *>(&m);
 }
 
 // bytes with s.1111.111 -> 0x80 in that byte, else 0.
@@ -78,10 +80,71 @@ __device__ __forceinline__ uint4 e4m3x8_to_bf16x8(uint2 v) {
   return make_uint4(a.lo, a.hi, b.lo, b.hi);
 }
 
-// One element, for scalar code (the generic kernel).
+// Sixteen bytes -> the two uint4 of bf16 (elements 0-7, 8-15) that two
+// 16-byte loads of the same elements stored as bf16 would give; the NaN
+// check is one test for the sixteen bytes (the fix is rare).
+__device__ __forceinline__ void e4m3x16_to_bf16x16(uint4 v, uint4 &lo, uint4 &hi) {
+  const Bf16x4 a = e4m3_to_bf16x4_finite(v.x), b = e4m3_to_bf16x4_finite(v.y);
+  const Bf16x4 c = e4m3_to_bf16x4_finite(v.z), d = e4m3_to_bf16x4_finite(v.w);
+  lo = make_uint4(a.lo, a.hi, b.lo, b.hi);
+  hi = make_uint4(c.lo, c.hi, d.lo, d.hi);
+  const uint32_t m = 0x7F7F7F7Fu, one = 0x01010101u;
+  if ((((v.x & m) + one) | ((v.y & m) + one) | ((v.z & m) + one) | ((v.w & m) + one)) &
+      0x80808080u) {
+    lo = e4m3x8_to_bf16x8(make_uint2(v.x, v.y));
+    hi = e4m3x8_to_bf16x8(make_uint2(v.z, v.w));
+  }
+}
+
+// One element, for scalar code (the generic kernel): the bf16 of the low
+// half as f32, NaN for the NaN bytes (a select, no branch).
 __device__ __forceinline__ float e4m3_to_float(uint8_t b) {
-  const Bf16x4 r = e4m3_to_bf16x4(b);
-  return __uint_as_float(r.lo << 16);
+  const uint32_t bf = e4m3_pair_finite(prmt(b, 0x9180u)) << 16;
+  return (b & 0x7Fu) == 0x7Fu ? __uint_as_float(0x7FC00000u) : __uint_as_float(bf);
+}
+
+// ---------------------------------------------------------------------------
+// e4m3 key tiles in shared memory (the prefill kernels). A raw tile is 128
+// key rows of D bytes in the layout of a TMA copy with the swizzle of its
+// row width (D = 128: 128-byte swizzle, 16-byte chunk c of row n at
+// n * 128 + ((c ^ (n & 7)) << 4); D = 64: 64-byte swizzle, chunk c at
+// n * 64 + ((c ^ ((n >> 1) & 3)) << 4)); the stage base is 1024-aligned.
+// Conversion walks the tile's 16-byte chunks in an order where the 8 lanes
+// of each shared-memory phase hold one chunk column of 8 consecutive rows:
+// the raw loads and both bf16 stores (chunks 2c, 2c + 1 of a layout whose
+// chunk index is XORed with n & 7, as the wgmma and mma.sync tiles are) then
+// touch 8 different 16-byte bank groups, with no select and no conflict.
+// ---------------------------------------------------------------------------
+template <int D>
+__device__ __forceinline__ uint32_t e4m3_raw_off(int n, int c) {
+  static_assert(D == 64 || D == 128, "raw e4m3 tiles have rows of 64 or 128 bytes");
+  return D == 128 ? (uint32_t)(n * 128 + ((c ^ (n & 7)) << 4))
+                  : (uint32_t)(n * 64 + ((c ^ ((n >> 1) & 3)) << 4));
+}
+// Chunk idx (0 .. 128 * D / 16 - 1) of the walk: row n, chunk column c.
+template <int D>
+__device__ __forceinline__ void e4m3_chunk_at(int idx, int &n, int &c) {
+  constexpr int kCols = D / 16;
+  n = (idx & 7) | ((idx / (8 * kCols)) << 3);
+  c = (idx >> 3) % kCols;
+}
+// Raw chunk (n, c) of the tile at `raw` -> bf16 chunks 2c and 2c + 1 of row
+// n of the bf16 tile at `dst`, chunk (n, cc) at dst + off(n, cc).
+template <int D, class Off>
+__device__ __forceinline__ void e4m3_chunk_to_bf16(uint32_t raw, uint32_t dst, int n, int c,
+                                                   Off off) {
+  uint4 v, lo, hi;
+  asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "r"(raw + e4m3_raw_off<D>(n, c))
+               : "memory");
+  e4m3x16_to_bf16x16(v, lo, hi);
+  asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(dst + off(n, 2 * c)),
+               "r"(lo.x), "r"(lo.y), "r"(lo.z), "r"(lo.w)
+               : "memory");
+  asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(dst + off(n, 2 * c + 1)),
+               "r"(hi.x), "r"(hi.y), "r"(hi.z), "r"(hi.w)
+               : "memory");
 }
 
 } // namespace msa_cuda

@@ -171,7 +171,8 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   const bool tc_bs = bs == 16 || bs == 32 || bs == 64 || bs % 128 == 0;
   const bool sm90 = dev.cc == 90;
   const bool use_pf = !generic && mma_d && H <= 128 && tc_bs;
-  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90;
+  const bool dec_keys = t->k_type == MSA_KEY_BF16 || kDecodeServesFp8;
+  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90 && dec_keys;
   kp.dec_rows = use_dec ? kDecRows : 0;
   const bool may_prefill =
       t->rows > kp.dec_rows && max_new_tokens > (uint32_t)kp.dec_rows;

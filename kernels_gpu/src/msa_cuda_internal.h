@@ -20,6 +20,12 @@ namespace msa_cuda {
 // Sequences with 1..kDecRows new rows take the decode kernel (decode and
 // speculative decoding; H <= 8, so at most 128 (row, head) columns).
 constexpr int kDecRows = 16;
+// Whether the decode kernel (decode.cu) serves f8E4M3FN keys. While false,
+// f8E4M3FN calls plan no decode kernel: their 1..16-row sequences take the
+// prefill (or generic) kernels, as on GPUs without the decode kernel. Flip
+// it when decode.cu reads e4m3 keys; launch.cpp's plan and the CUDA tests
+// (the bf16/e4m3 cross-check of decode-kernel rows) read it.
+constexpr bool kDecodeServesFp8 = false;
 constexpr size_t kHeaderBytes = 256;
 
 // Error kinds of the device record.
