@@ -52,8 +52,8 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
   }
   PrefillTile pt;
   if (!prefill_tile_of(p, pt)) return;
-  const int64_t b = pt.b, seq_begin = pt.seq_begin, P = pt.P;
-  const int64_t n_first = pt.n_first, n_last = pt.n_last;
+  const int64_t seq_begin = pt.seq_begin, P = pt.P;
+  const int64_t n_first = pt.n_first;
   const int i0 = pt.i0, H = p.heads;
   const int ntiles = pt.ntiles;
   const int mvalid = pt.mvalid;
@@ -220,26 +220,11 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
 
   if constexpr (F8) {
     // ---- e4m3 keys: raw ring (per thread) -> bf16 tiles 0/1 -> mma.sync ----
-    E4m3TileLoader<D, kPfThreads> ld(p, pt);
-    const uint32_t raw0 = (sbase + S::kRawOff + 1023u) & ~1023u;
-    auto raw_stage = [&](int tt) { return raw0 + (uint32_t)(tt % kPfStages) * S::kRawBytes; };
+    E4m3TileLoader<D, kPfThreads, kPfStages> ld(p, pt, (sbase + S::kRawOff + 1023u) & ~1023u);
     auto bf_tile = [&](int tt) { return sbase + S::kKOff + (uint32_t)(tt & 1) * S::kTileBytes; };
     auto mma_layout = [](int n, int c) { return swz<D>(n, c); };
-    // cp.async groups: Q is group 0, tile x is group x + 1.
-#pragma unroll
-    for (int x = 0; x < kPfStages; ++x) {
-      if (x < ntiles) {
-        ld.fetch_pages(x);
-        ld.load(x, raw_stage(x));
-      }
-      cp_async_commit();
-    }
-    ld.fetch_pages(kPfStages);
-    cp_async_wait<kPfStages - 1>();  // Q and tile 0
-    if (ntiles > 0) ld.convert(raw_stage(0), bf_tile(0), mma_layout);
-    if (kPfStages < ntiles) ld.load(kPfStages, raw_stage(kPfStages));
-    cp_async_commit();
-    ld.fetch_pages(kPfStages + 1);
+    ld.start();  // after the Q group
+    ld.first(bf_tile(0), mma_layout);
     __syncthreads();
     load_q_fragments();
     for (int t = 0; t < ntiles; ++t) {
@@ -249,65 +234,27 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
       }
       float acc[2][8][4];
       mma_tile(acc, bf_tile(t));
-      if (t + 1 < ntiles) {
-        // groups 0 .. kPfStages + 1 + t are committed; tile t + 1 is group t + 2
-        cp_async_wait<kPfStages - 1>();
-        // bf16 tile (t + 1) & 1 was last read by tile t - 1's MMAs, before
-        // the barrier above
-        ld.convert(raw_stage(t + 1), bf_tile(t + 1), mma_layout);
-        const int tn = t + 1 + kPfStages;
-        if (tn < ntiles) ld.load(tn, raw_stage(tn));
-        ld.fetch_pages(tn + 1);
-      }
-      cp_async_commit();
+      // bf16 tile (t + 1) & 1 was last read by tile t - 1's MMAs, before
+      // the barrier above
+      ld.next(t, bf_tile(t + 1), mma_layout);
       epilogue(acc, t);
     }
   } else {
-    // ---- K tile loader ----
-    // Thread tid always loads chunk c = tid % CPR of rows n = tid / CPR + k *
-    // (threads / CPR). The page ids of the next tile are fetched one
-    // iteration ahead (pgv), so no lookup latency sits before the cp.async.
-    const uint32_t *lut = p.lut + b * p.max_pages;
-    const size_t page_stride = (size_t)p.num_layers * p.page_size * D;
-    const uint16_t *kbase = p.k + (size_t)p.layer * p.page_size * D;
-    constexpr int CPR = D / 8;
-    constexpr int RSTEP = kPfThreads / CPR;
-    constexpr int RPT = 128 / RSTEP;
-    const int lc = tid % CPR, lr = tid / CPR;
-    const bool bs_pow2 = (bs & (bs - 1)) == 0;
-    const int bs_sh = __ffs(bs) - 1;
-    uint32_t pgv[RPT];
-    auto fetch_pages = [&](int tt) {
-#pragma unroll
-      for (int k = 0; k < RPT; ++k) {
-        const int64_t pos = (int64_t)tt * 128 + lr + k * RSTEP;
-        const int64_t pg = bs_pow2 ? (pos >> bs_sh) : pos / bs;
-        pgv[k] = (tt < ntiles && pos < n_last) ? __ldg(lut + pg) : 0u;
-      }
-    };
+    // ---- bf16 keys: cp.async ring of kPfStages tiles ----
+    Bf16TileLoader<D, kPfThreads> ld(p, pt);
+    auto mma_layout = [](int n, int c) { return swz<D>(n, c); };
     auto load_k = [&](int t, int stage) {
-      const uint32_t dst0 = sbase + S::kKOff + stage * S::kTileBytes;
-#pragma unroll
-      for (int k = 0; k < RPT; ++k) {
-        const int n = lr + k * RSTEP;
-        const int64_t pos = (int64_t)t * 128 + n;
-        const bool ok = pos < n_last;
-        const int64_t within = bs_pow2 ? (pos & (bs - 1)) : pos % bs;
-        const uint16_t *src =
-            ok ? kbase + (size_t)pgv[k] * page_stride + (size_t)within * D + lc * 8
-               : p.k;
-        cp_async16(dst0 + swz<D>(n, lc), src, ok);
-      }
+      ld.load(t, sbase + S::kKOff + stage * S::kTileBytes, mma_layout);
     };
 #pragma unroll
     for (int s = 0; s < kPfStages - 1; ++s) {
       if (s < ntiles) {
-        fetch_pages(s);
+        ld.fetch_pages(s);
         load_k(s, s);
       }
       cp_async_commit();
     }
-    fetch_pages(kPfStages - 1);
+    ld.fetch_pages(kPfStages - 1);
     cp_async_wait<kPfStages - 1>();  // the Q group is the oldest
     __syncthreads();
     load_q_fragments();
@@ -320,7 +267,7 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
         const int tn = t + kPfStages - 1;
         if (tn < ntiles) load_k(tn, tn % kPfStages);
         cp_async_commit();
-        fetch_pages(tn + 1);  // in flight during this tile's MMAs
+        ld.fetch_pages(tn + 1);  // in flight during this tile's MMAs
       }
       float acc[2][8][4];
       mma_tile(acc, sbase + S::kKOff + (t % kPfStages) * S::kTileBytes);

@@ -49,8 +49,8 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
   }
   PrefillTile pt;
   if (!prefill_tile_of(p, pt)) return;
-  const int64_t b = pt.b, seq_begin = pt.seq_begin, P = pt.P;
-  const int64_t n_first = pt.n_first, n_last = pt.n_last;
+  const int64_t seq_begin = pt.seq_begin, P = pt.P;
+  const int64_t n_first = pt.n_first;
   const int i0 = pt.i0, H = p.heads;
   const int ntiles = pt.ntiles;
   const int mvalid = pt.mvalid;
@@ -182,40 +182,19 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
 
   if constexpr (F8) {
     // ---- e4m3 keys: raw ring (per thread) -> bf16 tiles 0/1 -> wgmma ----
-    E4m3TileLoader<D, kWgThreads> ld(p, pt);
-    const uint32_t raw0 = sbase + S::kRawOff;
-    auto raw_stage = [&](int tt) { return raw0 + (uint32_t)(tt % kWgStages) * S::kRawBytes; };
+    E4m3TileLoader<D, kWgThreads, kWgStages> ld(p, pt, sbase + S::kRawOff);
     auto bf_tile = [&](int tt) { return sbase + S::kKOff + (uint32_t)(tt & 1) * S::kTileBytes; };
     auto wg_layout = [](int n, int c) { return swz128(n, c); };
-    // Tile x is cp.async group x (Q rides in group 0).
-#pragma unroll
-    for (int x = 0; x < kWgStages; ++x) {
-      if (x < ntiles) {
-        ld.fetch_pages(x);
-        ld.load(x, raw_stage(x));
-      }
-      cp_async_commit();
-    }
-    ld.fetch_pages(kWgStages);
-    cp_async_wait<kWgStages - 1>();  // group 0: Q and tile 0
-    if (ntiles > 0) ld.convert(raw_stage(0), bf_tile(0), wg_layout);
-    if (kWgStages < ntiles) ld.load(kWgStages, raw_stage(kWgStages));
-    cp_async_commit();
-    ld.fetch_pages(kWgStages + 1);
+    ld.start();  // Q rides in the first group
+    ld.first(bf_tile(0), wg_layout);
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
     __syncthreads();
     for (int t = 0; t < ntiles; ++t) {
       float acc[64];
       issue_mma(acc, bf_tile(t));
-      if (t + 1 < ntiles) {
-        // groups 0 .. kWgStages + t are committed; tile t + 1 is group t + 1
-        cp_async_wait<kWgStages - 1>();
-        ld.convert(raw_stage(t + 1), bf_tile(t + 1), wg_layout);
-        const int tn = t + 1 + kWgStages;
-        if (tn < ntiles) ld.load(tn, raw_stage(tn));
-        ld.fetch_pages(tn + 1);
-      }
-      cp_async_commit();
+      // bf16 tile (t + 1) & 1 was last read by tile t - 1's wgmma, waited
+      // for before the barrier below
+      ld.next(t, bf_tile(t + 1), wg_layout);
       asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
       epilogue(acc, t);
       // tile t + 1 published; every warp is done reading tile t
@@ -225,42 +204,20 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
     cp_async_wait<0>();
   } else {
     // ---- bf16 keys: cp.async ring of kWgStages tiles ----
-    const uint32_t *lut = p.lut + b * p.max_pages;
-    const size_t page_stride = (size_t)p.num_layers * p.page_size * D;
-    const uint16_t *kbase = p.k + (size_t)p.layer * p.page_size * D;
-    const bool bs_pow2 = (bs & (bs - 1)) == 0;
-    const int bs_sh = __ffs(bs) - 1;
-    uint32_t pgv[RPT];
-    auto fetch_pages = [&](int tt) {
-#pragma unroll
-      for (int k = 0; k < RPT; ++k) {
-        const int64_t pos = (int64_t)tt * 128 + lr + k * RSTEP;
-        const int64_t pg = bs_pow2 ? (pos >> bs_sh) : pos / bs;
-        pgv[k] = (tt < ntiles && pos < n_last) ? __ldg(lut + pg) : 0u;
-      }
-    };
+    Bf16TileLoader<D, kWgThreads> ld(p, pt);
+    auto wg_layout = [](int n, int c) { return swz128(n, c); };
     auto load_k = [&](int t, int stage) {
-      const uint32_t dst0 = sbase + S::kKOff + stage * S::kTileBytes;
-#pragma unroll
-      for (int k = 0; k < RPT; ++k) {
-        const int n = lr + k * RSTEP;
-        const int64_t pos = (int64_t)t * 128 + n;
-        const bool ok = pos < n_last;
-        const int64_t within = bs_pow2 ? (pos & (bs - 1)) : pos % bs;
-        const uint16_t *src =
-            ok ? kbase + (size_t)pgv[k] * page_stride + (size_t)within * D + lc * 8 : p.k;
-        cp_async16(dst0 + swz128(n, lc), src, ok);
-      }
+      ld.load(t, sbase + S::kKOff + stage * S::kTileBytes, wg_layout);
     };
 #pragma unroll
     for (int st = 0; st < kWgStages - 1; ++st) {  // first group: Q + tile 0
       if (st < ntiles) {
-        fetch_pages(st);
+        ld.fetch_pages(st);
         load_k(st, st);
       }
       cp_async_commit();
     }
-    fetch_pages(kWgStages - 1);
+    ld.fetch_pages(kWgStages - 1);
 
     for (int t = 0; t < ntiles; ++t) {
       cp_async_wait<kWgStages - 2>();
@@ -270,7 +227,7 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
         const int tn = t + kWgStages - 1;
         if (tn < ntiles) load_k(tn, tn % kWgStages);
         cp_async_commit();
-        fetch_pages(tn + 1);
+        ld.fetch_pages(tn + 1);
       }
       float acc[64];
       issue_mma(acc, sbase + S::kKOff + (t % kWgStages) * S::kTileBytes);
