@@ -109,7 +109,7 @@ __device__ __forceinline__ float e4m3_to_float(uint8_t b) {
 // row width (D = 128: 128-byte swizzle, 16-byte chunk c of row n at
 // n * 128 + ((c ^ (n & 7)) << 4); D = 64: 64-byte swizzle, chunk c at
 // n * 64 + ((c ^ ((n >> 1) & 3)) << 4)); the stage base is 1024-aligned.
-// Conversion walks the tile's 16-byte chunks in an order where the 8 lanes
+// Conversion walks the tile's 16-byte chunks (E4m3Walk) so that the 8 lanes
 // of each shared-memory phase hold one chunk column of 8 consecutive rows:
 // the raw loads and both bf16 stores (chunks 2c, 2c + 1 of a layout whose
 // chunk index is XORed with n & 7, as the wgmma and mma.sync tiles are) then
@@ -121,30 +121,48 @@ __device__ __forceinline__ uint32_t e4m3_raw_off(int n, int c) {
   return D == 128 ? (uint32_t)(n * 128 + ((c ^ (n & 7)) << 4))
                   : (uint32_t)(n * 64 + ((c ^ ((n >> 1) & 3)) << 4));
 }
-// Chunk idx (0 .. 128 * D / 16 - 1) of the walk: row n, chunk column c.
-template <int D>
-__device__ __forceinline__ void e4m3_chunk_at(int idx, int &n, int &c) {
-  constexpr int kCols = D / 16;
-  n = (idx & 7) | ((idx / (8 * kCols)) << 3);
-  c = (idx >> 3) % kCols;
-}
-// Raw chunk (n, c) of the tile at `raw` -> bf16 chunks 2c and 2c + 1 of row
-// n of the bf16 tile at `dst`, chunk (n, cc) at dst + off(n, cc).
-template <int D, class Off>
-__device__ __forceinline__ void e4m3_chunk_to_bf16(uint32_t raw, uint32_t dst, int n, int c,
-                                                   Off off) {
-  uint4 v, lo, hi;
-  asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "r"(raw + e4m3_raw_off<D>(n, c))
-               : "memory");
-  e4m3x16_to_bf16x16(v, lo, hi);
-  asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(dst + off(n, 2 * c)),
-               "r"(lo.x), "r"(lo.y), "r"(lo.z), "r"(lo.w)
-               : "memory");
-  asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(dst + off(n, 2 * c + 1)),
-               "r"(hi.x), "r"(hi.y), "r"(hi.z), "r"(hi.w)
-               : "memory");
+// Thread t of kThreads walks chunk column c of rows n0 + k * kRowStep
+// (k < kSteps); 8 consecutive threads hold 8 consecutive rows of one column.
+// kRowStep is a multiple of 8, so the XOR terms of a thread's chunks are
+// the same and every offset is the first one plus a constant.
+template <int D, int kThreads>
+struct E4m3Walk {
+  static constexpr int kCols = D / 16;               // 16-byte chunks per key row
+  static constexpr int kRowStep = kThreads / kCols;
+  static constexpr int kSteps = 128 / kRowStep;
+  static_assert(kRowStep % 8 == 0 && 128 % kRowStep == 0, "whole 8-row groups");
+  int n0, c;
+  __device__ __forceinline__ explicit E4m3Walk(int t)
+      : n0((t & 7) | ((t / (8 * kCols)) << 3)), c((t >> 3) % kCols) {}
+  __device__ __forceinline__ int row(int k) const { return n0 + k * kRowStep; }
+};
+
+// This thread's chunks of the raw tile at `raw` -> bf16 chunks 2c and 2c + 1
+// of the same rows of the bf16 tile at `dst`, chunk (n, cc) at
+// dst + off(n, cc) (an XOR-swizzled layout: off(n + 8 m, cc) = off(n, cc)
+// + off(8 m, 0)).
+template <int D, int kThreads, class Off>
+__device__ __forceinline__ void e4m3_tile_to_bf16(const E4m3Walk<D, kThreads> &w, uint32_t raw,
+                                                  uint32_t dst, Off off) {
+  using W = E4m3Walk<D, kThreads>;
+  const uint32_t src = raw + e4m3_raw_off<D>(w.n0, w.c);
+  const uint32_t lo = dst + off(w.n0, 2 * w.c), hi = dst + off(w.n0, 2 * w.c + 1);
+#pragma unroll
+  for (int k = 0; k < W::kSteps; ++k) {
+    uint4 v, a, b;
+    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "r"(src + (uint32_t)(k * W::kRowStep * D))
+                 : "memory");
+    e4m3x16_to_bf16x16(v, a, b);
+    const uint32_t step = off(k * W::kRowStep, 0);
+    asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(lo + step), "r"(a.x),
+                 "r"(a.y), "r"(a.z), "r"(a.w)
+                 : "memory");
+    asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(hi + step), "r"(b.x),
+                 "r"(b.y), "r"(b.z), "r"(b.w)
+                 : "memory");
+  }
 }
 
 } // namespace msa_cuda

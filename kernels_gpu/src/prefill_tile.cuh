@@ -137,18 +137,18 @@ struct Bf16TileLoader {
 // caller issued before start()). Page ids one tile ahead, as above.
 template <int D, int kThreads, int kStages>
 struct E4m3TileLoader {
-  static constexpr int kPerThread = 128 * D / 16 / kThreads;  // chunks
+  using Walk = E4m3Walk<D, kThreads>;
   static constexpr int kRawBytes = 128 * D;
-  static_assert(kPerThread >= 1 && 128 * D / 16 % kThreads == 0, "chunks per thread");
   TileKeyRows rows;
+  Walk walk;
   const uint8_t *kbase;  // layer's first key of page 0
   size_t page_stride;    // bytes between pages
   uint32_t raw0;
-  uint32_t pg[kPerThread];
+  uint32_t pg[Walk::kSteps];
 
   __device__ __forceinline__ E4m3TileLoader(const KParams &p, const PrefillTile &t,
                                             uint32_t raw_ring)
-      : rows(p, t) {
+      : rows(p, t), walk((int)threadIdx.x) {
     kbase = p.k8 + (size_t)p.layer * p.page_size * D;
     page_stride = (size_t)p.num_layers * p.page_size * D;
     raw0 = raw_ring;
@@ -156,38 +156,26 @@ struct E4m3TileLoader {
   __device__ __forceinline__ uint32_t raw_stage(int tt) const {
     return raw0 + (uint32_t)(tt % kStages) * kRawBytes;
   }
-  __device__ __forceinline__ void chunk(int k, int &n, int &c) const {
-    e4m3_chunk_at<D>((int)threadIdx.x + k * kThreads, n, c);
-  }
   __device__ __forceinline__ void fetch_pages(int tt) {
 #pragma unroll
-    for (int k = 0; k < kPerThread; ++k) {
-      int n, c;
-      chunk(k, n, c);
-      pg[k] = rows.page(tt, n);
-    }
+    for (int k = 0; k < Walk::kSteps; ++k) pg[k] = rows.page(tt, walk.row(k));
   }
   __device__ __forceinline__ void load(int tt) const {
     if (tt >= rows.ntiles) return;
+    const uint32_t dst = raw_stage(tt) + e4m3_raw_off<D>(walk.n0, walk.c);
 #pragma unroll
-    for (int k = 0; k < kPerThread; ++k) {
-      int n, c;
-      chunk(k, n, c);
+    for (int k = 0; k < Walk::kSteps; ++k) {
+      const int n = walk.row(k);
       const bool ok = rows.read(tt, n);
-      const uint8_t *src =
-          ok ? kbase + (size_t)pg[k] * page_stride + (size_t)rows.within(tt, n) * D + c * 16
-             : kbase;
-      cp_async16(raw_stage(tt) + e4m3_raw_off<D>(n, c), src, ok);
+      const uint8_t *src = ok ? kbase + (size_t)pg[k] * page_stride +
+                                    (size_t)rows.within(tt, n) * D + walk.c * 16
+                              : kbase;
+      cp_async16(dst + (uint32_t)(k * Walk::kRowStep * D), src, ok);
     }
   }
   template <class Off>
   __device__ __forceinline__ void convert(int tt, uint32_t dst, Off off) const {
-#pragma unroll
-    for (int k = 0; k < kPerThread; ++k) {
-      int n, c;
-      chunk(k, n, c);
-      e4m3_chunk_to_bf16<D>(raw_stage(tt), dst, n, c, off);
-    }
+    e4m3_tile_to_bf16(walk, raw_stage(tt), dst, off);
   }
   // Tiles 0 .. kStages - 1 in flight (groups 0 .. kStages - 1).
   __device__ __forceinline__ void start() {

@@ -142,18 +142,14 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
         if (pre < ntiles) pg_next = __ldg(lut + ((int64_t)pre * 128) / bs);
       }
       auto wg_layout = [](int n, int c) { return swz128(n, c); };
+      const E4m3Walk<D, 128> walk(tid);  // this thread's chunks of each tile
       for (int t = 0; t < ntiles; ++t) {
         const int s = t % kTmaStages, r = t % kTmaRawStages;
         if (t >= kTmaStages) mbar_wait(empty_bar(s), (uint32_t)((t / kTmaStages) - 1) & 1u);
         mbar_wait(raw_bar(r), (uint32_t)(t / kTmaRawStages) & 1u);
         const uint32_t rawst = raw0 + r * S::kRawBytes;
         const uint32_t kst = sbase + S::kKOff + s * S::kTileBytes;
-#pragma unroll 2
-        for (int k = 0; k < 128 * D / 16 / 128; ++k) {
-          int n, c;
-          e4m3_chunk_at<D>(tid + 128 * k, n, c);
-          e4m3_chunk_to_bf16<D>(rawst, kst, n, c, wg_layout);
-        }
+        e4m3_tile_to_bf16(walk, rawst, kst, wg_layout);
         // the bf16 stage for the consumers' wgmma (async proxy); also
         // orders this thread's raw reads before the next TMA write into
         // raw stage r
