@@ -85,11 +85,11 @@ bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &p, int64_
                         cudaStream_t st, cudaError_t *err);
 cudaError_t launch_generic(const KParams &p, int64_t gx, int64_t gy, cudaStream_t st);  // generic.cu
 cudaError_t launch_select(const KParams &p, int npl, int64_t grid, cudaStream_t st);    // select.cu
-// decode.cu: the kernel for nt n-tiles of 8 columns per pass and npl select
+// decode.cu: the kernel for D, the key type, nt n-tiles of 8 columns per pass and npl select
 // candidates per lane (8, 32 or 0). decode_prepare raises its shared-memory
 // limit and says how many of its CTAs fit on one SM; launch_decode is a
 // cooperative launch of `grid` CTAs, which must all fit at once.
-cudaError_t decode_prepare(int D, int nt, int npl, int *ctas_per_sm);
+cudaError_t decode_prepare(int D, int key_type, int nt, int npl, int *ctas_per_sm);
 cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, cudaStream_t st);
 
 } // namespace msa_cuda
