@@ -19,7 +19,9 @@
 // with 16-byte shared loads for both key types.
 //
 // f8E4M3FN keys (KB = 1 byte per element): the same stages hold 128 keys in
-// half the bytes, the ring is twice as deep (the same bytes in flight), and
+// half the bytes, so twice the CTAs fit on an SM (the same bytes in flight
+// per SM, twice the independent stage pipelines: decode time is set by the
+// per-stage chain of copy wait, MMAs and the CTA barrier, not by bytes), and
 // each lane converts its 16 key bytes into the two bf16 chunks a bf16 key
 // would have given (fp8.cuh: exact), so the MMAs, scores and ids are those
 // of the same keys stored as bf16. A key with a NaN byte is skipped as a
@@ -57,7 +59,7 @@ constexpr int kMaxCols = kDecRows * 8;  // decode serves H <= 8
 // KB: bytes per key element (2: bf16, 1: f8E4M3FN).
 template <int D, int KB>
 struct DecSmem {
-  static constexpr int kStages = KB == 2 ? 3 : 6;  // ring depth: 96 KB in flight at D = 128
+  static constexpr int kStages = 3;  // ring depth (stages in flight per CTA)
   static constexpr int kStageBytes = kStageKeys * D * KB;
   static constexpr int kRingOff = 0;
   // partial maxima [2 buffers][4 warps][2 halves][kMaxCols]
@@ -200,11 +202,15 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
     // loaded together with it (they lie in the table whatever it holds).
     const uint32_t *lut = p.lut + b * p.max_pages;
     const int64_t s_begin = (int64_t)split * p.dec_spc;
-    StageCopies first[kDecStages], next;  // thread 0: page ids to issue
+    // Thread 0's page ids: the first ring's worth, then `next` (the stage to
+    // issue when a slot frees) and `after` (the one behind it, loaded a stage
+    // ahead so that settling it never waits for the lookup table).
+    StageCopies first[kDecStages], next, after;
     if (tid == 0) {
 #pragma unroll
       for (int i = 0; i < kDecStages; ++i) stage_pages(p, lut, s_begin + i, first[i]);
       stage_pages(p, lut, s_begin + kDecStages, next);
+      stage_pages(p, lut, s_begin + kDecStages + 1, after);
     }
     int64_t newt = 0, nkeys = 0;
     const bool broken = sequence_breaks_scalar_rules(p, b, &newt, &nkeys);
@@ -338,8 +344,9 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
         if (own && next.bad) bad_min = min(bad_min, (long long)b);
         stage_issue<D, KB>(p, next, stage + kDecStages, ring + slot * S::kStageBytes, bars + 8 * slot);
         if (t + kDecStages + 1 < nst) {
-          stage_pages(p, lut, stage + kDecStages + 1, next);
+          next = after;
           stage_settle<D, KB>(p, stage + kDecStages + 1, pages_needed, next);
+          stage_pages(p, lut, stage + kDecStages + 2, after);
         }
       }
       // Block maxima of this stage -> score rows. Thread i takes (block,
