@@ -203,14 +203,18 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
     const uint32_t *lut = p.lut + b * p.max_pages;
     const int64_t s_begin = (int64_t)split * p.dec_spc;
     // Thread 0's page ids: the first ring's worth, then `next` (the stage to
-    // issue when a slot frees) and `after` (the one behind it, loaded a stage
-    // ahead so that settling it never waits for the lookup table).
-    StageCopies first[kDecStages], next, after;
+    // issue when a slot frees) and the kIdAhead stages behind it, whose ids
+    // are loaded that many stages before they are settled: under a full
+    // memory load a lookup-table round trip takes about as long as a stage,
+    // and thread 0 must not wait for one per stage.
+    constexpr int kIdAhead = 2;
+    StageCopies first[kDecStages], next, ahead[kIdAhead];
     if (tid == 0) {
 #pragma unroll
       for (int i = 0; i < kDecStages; ++i) stage_pages(p, lut, s_begin + i, first[i]);
       stage_pages(p, lut, s_begin + kDecStages, next);
-      stage_pages(p, lut, s_begin + kDecStages + 1, after);
+#pragma unroll
+      for (int i = 0; i < kIdAhead; ++i) stage_pages(p, lut, s_begin + kDecStages + 1 + i, ahead[i]);
     }
     int64_t newt = 0, nkeys = 0;
     const bool broken = sequence_breaks_scalar_rules(p, b, &newt, &nkeys);
@@ -344,9 +348,11 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
         if (own && next.bad) bad_min = min(bad_min, (long long)b);
         stage_issue<D, KB>(p, next, stage + kDecStages, ring + slot * S::kStageBytes, bars + 8 * slot);
         if (t + kDecStages + 1 < nst) {
-          next = after;
+          next = ahead[0];
           stage_settle<D, KB>(p, stage + kDecStages + 1, pages_needed, next);
-          stage_pages(p, lut, stage + kDecStages + 2, after);
+#pragma unroll
+          for (int i = 0; i + 1 < kIdAhead; ++i) ahead[i] = ahead[i + 1];
+          stage_pages(p, lut, stage + kDecStages + 1 + kIdAhead, ahead[kIdAhead - 1]);
         }
       }
       // Block maxima of this stage -> score rows. Thread i takes (block,
