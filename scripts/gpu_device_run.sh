@@ -50,6 +50,9 @@ PREV=$(find build-prev -name 'libmsa_kernels_cuda.so*' -type f 2>/dev/null | hea
 if has test || has quicktest; then
   t0=$(date +%s)
   q=""; has quicktest && q="--quick"
+  FP8=$(find build-gpu -name msa_test_cuda_fp8 -type f -perm -u+x | head -1)
+  timeout 60 $FP8 >"$LOG/test_fp8_convert.log" 2>&1
+  summary+=("fp8 conversion test: rc=$? $(tail -1 "$LOG/test_fp8_convert.log")")
   timeout ${TEST_TIMEOUT:-400} $TEST $q >"$LOG/test.log" 2>&1
   rc=$?
   grep -E "^\[(PASS|FAIL|SKIP)\]|^FAIL|TESTS|device:" "$LOG/test.log" | head -60

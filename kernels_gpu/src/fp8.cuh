@@ -34,14 +34,17 @@ __device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t sel) {
   return r;
 }
 
-// One bf16x2 word from a word whose halves hold b | sign(b) << 8: shifted
-// by 4, each half holds a copy of the sign at bit 15 and eeee.mmm at bits
-// 10..4 (the byte's own sign bit lands on bit 11 and is masked off).
+// One bf16x2 word from a word whose halves hold b | sign(b) * 0xFF00: the
+// shift puts u = b & 0x7F at bits 4..10 and a copy of the sign at bit 15 of
+// each half, the mask keeps exactly those (s.0000eeee.mmm0000), the
+// multiply scales by 2^120 (the sign goes through it; -0 stays -0; .rn:
+// never contracted).
 __device__ __forceinline__ uint32_t e4m3_pair_finite(uint32_t halves) {
-  const uint32_t scaled = (halves << 4) & 0x87F087F0u;  // key * 2^-120 as bf16
-  __nv_bfloat162 m = *reinterpret_cast<const __nv_bfloat162 *>(&scaled);
-  const uint32_t k2p120 = 0x7B807B80u;                  // 2^120, twice
-  m = __hmul2_rn(m, *reinterpret_cast<const __nv_bfloat162 *>(&k2p120));
+  const uint32_t bits = (halves << 4) & 0x87F087F0u;
+  const uint32_t k2p120 = 0x7B807B80u;  // 2^120, twice
+  const __nv_bfloat162 m =
+      __hmul2_rn(*reinterpret_cast<const __nv_bfloat162 *>(&bits),
+                 *reinterpret_cast<const __nv_bfloat162 *>(&k2p120));
   return *reinterpret_cast<const uint32_t *>(&m);
 }
 

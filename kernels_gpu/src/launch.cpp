@@ -194,7 +194,7 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
         std::min<int64_t>(std::min<int64_t>(max_new_tokens, kDecRows), t->rows) * H;
     const int nt = cmax <= 8 ? 1 : (cmax <= 16 ? 2 : 4);
     int per_sm = 0;
-    if ((e = decode_prepare(D, nt, npl, &per_sm)) != cudaSuccess) return launch_failed(e);
+    if ((e = decode_prepare(D, kp.key_type, nt, npl, &per_sm)) != cudaSuccess) return launch_failed(e);
     // The grid barrier needs every CTA resident: at most what fits at once.
     const int64_t resident = std::min<int64_t>((int64_t)std::max(1, per_sm) * dev.sms,
                                                kMaxDecodeCtas);
