@@ -169,7 +169,10 @@ __device__ __forceinline__ uint32_t load_key_row(const unsigned char *row, int t
 }
 
 template <int D, int NT, int NPL, int KB>
-__global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
+// fp8 CTAs need half the shared memory: 3 fit on an SM when the registers
+// allow it (the time per stage is a chain of latencies, so more CTAs are more
+// stages in flight).
+__global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KParams p) {
 #ifdef MSA_HAVE_SM90
   extern __shared__ __align__(128) unsigned char smem[];
   using S = DecSmem<D, KB>;
@@ -355,10 +358,12 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
           stage_pages(p, lut, stage + kDecStages + 1 + kIdAhead, ahead[kIdAhead - 1]);
         }
       }
-      // Block maxima of this stage -> score rows. Thread i takes (block,
-      // column) pairs i, i + 128, ... (the same thread for a column at every
-      // stage, which keeps the running max of wide blocks in a register).
-      for (int idx = tid; idx < bps * C; idx += kDecThreads) {
+      // Block maxima of this stage -> score rows. Thread 127 - i takes
+      // (block, column) pairs i, i + 128, ... (the same thread for a column at
+      // every stage, which keeps the running max of wide blocks in a
+      // register; counted from the last warp, because warp 0 issues the
+      // copies and the next barrier waits for the slowest warp).
+      for (int idx = kDecThreads - 1 - tid; idx < bps * C; idx += kDecThreads) {
         const int blk = idx / C, n = idx - blk * C;
         float v;
         if (bs == 16) v = pt[blk * kMaxCols + n];
@@ -476,6 +481,10 @@ cudaError_t decode_prepare(int D, int key_type, int nt, int npl, int *ctas_per_s
   const DecodeFn kern = decode_fn(D, key_type, nt, npl);
   const int bytes = smem_bytes(D, key_type);
   cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  if (e != cudaSuccess) return e;
+  // as many CTAs per SM as shared memory allows (the grid is sized by it)
+  e = cudaFuncSetAttribute(kern, cudaFuncAttributePreferredSharedMemoryCarveout,
+                           cudaSharedmemCarveoutMaxShared);
   if (e != cudaSuccess) return e;
   return cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, kern, kDecThreads,
                                                        (size_t)bytes);
