@@ -296,6 +296,12 @@ def make_caller(lib, p, bound, H):
     return call, check, ws
 
 
+def decode_layers(batch, ctx, key_type):
+    """Layers R of a decode benchmark: R x index-K >= 2.5 x L2 (2 to 128)."""
+    per = batch * ctx * D * KEY_TYPES[key_type][2]
+    return min(128, max(2, -(-int(2.5 * L2_BYTES) // per)))
+
+
 def time_decode_graph(lib, p, H, reps=20, sweeps=1):
     """Per-call time of a graph that calls the indexer once per layer, over
     the layers `sweeps` times (more calls per replay for short graphs)."""
@@ -405,9 +411,7 @@ def main():
 
     for label, batch, new, ctx, H in decode_cfgs:
         for kt in keys:
-            per = batch * ctx * D * KEY_TYPES[kt][2]
-            R = max(2, -(-int(2.5 * L2_BYTES) // per))
-            R = min(R, 128)
+            R = decode_layers(batch, ctx, kt)
             p = Problem(batch, new, ctx - new, H, layers=R, key_type=kt)
             us, outs = time_decode_graph(lib, p, H)
             us *= 1e3

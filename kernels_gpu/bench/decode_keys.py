@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Decode time per call for bf16 and f8E4M3FN index-K side by side, the
+decode rows of bench_cuda.py only (its harness: layer-rotating CUDA graph,
+R layers so that R x index-K >= 2.5 x L2, the read-only ceiling of the same
+run). A short run for decode-kernel changes.
+
+  python3 kernels_gpu/bench/decode_keys.py LIB
+"""
+import sys
+
+import torch
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import bench_cuda as bc  # noqa: E402
+
+CASES = [("B=1 ctx=8192 H=4", 1, 1, 8192, 4), ("B=16 ctx=8192 H=4", 16, 1, 8192, 4),
+         ("B=64 ctx=32768 H=4", 64, 1, 32768, 4), ("B=8 ctx=131072 H=4", 8, 1, 131072, 4),
+         ("B=64 ctx=32768 H=1", 64, 1, 32768, 1), ("q=4 B=64 ctx=32768 H=4", 64, 4, 32768, 4),
+         ("q=2 B=1 ctx=8192 H=4", 1, 2, 8192, 4)]
+
+
+def main():
+    lib = bc.load(sys.argv[1])
+    _, _, rd, how = bc.ceilings()
+    print(f"read-only ceiling this run: {rd:.0f} GB/s ({how})")
+    print("| case | bf16 us | % read | fp8 us | % read | fp8/bf16 |")
+    for label, batch, new, ctx, H in CASES:
+        res = {}
+        for kt in ("bf16", "f8e4m3fn"):
+            p = bc.Problem(batch, new, ctx - new, H, layers=bc.decode_layers(batch, ctx, kt),
+                           key_type=kt)
+            ms, _ = bc.time_decode_graph(lib, p, H)
+            res[kt] = (ms * 1e3, 100 * p.kbytes() / (ms * 1e-3) / 1e9 / rd)
+            del p
+            torch.cuda.empty_cache()
+        b, f = res["bf16"], res["f8e4m3fn"]
+        print(f"| {label} | {b[0]:.1f} | {b[1]:.1f}% | {f[0]:.1f} | {f[1]:.1f}% | "
+              f"{f[0] / b[0]:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
