@@ -59,9 +59,10 @@ using VF = hn::Vec<DF>;
 // e > 0 the bf16 is s | (e + 120) << 7 | m << 4: its high byte
 // s | (60 + (e >> 1)) is a function of the byte's high nibble s.e3e2e1 and
 // its low byte (e & 1) << 7 | m << 4 a function of the low nibble e0.m.
-// e = 0 (m * 2^-9, a normal bf16) takes both bytes from lookups on m; a NaN
-// byte gets high byte 0xFF (bf16 0xFFF0 / 0x?FF0 with exponent 0xFF, mantissa
-// 0x70: a NaN, never a finite value).
+// The special bytes, e = 0 (m * 2^-9, a normal bf16) and NaN, are those
+// whose magnitude + 1 (as int8: 0x7F + 1 wraps to -128) is below 9; they
+// take their low byte and a correction of the high byte from lookups on
+// the low nibble (NaN: high byte 0x7F | s, low byte 0xF0, a bf16 NaN).
 using DU32 = hn::RebindToUnsigned<DF>;
 using VU32 = hn::Vec<DU32>;
 
@@ -85,13 +86,14 @@ alignas(16) constexpr uint8_t kHighByte[16] = { // [s.e3e2e1], e > 0
 alignas(16) constexpr uint8_t kLowByte[16] = { // [e0.m], e > 0
     0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70,
     0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0};
-// e = 0, [m]: what to subtract from kHighByte[s.000] (60) and the low byte:
-// m = 0 -> +-0; 1 -> 2^-9 (0x3B00); 2, 3 -> 0x3B80, 0x3BC0; 4..7 -> 0x3C00,
-// 0x3C20, 0x3C40, 0x3C60.
-alignas(16) constexpr uint8_t kSubHighDrop[16] = {60, 1, 1, 1, 0, 0, 0, 0,
-                                                  0,  0, 0, 0, 0, 0, 0, 0};
-alignas(16) constexpr uint8_t kSubLowByte[16] = {
-    0x00, 0x00, 0x80, 0xC0, 0x00, 0x20, 0x40, 0x60, 0, 0, 0, 0, 0, 0, 0, 0};
+// Special bytes, [low nibble]: what to subtract from kHighByte (mod 256)
+// and the low byte. e = 0, m = 0..7: +-0, 2^-9 (0x3B00), 0x3B80, 0x3BC0,
+// 0x3C00, 0x3C20, 0x3C40, 0x3C60 (high byte 60 - drop); NaN (low nibble
+// 15): 0x43 - 0xC4 = 0x7F (mod 256), low byte 0xF0.
+alignas(16) constexpr uint8_t kSpecialHighDrop[16] = {
+    60, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xC4};
+alignas(16) constexpr uint8_t kSpecialLowByte[16] = {
+    0x00, 0x00, 0x80, 0xC0, 0x00, 0x20, 0x40, 0x60, 0, 0, 0, 0, 0, 0, 0, 0xF0};
 
 // The u64 order that makes the per-128-bit-block interleaves below yield
 // the bytes in element order: block k holds bytes [8k, 8k + 8) and
@@ -122,15 +124,15 @@ HWY_INLINE void E4M3ToBF16(const uint8_t *p, VU32 &first, VU32 &second) {
   const auto nib_lo = hn::And(x, hn::Set(d8, 0x0F));
   auto hi = hn::TableLookupBytes(hn::LoadDup128(d8, kHighByte), nib_hi);
   auto lo = hn::TableLookupBytes(hn::LoadDup128(d8, kLowByte), nib_lo);
-  const auto mag = hn::BitCast(di8, hn::And(x, hn::Set(d8, 0x7F)));
-  const auto sub = hn::RebindMask(d8, hn::Lt(mag, hn::Set(di8, 8))); // e == 0
-  const auto nan = hn::RebindMask(d8, hn::Eq(mag, hn::Set(di8, 0x7F)));
+  const auto mag1 = hn::Add(hn::BitCast(di8, hn::And(x, hn::Set(d8, 0x7F))),
+                            hn::Set(di8, 1));
+  const auto special = hn::RebindMask(d8, hn::Lt(mag1, hn::Set(di8, 9)));
   hi = hn::Sub(hi, hn::IfThenElseZero(
-                       sub, hn::TableLookupBytes(hn::LoadDup128(d8, kSubHighDrop),
-                                                 nib_lo)));
+                       special, hn::TableLookupBytes(
+                                    hn::LoadDup128(d8, kSpecialHighDrop), nib_lo)));
   lo = hn::IfThenElse(
-      sub, hn::TableLookupBytes(hn::LoadDup128(d8, kSubLowByte), nib_lo), lo);
-  hi = hn::Or(hi, hn::VecFromMask(d8, nan));
+      special, hn::TableLookupBytes(hn::LoadDup128(d8, kSpecialLowByte), nib_lo),
+      lo);
   first = hn::BitCast(du, hn::ZipLower(d16, lo, hi));
   second = hn::BitCast(du, hn::ZipUpper(d16, lo, hi));
 }
@@ -409,8 +411,9 @@ HWY_INLINE void NarrowChunk(const float *qc, const VU32 (&w)[KT],
 }
 
 // One query group (QT queries) against the keys [0, nk) of one block; K is
-// the key element (uint16_t: bf16, uint8_t: e4m3, converted two chunks at a
-// time in registers). bm[qq] receives the block max of query qq (-inf if no
+// the key element (uint16_t: bf16, uint8_t: e4m3, converted one
+// tile at a time into kbuf, [KT][C * 2N] bf16 whose padding past D is
+// zero, then read like bf16 keys). bm[qq] receives the block max of query qq (-inf if no
 // visible non-NaN key). pf / pf_lines / pf_step: the next block's first line
 // and how many lines to prefetch, per tile.
 template <int QT, class K>
@@ -418,7 +421,7 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
                            int64_t D, const K *keys, int64_t nk,
                            const int32_t (&pair)[kN], const int32_t *lim,
                            float scale, const char *pf, int64_t pf_lines,
-                           int64_t pf_step, float *bm) {
+                           int64_t pf_step, uint16_t *kbuf, float *bm) {
   constexpr int KT = (int)kN / QT;
   const DF df;
   const hn::RebindToSigned<DF> di;
@@ -438,6 +441,9 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
     const K *row[KT];
     for (int kk = 0; kk < KT; ++kk) // past nk: repeat the last key (masked)
       row[kk] = keys + (k0 + kk < nk ? k0 + kk : nk - 1) * D;
+    if constexpr (sizeof(K) == 1) // converted before the accumulators are live
+      for (int kk = 0; kk < KT; ++kk)
+        E4M3RowToBF16(row[kk], D, kbuf + kk * C * kChunk);
     VF acc[kN];
     for (size_t p = 0; p < kN; ++p)
       acc[p] = hn::Zero(df);
@@ -458,14 +464,13 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
         }
         NarrowChunk<QT, KT>(qg + full * QT * kChunk, w, acc);
       }
-    } else { // e4m3: chunks c and c + 1 from one conversion, zero-padded past D
-      for (int64_t c = 0; c < C; c += 2) {
-        VU32 w0[KT], w1[KT];
+    } else { // e4m3: the tile's rows as bf16 in kbuf (zero-padded to C chunks)
+      VU32 w[KT];
+      for (int64_t c = 0; c < C; ++c) {
         for (int kk = 0; kk < KT; ++kk)
-          E4M3ToBF16Tail(row[kk] + c * kChunk, D - c * kChunk, w0[kk], w1[kk]);
-        NarrowChunk<QT, KT>(qg + c * QT * kChunk, w0, acc);
-        if (c + 1 < C)
-          NarrowChunk<QT, KT>(qg + (c + 1) * QT * kChunk, w1, acc);
+          w[kk] = hn::Load(du, reinterpret_cast<const uint32_t *>(
+                                   kbuf + kk * C * kChunk + c * kChunk));
+        NarrowChunk<QT, KT>(qg + c * QT * kChunk, w, acc);
       }
     }
     const VF s = hn::Mul(ReduceN(acc), vscale);
@@ -496,6 +501,11 @@ void NarrowTask(const ScoreTask &t, const K *(*keys_of)(const ScoreTask &, int64
   const int64_t ngroups = (t.nq + QT - 1) / QT;
   // qp[g][c][qq][even/odd][kN], zero past D and past nq.
   float *qp = static_cast<float *>(scratch);
+  // e4m3 keys: one tile of KT = kN / QT keys as bf16, [KT][C * 2N]; the
+  // padding past D stays zero (the conversion writes [0, D) of each row).
+  uint16_t *kbuf = reinterpret_cast<uint16_t *>(qp + ngroups * C * QT * 2 * (int64_t)kN);
+  if (sizeof(K) == 1)
+    std::memset(kbuf, 0, (size_t)((int64_t)kN / QT * C * 2 * (int64_t)kN) * sizeof(uint16_t));
   for (int64_t g = 0; g < ngroups; ++g)
     for (int64_t c = 0; c < C; ++c)
       for (int qq = 0; qq < QT; ++qq)
@@ -542,7 +552,7 @@ void NarrowTask(const ScoreTask &t, const K *(*keys_of)(const ScoreTask &, int64
       const int64_t step = g == 0 && tiles > 0 ? (pf_lines + tiles - 1) / tiles : 0;
       if (nk > 0)
         NarrowKeys<QT, K>(qp + g * C * QT * 2 * (int64_t)kN, C, full, D, keys, nk,
-                       pair, lim, t.scale, pf, pf_lines, step, bm);
+                       pair, lim, t.scale, pf, pf_lines, step, kbuf, bm);
       for (int qq = 0; qq < QT; ++qq) {
         const int64_t i = g * QT + qq;
         if (i < t.nq)
