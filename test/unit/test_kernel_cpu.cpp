@@ -328,9 +328,10 @@ TEST_P(CpuPathE4M3, EveryE4M3ByteScoresAtItsValue) {
         for (int j = 0; j < 256; ++j)
           if (!msa_test::e4m3_is_nan(byte[(size_t)j]))
             want.push_back(j);
-        std::stable_sort(want.begin(), want.end(), [&](int32_t x, int32_t y) {
-          return msa_test::e4m3_value(byte[(size_t)x]) >
-                 msa_test::e4m3_value(byte[(size_t)y]);
+        std::sort(want.begin(), want.end(), [&](int32_t x, int32_t y) {
+          const double vx = msa_test::e4m3_value(byte[(size_t)x]),
+                       vy = msa_test::e4m3_value(byte[(size_t)y]);
+          return vx != vy ? vx > vy : x < y; // ties: the smaller id first
         });
         want.resize(256, -1); // two NaN blocks: two -1 at the end
         omp_set_num_threads(daz ? 1 : saved);
