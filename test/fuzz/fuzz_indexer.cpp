@@ -213,6 +213,23 @@ void fuzz_strided_ciface(msa_test::Case &c, int64_t qh, int64_t kd, Reader &r,
       die("strided _mlir_ciface_ wrote outside out's elements", c, msg);
 }
 
+// The plain entry's tensors of c with the buffers' own q heads and key dim
+// (they may differ from the attributes); empty buffers as NULL.
+msa_indexer_tensors_t tensors(msa_test::Case &c, int64_t qh, int64_t kd) {
+  msa_indexer_tensors_t t = c.tensors();
+  t.num_q_heads = qh;
+  t.k_head_dim = kd;
+  if (c.q.empty())
+    t.q = nullptr;
+  if (c.k.empty())
+    t.k_blocks = nullptr;
+  if (c.lut.empty())
+    t.k_lookup_table = nullptr;
+  if (c.out.empty())
+    t.out = nullptr;
+  return t;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -296,17 +313,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   c.out.assign((size_t)std::max<int64_t>(H * c.rows * std::max(a.topk, 0), 0),
                0x7B7B7B7B);
 
-  msa_indexer_tensors_t t = c.tensors();
-  t.num_q_heads = qh;
-  t.k_head_dim = kd;
-  if (c.q.empty())
-    t.q = nullptr;
-  if (c.k.empty())
-    t.k_blocks = nullptr;
-  if (c.lut.empty())
-    t.k_lookup_table = nullptr;
-  if (c.out.empty())
-    t.out = nullptr;
+  msa_indexer_tensors_t t = tensors(c, qh, kd);
   const msa_status_t st = msa_indexer_cpu(&t, &a);
   const std::string msg = msa_last_error();
   std::vector<int32_t> ref(c.out.size(), 0x7B7B7B7B);
@@ -338,17 +345,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     msa_test::Case twin = c;
     twin.k_type = MSA_KEY_BF16;
     twin.out.assign(c.out.size(), 0x7B7B7B7B);
-    msa_indexer_tensors_t tt = twin.tensors();
-    tt.num_q_heads = qh;
-    tt.k_head_dim = kd;
-    if (twin.q.empty())
-      tt.q = nullptr;
-    if (twin.k.empty())
-      tt.k_blocks = nullptr;
-    if (twin.lut.empty())
-      tt.k_lookup_table = nullptr;
-    if (twin.out.empty())
-      tt.out = nullptr;
+    msa_indexer_tensors_t tt = tensors(twin, qh, kd);
     if (msa_indexer_cpu(&tt, &a) != MSA_STATUS_OK || twin.out != c.out)
       die("f8E4M3FN ids differ from the bf16 twins' ids", c, msa_last_error());
   }
