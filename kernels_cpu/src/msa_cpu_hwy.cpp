@@ -410,18 +410,16 @@ HWY_INLINE void NarrowChunk(const float *qc, const VU32 (&w)[KT],
   }
 }
 
-// One query group (QT queries) against the keys [0, nk) of one block; K is
-// the key element (uint16_t: bf16, uint8_t: e4m3, converted one
-// tile at a time into kbuf, [KT][C * 2N] bf16 whose padding past D is
-// zero, then read like bf16 keys). bm[qq] receives the block max of query qq (-inf if no
-// visible non-NaN key). pf / pf_lines / pf_step: the next block's first line
-// and how many lines to prefetch, per tile.
-template <int QT, class K>
+// One query group (QT queries) against the bf16 keys [0, nk) at keys (rows
+// of D). bm[qq] receives the max of query qq over those keys (-inf if no
+// visible non-NaN key); lim[qq]: the keys query qq sees. pf / pf_lines /
+// pf_step: the next block's lines to prefetch, pf_step per tile.
+template <int QT>
 HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
-                           int64_t D, const K *keys, int64_t nk,
+                           int64_t D, const uint16_t *keys, int64_t nk,
                            const int32_t (&pair)[kN], const int32_t *lim,
                            float scale, const char *pf, int64_t pf_lines,
-                           int64_t pf_step, uint16_t *kbuf, float *bm) {
+                           int64_t pf_step, float *bm) {
   constexpr int KT = (int)kN / QT;
   const DF df;
   const hn::RebindToSigned<DF> di;
@@ -438,16 +436,13 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
   constexpr int64_t kChunk = 2 * (int64_t)kN; // key elements per chunk
   int64_t pf_done = 0;
   for (int64_t k0 = 0; k0 < nk; k0 += KT) {
-    const K *row[KT];
+    const uint16_t *row[KT];
     for (int kk = 0; kk < KT; ++kk) // past nk: repeat the last key (masked)
       row[kk] = keys + (k0 + kk < nk ? k0 + kk : nk - 1) * D;
-    if constexpr (sizeof(K) == 1) // converted before the accumulators are live
-      for (int kk = 0; kk < KT; ++kk)
-        E4M3RowToBF16(row[kk], D, kbuf + kk * C * kChunk);
     VF acc[kN];
     for (size_t p = 0; p < kN; ++p)
       acc[p] = hn::Zero(df);
-    if constexpr (sizeof(K) == 2) {
+    {
       VU32 w[KT];
       for (int64_t c = 0; c < full; ++c) {
         for (int kk = 0; kk < KT; ++kk)
@@ -463,14 +458,6 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
           w[kk] = hn::Load(du, reinterpret_cast<const uint32_t *>(tail));
         }
         NarrowChunk<QT, KT>(qg + full * QT * kChunk, w, acc);
-      }
-    } else { // e4m3: the tile's rows as bf16 in kbuf (zero-padded to C chunks)
-      VU32 w[KT];
-      for (int64_t c = 0; c < C; ++c) {
-        for (int kk = 0; kk < KT; ++kk)
-          w[kk] = hn::Load(du, reinterpret_cast<const uint32_t *>(
-                                   kbuf + kk * C * kChunk + c * kChunk));
-        NarrowChunk<QT, KT>(qg + c * QT * kChunk, w, acc);
       }
     }
     const VF s = hn::Mul(ReduceN(acc), vscale);
@@ -492,20 +479,23 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
   }
 }
 
-template <int QT, class K>
-void NarrowTask(const ScoreTask &t, const K *(*keys_of)(const ScoreTask &, int64_t),
-                void *scratch) {
+// e4m3 keys are converted kE4M3Piece keys at a time into a bf16 buffer
+// (rows of D, like a bf16 page) in one streaming loop, and then scored by
+// the bf16 code: the conversion runs at full width with its tables in
+// registers, and no accumulator is live beside it.
+constexpr int64_t kE4M3Piece = 32;
+
+template <int QT>
+void NarrowTask(const ScoreTask &t, void *scratch) {
   const int64_t D = t.D;
   const int64_t full = D / (2 * (int64_t)kN);
   const int64_t C = (D + 2 * (int64_t)kN - 1) / (2 * (int64_t)kN);
   const int64_t ngroups = (t.nq + QT - 1) / QT;
+  const bool e4m3 = keys_e4m3(t);
   // qp[g][c][qq][even/odd][kN], zero past D and past nq.
   float *qp = static_cast<float *>(scratch);
-  // e4m3 keys: one tile of KT = kN / QT keys as bf16, [KT][C * 2N]; the
-  // padding past D stays zero (the conversion writes [0, D) of each row).
+  // e4m3 keys: kE4M3Piece keys of the block as bf16, [kE4M3Piece][D].
   uint16_t *kbuf = reinterpret_cast<uint16_t *>(qp + ngroups * C * QT * 2 * (int64_t)kN);
-  if (sizeof(K) == 1)
-    std::memset(kbuf, 0, (size_t)((int64_t)kN / QT * C * 2 * (int64_t)kN) * sizeof(uint16_t));
   for (int64_t g = 0; g < ngroups; ++g)
     for (int64_t c = 0; c < C; ++c)
       for (int qq = 0; qq < QT; ++qq)
@@ -527,58 +517,70 @@ void NarrowTask(const ScoreTask &t, const K *(*keys_of)(const ScoreTask &, int64
     const int64_t left = kmax - j * t.bs;
     return left <= 0 ? 0 : (left < t.bs ? left : t.bs);
   };
+  constexpr int64_t KT = (int64_t)kN / QT; // keys per tile
+  int32_t lim[kMaxTileQueries];
+  float bm[kMaxTileQueries];
   for (int64_t j = t.j0; j < t.j1; ++j) {
+    // Keys any query of the task sees in this block.
+    int64_t nvis = 0;
+    for (int64_t i = 0; i < ngroups * QT; ++i) {
+      lim[i] = rel_limit(t, i, j);
+      bm[i] = -std::numeric_limits<float>::infinity();
+      nvis = lim[i] > nvis ? lim[i] : nvis;
+    }
     const int64_t nkeys = block_keys(j);
-    const K *keys = nkeys > 0 ? keys_of(t, j) : nullptr;
+    nvis = nvis < nkeys ? nvis : nkeys;
     const char *pf = nullptr;
     int64_t pf_lines = 0;
     if (j + 1 < t.j1 && block_keys(j + 1) > 0) {
       pf = reinterpret_cast<const char *>(page_bytes(t, j + 1));
-      pf_lines = (block_keys(j + 1) * D * (int64_t)sizeof(K) + 63) / 64;
+      pf_lines = (block_keys(j + 1) * D * key_bytes(t) + 63) / 64;
     }
-    for (int64_t g = 0; g < ngroups; ++g) {
-      int32_t lim[QT];
-      int64_t nk = 0;
-      for (int qq = 0; qq < QT; ++qq) {
-        lim[qq] = rel_limit(t, g * QT + qq, j);
-        nk = lim[qq] > nk ? lim[qq] : nk;
-      }
-      nk = nk < nkeys ? nk : nkeys;
-      float bm[QT];
-      for (int qq = 0; qq < QT; ++qq)
-        bm[qq] = -std::numeric_limits<float>::infinity();
-      // The first group's tiles prefetch the next block.
-      const int64_t tiles = (nk + (int64_t)kN / QT - 1) / ((int64_t)kN / QT);
-      const int64_t step = g == 0 && tiles > 0 ? (pf_lines + tiles - 1) / tiles : 0;
-      if (nk > 0)
-        NarrowKeys<QT, K>(qp + g * C * QT * 2 * (int64_t)kN, C, full, D, keys, nk,
-                       pair, lim, t.scale, pf, pf_lines, step, kbuf, bm);
-      for (int qq = 0; qq < QT; ++qq) {
-        const int64_t i = g * QT + qq;
-        if (i < t.nq)
-          t.scores[i * t.ld + (j - t.jbase)] = bm[qq];
+    // Pieces of the block: bf16 keys in place (one piece), e4m3 converted.
+    const int64_t piece = e4m3 ? kE4M3Piece : (nvis > 0 ? nvis : 1);
+    for (int64_t p0 = 0; p0 < nvis; p0 += piece) {
+      const int64_t np = nvis - p0 < piece ? nvis - p0 : piece;
+      const uint16_t *kp = kbuf;
+      if (e4m3)
+        E4M3RowToBF16(page_keys_e4m3(t, j) + p0 * D, np * D, kbuf);
+      else
+        kp = page_keys(t, j) + p0 * D;
+      // This piece's share of the next block's lines (first group's tiles).
+      const int64_t l0 = pf_lines * p0 / nvis, l1 = pf_lines * (p0 + np) / nvis;
+      for (int64_t g = 0; g < ngroups; ++g) {
+        int32_t lg[QT];
+        int64_t nk = 0;
+        for (int qq = 0; qq < QT; ++qq) { // relative to the piece, in [0, np]
+          const int64_t r = lim[g * QT + qq] - p0;
+          lg[qq] = (int32_t)(r < 0 ? 0 : r > np ? np : r);
+          nk = lg[qq] > nk ? lg[qq] : nk;
+        }
+        if (nk == 0)
+          continue;
+        const int64_t tiles = (nk + KT - 1) / KT;
+        const int64_t step = g == 0 ? (l1 - l0 + tiles - 1) / tiles : 0;
+        float bp[QT];
+        NarrowKeys<QT>(qp + g * C * QT * 2 * (int64_t)kN, C, full, D, kp, nk,
+                       pair, lg, t.scale, pf ? pf + l0 * 64 : nullptr, l1 - l0,
+                       step, bp);
+        for (int qq = 0; qq < QT; ++qq) // exact: the max over all pieces
+          if (bp[qq] > bm[g * QT + qq])
+            bm[g * QT + qq] = bp[qq];
       }
     }
+    for (int64_t i = 0; i < t.nq; ++i)
+      t.scores[i * t.ld + (j - t.jbase)] = bm[i];
   }
 }
 
-template <class K>
-void ScoreNarrowKeys(const ScoreTask &t, const K *(*keys_of)(const ScoreTask &, int64_t),
-                     void *scratch) {
+void ScoreNarrowImpl(const ScoreTask &t, void *scratch) {
   // As many queries per tile as the task has (up to 4, and at most kN).
   if (kN >= 4 && t.nq >= 4)
-    NarrowTask<(kN >= 4 ? 4 : 1), K>(t, keys_of, scratch);
+    NarrowTask<(kN >= 4 ? 4 : 1)>(t, scratch);
   else if (kN >= 2 && t.nq >= 2)
-    NarrowTask<(kN >= 2 ? 2 : 1), K>(t, keys_of, scratch);
+    NarrowTask<(kN >= 2 ? 2 : 1)>(t, scratch);
   else
-    NarrowTask<1, K>(t, keys_of, scratch);
-}
-
-void ScoreNarrowImpl(const ScoreTask &t, void *scratch) {
-  if (keys_e4m3(t))
-    ScoreNarrowKeys<uint8_t>(t, page_keys_e4m3, scratch);
-  else
-    ScoreNarrowKeys<uint16_t>(t, page_keys, scratch);
+    NarrowTask<1>(t, scratch);
 }
 
 // The back end's entry for this target: the narrow kernel for sequences
