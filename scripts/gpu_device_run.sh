@@ -50,9 +50,12 @@ PREV=$(find build-prev -name 'libmsa_kernels_cuda.so*' -type f 2>/dev/null | hea
 if has test || has quicktest; then
   t0=$(date +%s)
   q=""; has quicktest && q="--quick"
+  FP8=$(find build-gpu -name msa_test_cuda_fp8 -type f -perm -u+x | head -1)
+  timeout 60 $FP8 >"$LOG/test_fp8_convert.log" 2>&1
+  summary+=("fp8 conversion test: rc=$? $(tail -1 "$LOG/test_fp8_convert.log")")
   timeout ${TEST_TIMEOUT:-400} $TEST $q >"$LOG/test.log" 2>&1
   rc=$?
-  grep -E "^\[(PASS|FAIL)\]|^FAIL|TESTS|device:" "$LOG/test.log" | head -40
+  grep -E "^\[(PASS|FAIL|SKIP)\]|^FAIL|TESTS|device:" "$LOG/test.log" | head -60
   summary+=("tests $q: rc=$rc ($(( $(date +%s) - t0 )) s): $(grep -c '^\[PASS\]' "$LOG/test.log") groups passed, $(grep -c '^\[FAIL\]' "$LOG/test.log") failed")
 fi
 
@@ -60,8 +63,10 @@ if has bench || has quickbench; then
   t0=$(date +%s)
   q=""; has quickbench && q="--quick"
   pv=""; [ -n "$PREV" ] && pv="--prev-lib $PREV"
-  PYTHONUNBUFFERED=1 timeout ${BENCH_TIMEOUT:-300} python3 kernels_gpu/bench/bench_cuda.py $q \
-    --lib "$LIB" $pv --json "$LOG/bench.json" >"$LOG/bench.log" 2>&1
+  # every case with bf16 and with f8E4M3FN keys (same run; the last table
+  # gives the f8 / bf16 time ratios against the goals)
+  PYTHONUNBUFFERED=1 timeout ${BENCH_TIMEOUT:-500} python3 kernels_gpu/bench/bench_cuda.py $q \
+    --keys bf16,f8e4m3fn --lib "$LIB" $pv --json "$LOG/bench.json" >"$LOG/bench.log" 2>&1
   rc=$?
   summary+=("bench: rc=$rc ($(( $(date +%s) - t0 )) s)")
   [ $rc -ne 0 ] && tail -20 "$LOG/bench.log"
@@ -83,7 +88,7 @@ fi
 if has sanitize; then
   for tool in memcheck racecheck synccheck; do
     t0=$(date +%s)
-    timeout ${SAN_TIMEOUT:-100} compute-sanitizer --tool $tool --error-exitcode 9 $TEST --quick >"$LOG/san_$tool.log" 2>&1
+    timeout ${SAN_TIMEOUT:-180} compute-sanitizer --tool $tool --error-exitcode 9 $TEST --quick >"$LOG/san_$tool.log" 2>&1
     rc=$?
     s=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$LOG/san_$tool.log" | tail -1)
     summary+=("compute-sanitizer $tool: rc=$rc ($(( $(date +%s) - t0 )) s) ${s}")

@@ -14,6 +14,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -40,14 +41,20 @@ public:
 
   LogicalResult rankAndElement(int64_t rank, Type element,
                                StringRef elementName) {
+    return rankAndElement(rank, ArrayRef<Type>(element), elementName);
+  }
+
+  /// The element type must be one of `allowed` (named `allowedNames`).
+  LogicalResult rankAndElement(int64_t rank, ArrayRef<Type> allowed,
+                               StringRef allowedNames) {
     if (type.getRank() != rank)
       return op->emitOpError() << label << " must have rank "
                                << rank << ", got rank " << type.getRank()
                                << " (" << Type(type) << ")";
-    if (type.getElementType() != element)
+    if (!llvm::is_contained(allowed, type.getElementType()))
       return op->emitOpError()
              << label << " must have element type "
-             << elementName << ", got " << type.getElementType();
+             << allowedNames << ", got " << type.getElementType();
     return success();
   }
 
@@ -189,8 +196,11 @@ LogicalResult IndexerRaggedPagedOp::verify() {
     return emitOpError() << "operand 'input_row_offsets' dimension 0 "
                             "(batch + 1) must be >= 1, got 0";
 
+  // The index-K cache: bf16, or scale-free e4m3 (CONTRACT.md "Index-K
+  // element type"); q stays bf16 either way.
   OperandChecker kBlocks(*this, "k_blocks", getKBlocks().getType());
-  if (failed(kBlocks.rankAndElement(6, bf16, "bf16")) ||
+  const Type keyTypes[] = {bf16, Float8E4M3FNType::get(ctx)};
+  if (failed(kBlocks.rankAndElement(6, keyTypes, "bf16 or f8E4M3FN")) ||
       failed(kBlocks.dimEquals(1, "kv pair", 1, "")) ||
       failed(kBlocks.dimEquals(3, "page_size", getBlockSizeAttr().getInt(),
                                 "block_size")) ||

@@ -16,10 +16,16 @@ Decode is timed as serving sees it: R layers live in one k_blocks
 that R x the per-layer index-K is well above 2 x the 50 MB L2, so each call
 reads its keys from memory. Time per call = graph replay / R (median of
 CUDA-event timings). Prefill: plain stream calls, median.
+--keys bf16,f8e4m3fn (default both): every case runs with each index-K type
+in the same process, the f8E4M3FN keys being the bf16 keys rounded to e4m3
+(torch.float8_e4m3fn; R is chosen per key type from its bytes); a last
+table gives f8 time / bf16 time per case against the goals (decode B=64 x
+ctx 32768 <= 0.55; prefill f8 speed >= 90% of bf16, i.e. <= 1.11).
 --profile: run each decode configuration a few times outside graphs (for ncu).
 Prints a markdown table last; --json writes the numbers.
 """
 import argparse
+import copy
 import ctypes
 import json
 import statistics
@@ -45,7 +51,12 @@ class Tensors(ctypes.Structure):
                 ("q", "off", "prefix", "k", "cache", "lut", "kmax", "out")] + \
                [(n, ctypes.c_int64) for n in
                 ("rows", "num_q_heads", "q_head_dim", "batch", "num_pages",
-                 "num_layers", "page_size", "k_head_dim", "max_pages")]
+                 "num_layers", "page_size", "k_head_dim", "max_pages")] + \
+               [("k_type", ctypes.c_int32)]  # msa_key_type_t (C ABI 3.0.0)
+
+
+# --keys names -> msa_key_type_t, torch dtype of k_blocks, bytes per element
+KEY_TYPES = {"bf16": (0, torch.bfloat16, 2), "f8e4m3fn": (1, torch.float8_e4m3fn, 1)}
 
 
 def load(path):
@@ -174,18 +185,21 @@ def ceilings():
 
 class Problem:
     """`batch` sequences with `new` rows and `prefix` cached keys, in a cache of
-    `layers` layers (one k_blocks), H index heads."""
+    `layers` layers (one k_blocks), H index heads; keys of `key_type` (a
+    KEY_TYPES name: the same random bf16 keys, rounded to e4m3 for
+    f8e4m3fn)."""
 
-    def __init__(self, batch, new, prefix, H, layers=1, seed=0):
+    def __init__(self, batch, new, prefix, H, layers=1, seed=0, key_type="bf16"):
         g = torch.Generator(device="cuda").manual_seed(seed)
         self.batch, self.new, self.prefix, self.H, self.layers = batch, new, prefix, H, layers
+        self.key_type = key_type
         self.rows = batch * new
         keys = prefix + new
         self.pages_per_seq = (keys + BS - 1) // BS
         self.num_pages = batch * self.pages_per_seq
         self.q = torch.randn(self.rows, H, D, device="cuda", generator=g).to(torch.bfloat16)
         self.k = torch.randn(self.num_pages, 1, layers, BS, 1, D, device="cuda",
-                             generator=g).to(torch.bfloat16)
+                             generator=g).to(KEY_TYPES[key_type][1])
         perm = torch.randperm(self.num_pages, device="cuda", generator=g).to(torch.int32)
         self.lut = perm.view(batch, self.pages_per_seq).contiguous()
         self.off = (torch.arange(batch + 1, device="cuda", dtype=torch.int32) * new)
@@ -204,20 +218,29 @@ class Problem:
         t.num_pages, t.num_layers, t.page_size, t.k_head_dim = (self.num_pages, self.layers,
                                                                  BS, D)
         t.max_pages = self.pages_per_seq
+        t.k_type = KEY_TYPES[self.key_type][0]
         return t
+
+    def bf16_twin(self):
+        """The same problem with the keys stored as bf16 (exact for e4m3)."""
+        tw = copy.copy(self)
+        tw.key_type = "bf16"
+        tw.k = self.k.to(torch.bfloat16)
+        tw.outs = [torch.empty_like(o) for o in self.outs]
+        return tw
 
     def flops(self):  # causal keys x D x 2 x H
         n = self.new
         return self.batch * (n * self.prefix + n * (n + 1) // 2) * D * 2 * self.H
 
     def kbytes(self):  # index-K bytes one call reads (each key once)
-        return self.batch * (self.prefix + self.new) * D * 2
+        return self.batch * (self.prefix + self.new) * D * KEY_TYPES[self.key_type][2]
 
     def torch_ref(self, layer=0, chunk=2048):
         """The same math as a user would write it (gather pages, matmul, causal
         mask, block max, forcing, torch.topk)."""
         H = self.H
-        kflat = self.k[:, 0, layer, :, 0, :]
+        kflat = self.k[:, 0, layer, :, 0, :].to(torch.bfloat16)  # exact for e4m3
         out = torch.empty(H, self.rows, TOPK, device="cuda", dtype=torch.int32)
         keys = self.prefix + self.new
         nblk_all = (keys + BS - 1) // BS
@@ -313,7 +336,13 @@ def main():
     ap.add_argument("--json", default=None)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--keys", default="bf16,f8e4m3fn",
+                    help="index-K types, comma-separated: " + ", ".join(KEY_TYPES))
     args = ap.parse_args()
+    keys = args.keys.split(",")
+    for kt in keys:
+        if kt not in KEY_TYPES:
+            ap.error(f"--keys: unknown key type {kt!r} (known: {', '.join(KEY_TYPES)})")
     lib = load(args.lib)
     prev = load(args.prev_lib) if args.prev_lib else None
     torch.manual_seed(0)
@@ -332,7 +361,7 @@ def main():
         prefill_cfgs = [(2048, 0)]
     if args.profile:
         for label, batch, new, ctx, H in decode_cfgs:
-            p = Problem(batch, new, ctx - new, H, layers=1)
+            p = Problem(batch, new, ctx - new, H, layers=1, key_type=keys[0])
             call, check, ws = make_caller(lib, p, new, H)
             for _ in range(3):
                 call(0, torch.cuda.current_stream().cuda_stream)
@@ -348,85 +377,155 @@ def main():
           + ("-" if lf is None else f"{lf[1]:.2f} us (1 CTA), {lf[264]:.2f} us (264 CTAs)"),
           flush=True)
     rows = []
+
+    def prev_time(fn, kt):
+        """fn() with the previous library; None where it cannot serve the
+        call: a library without the f8E4M3FN entries (C ABI < 3) would read
+        e4m3 keys as bf16, one that has them may still refuse them."""
+        if prev is None:
+            return None
+        if kt != "bf16" and not hasattr(prev, "_mlir_ciface_msa_indexer_ragged_paged_cuda_f8e4m3fn"):
+            return None
+        try:
+            return fn()
+        except RuntimeError as ex:
+            print(f"  previous library: {ex}", flush=True)
+            return None
+
+    def same_as_twin(p, call_twin):
+        """Whether the call's ids (p.outs[0]) equal those of the same call on
+        the bf16 twins of its e4m3 keys (None for bf16 keys)."""
+        if p.key_type == "bf16":
+            return None
+        tw = p.bf16_twin()
+        call_twin(tw)
+        same = bool(torch.equal(p.outs[0], tw.outs[0]))
+        del tw
+        return same
+
     for label, batch, new, ctx, H in decode_cfgs:
-        per = batch * ctx * D * 2
-        R = max(2, -(-int(2.5 * L2_BYTES) // per))
-        R = min(R, 64)
-        p = Problem(batch, new, ctx - new, H, layers=R)
-        us, outs = time_decode_graph(lib, p, H)
-        us *= 1e3
-        us_prev = None
-        same_prev = None
-        if prev is not None:
-            t, outs_prev = time_decode_graph(prev, p, H)
-            us_prev = t * 1e3
-            same_prev = agree(outs[0], outs_prev[0])[0]
-        ref = p.torch_ref(0)
-        same_set, forced_ok = agree(outs[0], ref)
-        gbs = p.kbytes() / (us * 1e-6) / 1e9
-        row = dict(kind="decode", config=label, layers=R, us=us, us_prev=us_prev, gbs=gbs,
-                   pct_read=100 * gbs / rd, floor_us=p.kbytes() / (rd * 1e3),
-                   same_set_torch=same_set, forced_ok=forced_ok, same_set_prev=same_prev)
-        rows.append(row)
-        print(f"decode {label} (R={R}): {us:.1f} us/call, {gbs:.0f} GB/s = "
-              f"{row['pct_read']:.1f}% of read; prev "
-              f"{'-' if us_prev is None else f'{us_prev:.1f} us'}; same id set vs torch "
-              f"{100 * same_set:.1f}%, forced {100 * forced_ok:.1f}%"
-              + ("" if same_prev is None else f", vs prev {100 * same_prev:.1f}%"), flush=True)
-        del p, outs, ref
-        torch.cuda.empty_cache()
+        for kt in keys:
+            per = batch * ctx * D * KEY_TYPES[kt][2]
+            R = max(2, -(-int(2.5 * L2_BYTES) // per))
+            R = min(R, 128)
+            p = Problem(batch, new, ctx - new, H, layers=R, key_type=kt)
+            us, outs = time_decode_graph(lib, p, H)
+            us *= 1e3
+            same_prev = None
+            res_prev = prev_time(lambda: time_decode_graph(prev, p, H), kt)
+            us_prev = None if res_prev is None else res_prev[0] * 1e3
+            if res_prev is not None:
+                same_prev = agree(outs[0], res_prev[1][0])[0]
+            ref = p.torch_ref(0)
+            same_set, forced_ok = agree(outs[0], ref)
+
+            def call_twin(tw):
+                call, check, ws = make_caller(lib, tw, new, H)
+                call(0, torch.cuda.current_stream().cuda_stream)
+                check()
+            p.outs[0].copy_(outs[0])
+            twin = same_as_twin(p, call_twin)
+            gbs = p.kbytes() / (us * 1e-6) / 1e9
+            row = dict(kind="decode", keys=kt, config=label, layers=R, us=us, us_prev=us_prev,
+                       gbs=gbs, pct_read=100 * gbs / rd, floor_us=p.kbytes() / (rd * 1e3),
+                       same_set_torch=same_set, forced_ok=forced_ok, same_set_prev=same_prev,
+                       same_ids_bf16_twin=twin)
+            rows.append(row)
+            print(f"decode {label} [{kt}] (R={R}): {us:.1f} us/call, {gbs:.0f} GB/s = "
+                  f"{row['pct_read']:.1f}% of read; prev "
+                  f"{'-' if us_prev is None else f'{us_prev:.1f} us'}; same id set vs torch "
+                  f"{100 * same_set:.1f}%, forced {100 * forced_ok:.1f}%"
+                  + ("" if same_prev is None else f", vs prev {100 * same_prev:.1f}%")
+                  + ("" if twin is None else f"; ids = bf16 twins': {twin}"), flush=True)
+            del p, outs, ref
+            torch.cuda.empty_cache()
     for new, prefix in prefill_cfgs:
-        p = Problem(1, new, prefix, 4, layers=1)
-        res = {}
-        for tag, l in (("now", lib), ("prev", prev)):
-            if l is None:
-                continue
-            call, check, ws = make_caller(l, p, new, 4)
-            cur = torch.cuda.current_stream().cuda_stream
-            res[tag] = events_ms(lambda: call(0, cur), 7 if new > 8192 else 15) * 1e3
-            check()
-            res[tag + "_out"] = p.outs[0].clone()
-            del ws
-        ref = p.torch_ref(0)
-        same_set, forced_ok = agree(res["now_out"], ref)
-        tf = p.flops() / (res["now"] * 1e-6) / 1e12
-        row = dict(kind="prefill", config=f"T={new} prefix={prefix}", us=res["now"],
-                   us_prev=res.get("prev"), tflops=tf, pct_mm=100 * tf / mm,
-                   same_set_torch=same_set, forced_ok=forced_ok,
-                   same_prev=None if "prev_out" not in res else
-                   bool(torch.equal(res["now_out"], res["prev_out"])))
-        rows.append(row)
-        pv = "-" if row["us_prev"] is None else f"{row['us_prev']:.1f} us"
-        print(f"prefill {row['config']}: {res['now']:.1f} us ({tf:.0f} TFLOP/s = "
-              f"{row['pct_mm']:.1f}% of matmul); prev {pv}; ids bit-identical to prev: "
-              f"{row['same_prev']}", flush=True)
-        del p, ref, res
-        torch.cuda.empty_cache()
+        for kt in keys:
+            p = Problem(1, new, prefix, 4, layers=1, key_type=kt)
+            res = {}
+            for tag, l in (("now", lib), ("prev", prev)):
+                if l is None:
+                    continue
+
+                def timed():
+                    call, check, ws = make_caller(l, p, new, 4)
+                    cur = torch.cuda.current_stream().cuda_stream
+                    t = events_ms(lambda: call(0, cur), 7 if new > 8192 else 15) * 1e3
+                    check()
+                    return t
+                t = timed() if tag == "now" else prev_time(timed, kt)
+                if t is not None:
+                    res[tag] = t
+                    res[tag + "_out"] = p.outs[0].clone()
+            ref = p.torch_ref(0)
+            same_set, forced_ok = agree(res["now_out"], ref)
+
+            def call_twin(tw):
+                call, check, ws = make_caller(lib, tw, new, 4)
+                call(0, torch.cuda.current_stream().cuda_stream)
+                check()
+            p.outs[0].copy_(res["now_out"])
+            twin = same_as_twin(p, call_twin)
+            tf = p.flops() / (res["now"] * 1e-6) / 1e12
+            row = dict(kind="prefill", keys=kt, config=f"T={new} prefix={prefix}", us=res["now"],
+                       us_prev=res.get("prev"), tflops=tf, pct_mm=100 * tf / mm,
+                       same_set_torch=same_set, forced_ok=forced_ok,
+                       same_prev=None if "prev_out" not in res else
+                       bool(torch.equal(res["now_out"], res["prev_out"])),
+                       same_ids_bf16_twin=twin)
+            rows.append(row)
+            pv = "-" if row["us_prev"] is None else f"{row['us_prev']:.1f} us"
+            print(f"prefill {row['config']} [{kt}]: {res['now']:.1f} us ({tf:.0f} TFLOP/s = "
+                  f"{row['pct_mm']:.1f}% of matmul); prev {pv}; ids bit-identical to prev: "
+                  f"{row['same_prev']}; same id set vs torch {100 * same_set:.1f}%"
+                  + ("" if twin is None else f"; ids = bf16 twins': {twin}"), flush=True)
+            del p, ref, res
+            torch.cuda.empty_cache()
     print()
     print(f"Card: {name}. Ceilings measured in this run: bf16 matmul {mm:.0f} TFLOP/s, "
           f"device copy {cp:.0f} GB/s (read+write), read-only {rd:.0f} GB/s ({how}); "
           "an empty kernel node in a graph: "
           + ("-" if lf is None else f"{lf[1]:.2f} us (1 CTA), {lf[264]:.2f} us (264 CTAs)") + ".")
     print()
-    print("| decode (graph, one call per layer) | layers R | msa now | previous | speed-up | "
+    print("| decode (graph, one call per layer) | keys | layers R | msa now | previous | speed-up | "
           "GB/s | % of read | floor (bytes/read) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if r["kind"] != "decode":
             continue
         pv = "-" if r["us_prev"] is None else f"{r['us_prev']:.1f} us"
         sp = "-" if r["us_prev"] is None else f"{r['us_prev'] / r['us']:.2f}x"
-        print(f"| {r['config']} | {r['layers']} | {r['us']:.1f} us | {pv} | {sp} | "
+        print(f"| {r['config']} | {r['keys']} | {r['layers']} | {r['us']:.1f} us | {pv} | {sp} | "
               f"{r['gbs']:.0f} | {r['pct_read']:.1f}% | {r['floor_us']:.1f} us |")
     print()
-    print("| prefill (stream) | msa now | previous | TFLOP/s | % of matmul | ids = previous |")
-    print("|---|---|---|---|---|---|")
+    print("| prefill (stream) | keys | msa now | previous | TFLOP/s | % of matmul | ids = previous |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         if r["kind"] != "prefill":
             continue
         pv = "-" if r["us_prev"] is None else f"{r['us_prev']:.1f} us"
-        print(f"| {r['config']} | {r['us']:.1f} us | {pv} | {r['tflops']:.0f} | "
+        print(f"| {r['config']} | {r['keys']} | {r['us']:.1f} us | {pv} | {r['tflops']:.0f} | "
               f"{r['pct_mm']:.1f}% | {r['same_prev']} |")
+    if "bf16" in keys and "f8e4m3fn" in keys:
+        print()
+        print("| case (same run) | bf16 | f8E4M3FN | f8 time / bf16 time | goal | "
+              "f8 ids = bf16 twins' |")
+        print("|---|---|---|---|---|---|")
+        by = {(r["kind"], r["config"], r["keys"]): r for r in rows}
+        for r in rows:
+            if r["keys"] != "bf16" or (r["kind"], r["config"], "f8e4m3fn") not in by:
+                continue
+            f = by[(r["kind"], r["config"], "f8e4m3fn")]
+            ratio = f["us"] / r["us"]
+            if r["kind"] == "prefill":
+                goal = f"<= 1.11 (f8 speed >= 90%): {'met' if ratio <= 1 / 0.9 else 'NOT met'}"
+            elif r["config"] == "B=64 ctx=32768 H=4":
+                goal = f"<= 0.55: {'met' if ratio <= 0.55 else 'NOT met'}"
+            else:
+                goal = "-"
+            f["f8_over_bf16"] = ratio
+            print(f"| {r['kind']} {r['config']} | {r['us']:.1f} us | {f['us']:.1f} us | "
+                  f"{ratio:.3f} | {goal} | {f['same_ids_bf16_twin']} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(device=name, matmul_tflops=mm, copy_gbs=cp, read_gbs=rd,

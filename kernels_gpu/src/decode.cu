@@ -14,8 +14,18 @@
 // the sequence the N side (8 per n-tile, NT n-tiles per pass, more passes
 // for more than 8 * NT columns), so every index-K byte is read once from
 // memory for all heads and all new rows. The contraction index is permuted
-// the same way for keys and queries (lane t4 takes d in [32c + 8 t4, +8)),
-// which lets each lane load its key fragments with 16-byte shared loads.
+// the same way for keys and queries (lane t4 takes d in [64j + 16t4, +16)
+// as its chunks 2j and 2j + 1), which lets each lane load its key fragments
+// with 16-byte shared loads for both key types.
+//
+// f8E4M3FN keys (KB = 1 byte per element): the same stages hold 128 keys in
+// half the bytes, so twice the CTAs fit on an SM (the same bytes in flight
+// per SM, twice the independent stage pipelines: decode time is set by the
+// per-stage chain of copy wait, MMAs and the CTA barrier, not by bytes), and
+// each lane converts its 16 key bytes into the two bf16 chunks a bf16 key
+// would have given (fp8.cuh: exact), so the MMAs, scores and ids are those
+// of the same keys stored as bf16. A key with a NaN byte is skipped as a
+// whole (its dot is NaN whatever q is), found on the raw bytes.
 //
 // Block maxima go through a small shared buffer (blocks wider than a warp's
 // 32 keys) to the workspace's score rows. One cooperative launch: the grid
@@ -35,6 +45,7 @@
 // instruction sequence (stages are aligned to 128 keys whatever the split),
 // so scores and ids do not depend on the grid, the split or the batch.
 #include "checks.cuh"
+#include "fp8.cuh"
 #include "select.cuh"
 
 #include <cooperative_groups.h>
@@ -42,19 +53,20 @@
 namespace msa_cuda {
 
 constexpr int kDecThreads = 128;  // 4 warps x 32 keys = one stage
-constexpr int kDecStages = 3;     // ring depth (stages in flight per CTA)
 constexpr int kStageKeys = 128;
 constexpr int kMaxCols = kDecRows * 8;  // decode serves H <= 8
 
-template <int D>
+// KB: bytes per key element (2: bf16, 1: f8E4M3FN).
+template <int D, int KB>
 struct DecSmem {
-  static constexpr int kStageBytes = kStageKeys * D * 2;
+  static constexpr int kStages = 3;  // ring depth (stages in flight per CTA)
+  static constexpr int kStageBytes = kStageKeys * D * KB;
   static constexpr int kRingOff = 0;
   // partial maxima [2 buffers][4 warps][2 halves][kMaxCols]
-  static constexpr int kPartOff = kRingOff + kDecStages * kStageBytes;
+  static constexpr int kPartOff = kRingOff + kStages * kStageBytes;
   static constexpr int kPartBytes = 2 * 4 * 2 * kMaxCols * 4;
   static constexpr int kBarOff = kPartOff + kPartBytes;
-  static constexpr int kBytes = kBarOff + kDecStages * 8;
+  static constexpr int kBytes = kBarOff + kStages * 8;
 };
 
 // Page ids and copy sizes of one stage (up to 8 pages for block size 16).
@@ -84,12 +96,13 @@ __device__ __forceinline__ void stage_pages(const KParams &p, const uint32_t *lu
   for (int i = 0; i < 8; ++i)
     c.id[i] = (i < pps && pg0 + i < p.max_pages) ? lut[pg0 + i] : 0xFFFFFFFFu;
 }
-template <int D>
+template <int D, int KB>
 __device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
                                              int64_t pages_needed, StageCopies &c) {
   int pps;
   const int64_t pg0 = stage_first_page(p, stage, &pps);
-  const uint32_t page_bytes = p.bs >= kStageKeys ? kStageKeys * D * 2 : (uint32_t)p.bs * D * 2;
+  const uint32_t page_bytes =
+      p.bs >= kStageKeys ? kStageKeys * D * KB : (uint32_t)p.bs * D * KB;
   c.n = 0;
   c.bytes = 0;
   c.bad = false;
@@ -106,34 +119,61 @@ __device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
 // A page whose id is out of range is not copied (the call reports it, the
 // prep kernel or the decode kernel's own checks, and every CTA then writes
 // -1), so nothing outside k_blocks is read.
-template <int D>
+template <int D, int KB>
 __device__ __forceinline__ void stage_issue(const KParams &p, const StageCopies &c,
                                             int64_t stage, uint32_t dst, uint32_t bar) {
 #ifdef MSA_HAVE_SM90
   mbar_expect_tx(bar, c.bytes);
-  const size_t page_elems = (size_t)p.num_layers * p.page_size * D;
-  const uint16_t *kl = p.k + (size_t)p.layer * p.page_size * D;
+  const size_t page_bytes = (size_t)p.num_layers * p.page_size * D * KB;
+  const unsigned char *kl =
+      (KB == 2 ? reinterpret_cast<const unsigned char *>(p.k) : p.k8) +
+      (size_t)p.layer * p.page_size * D * KB;
   if (p.bs >= kStageKeys) {
     if (c.n == 1 && c.id[0] < (uint64_t)p.num_pages) {
       const int64_t slot0 = stage * kStageKeys % p.bs;
-      bulk_load(dst, kl + (size_t)c.id[0] * page_elems + (size_t)slot0 * D,
-                kStageKeys * D * 2, bar);
+      bulk_load(dst, kl + (size_t)c.id[0] * page_bytes + (size_t)slot0 * D * KB,
+                kStageKeys * D * KB, bar);
     }
     return;
   }
 #pragma unroll
   for (int i = 0; i < 8; ++i)
     if (i < c.n && c.id[i] < (uint64_t)p.num_pages)
-      bulk_load(dst + (uint32_t)(i * p.bs * D * 2), kl + (size_t)c.id[i] * page_elems,
-                (uint32_t)p.bs * D * 2, bar);
+      bulk_load(dst + (uint32_t)(i * p.bs * D * KB), kl + (size_t)c.id[i] * page_bytes,
+                (uint32_t)p.bs * D * KB, bar);
 #endif
 }
 
-template <int D, int NT, int NPL>
+// A lane's key fragments of one key row: chunks 2j and 2j + 1 are the
+// elements [64j + 16t4, +16) (see the file comment), as bf16; for fp8 keys
+// also whether the row has a NaN byte in them (nonzero: yes).
+template <int D, int KB>
+__device__ __forceinline__ uint32_t load_key_row(const unsigned char *row, int t4,
+                                                 uint4 (&a)[D / 32]) {
+  uint32_t nan = 0;
+#pragma unroll
+  for (int j = 0; j < D / 64; ++j) {
+    if constexpr (KB == 2) {
+      const uint4 *r = reinterpret_cast<const uint4 *>(row) + 8 * j + 2 * t4;
+      a[2 * j] = r[0];
+      a[2 * j + 1] = r[1];
+    } else {
+      const uint4 v = *(reinterpret_cast<const uint4 *>(row) + 4 * j + t4);
+      a[2 * j] = e4m3x8_to_bf16x8_finite(make_uint2(v.x, v.y));
+      a[2 * j + 1] = e4m3x8_to_bf16x8_finite(make_uint2(v.z, v.w));
+      nan |= e4m3_nan_bytes(v.x) | e4m3_nan_bytes(v.y) | e4m3_nan_bytes(v.z) |
+             e4m3_nan_bytes(v.w);
+    }
+  }
+  return nan;
+}
+
+template <int D, int NT, int NPL, int KB>
 __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
 #ifdef MSA_HAVE_SM90
   extern __shared__ __align__(128) unsigned char smem[];
-  using S = DecSmem<D>;
+  using S = DecSmem<D, KB>;
+  constexpr int kDecStages = S::kStages;
   constexpr int CH = D / 32;       // 16-byte chunks per lane per key row
   constexpr int GC = NT * 8;       // columns per pass
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -162,11 +202,19 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
     // loaded together with it (they lie in the table whatever it holds).
     const uint32_t *lut = p.lut + b * p.max_pages;
     const int64_t s_begin = (int64_t)split * p.dec_spc;
-    StageCopies first[kDecStages], next;  // thread 0: page ids to issue
+    // Thread 0's page ids: the first ring's worth, then `next` (the stage to
+    // issue when a slot frees) and the kIdAhead stages behind it, whose ids
+    // are loaded that many stages before they are settled: under a full
+    // memory load a lookup-table round trip takes about as long as a stage,
+    // and thread 0 must not wait for one per stage.
+    constexpr int kIdAhead = 2;
+    StageCopies first[kDecStages], next, ahead[kIdAhead];
     if (tid == 0) {
 #pragma unroll
       for (int i = 0; i < kDecStages; ++i) stage_pages(p, lut, s_begin + i, first[i]);
       stage_pages(p, lut, s_begin + kDecStages, next);
+#pragma unroll
+      for (int i = 0; i < kIdAhead; ++i) stage_pages(p, lut, s_begin + kDecStages + 1 + i, ahead[i]);
     }
     int64_t newt = 0, nkeys = 0;
     const bool broken = sequence_breaks_scalar_rules(p, b, &newt, &nkeys);
@@ -190,11 +238,11 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
       for (int i = 0; i < kDecStages; ++i)
         if (i < nst) {
           const uint32_t slot = (consumed + i) % kDecStages;
-          stage_settle<D>(p, s_begin + i, pages_needed, first[i]);
+          stage_settle<D, KB>(p, s_begin + i, pages_needed, first[i]);
           if (own && first[i].bad) bad_min = min(bad_min, (long long)b);
-          stage_issue<D>(p, first[i], s_begin + i, ring + slot * S::kStageBytes, bars + 8 * slot);
+          stage_issue<D, KB>(p, first[i], s_begin + i, ring + slot * S::kStageBytes, bars + 8 * slot);
         }
-      if (kDecStages < nst) stage_settle<D>(p, s_begin + kDecStages, pages_needed, next);
+      if (kDecStages < nst) stage_settle<D, KB>(p, s_begin + kDecStages, pages_needed, next);
     }
 
     // ---- the sequence's columns: n = r * H + h
@@ -210,7 +258,8 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
         const uint16_t *qr = p.q + ((size_t)(seq_begin + r) * H + h) * D;
 #pragma unroll
         for (int c = 0; c < CH; ++c)
-          qf[nt][c] = n < C ? __ldg(reinterpret_cast<const uint4 *>(qr + 32 * c + 8 * t4))
+          qf[nt][c] = n < C ? __ldg(reinterpret_cast<const uint4 *>(
+                                  qr + 64 * (c / 2) + 16 * t4 + 8 * (c % 2)))
                             : make_uint4(0, 0, 0, 0);
       }
 #pragma unroll
@@ -239,13 +288,14 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
 #pragma unroll
         for (int s = 0; s < 2; ++s) {
           const int k0 = warp * 32 + s * 16 + g;  // key rows k0 and k0 + 8
-          const uint4 *r0 = reinterpret_cast<const uint4 *>(kst + (size_t)k0 * D * 2) + t4;
-          const uint4 *r1 = reinterpret_cast<const uint4 *>(kst + (size_t)(k0 + 8) * D * 2) + t4;
           uint4 a0[CH], a1[CH];
-#pragma unroll
-          for (int c = 0; c < CH; ++c) {
-            a0[c] = r0[4 * c];
-            a1[c] = r1[4 * c];
+          uint32_t nan0 = load_key_row<D, KB>(kst + (size_t)k0 * D * KB, t4, a0);
+          uint32_t nan1 = load_key_row<D, KB>(kst + (size_t)(k0 + 8) * D * KB, t4, a1);
+          if constexpr (KB == 1) {  // the row's bytes lie in the 4 lanes of its group
+            nan0 |= __shfl_xor_sync(0xffffffffu, nan0, 1);
+            nan1 |= __shfl_xor_sync(0xffffffffu, nan1, 1);
+            nan0 |= __shfl_xor_sync(0xffffffffu, nan0, 2);
+            nan1 |= __shfl_xor_sync(0xffffffffu, nan1, 2);
           }
           float acc[NT][4];
 #pragma unroll
@@ -259,13 +309,14 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
             }
           // Causal mask by position; a select, so NaN or stale bytes of
           // masked keys never reach the max. fmaxf skips NaN dots (docs/CONTRACT.md).
-          const int64_t q0 = pos0 + k0, q1 = q0 + 8;
+          // A key with a NaN byte (fp8) is masked the same way.
+          const int64_t q0 = nan0 ? -1 : pos0 + k0, q1 = nan1 ? -1 : pos0 + k0 + 8;
 #pragma unroll
           for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
             for (int e = 0; e < 2; ++e) {
-              const float x0 = q0 < clim[nt][e] ? acc[nt][e] * p.scale : -INFINITY;
-              const float x1 = q1 < clim[nt][e] ? acc[nt][2 + e] * p.scale : -INFINITY;
+              const float x0 = (q0 >= 0 && q0 < clim[nt][e]) ? acc[nt][e] * p.scale : -INFINITY;
+              const float x1 = (q1 >= 0 && q1 < clim[nt][e]) ? acc[nt][2 + e] * p.scale : -INFINITY;
               mx[s][nt][e] = fmaxf(x0, x1);
             }
         }
@@ -295,10 +346,13 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
       __syncthreads();  // the slot is read, the partials are written
       if (tid == 0 && t + kDecStages < nst) {
         if (own && next.bad) bad_min = min(bad_min, (long long)b);
-        stage_issue<D>(p, next, stage + kDecStages, ring + slot * S::kStageBytes, bars + 8 * slot);
+        stage_issue<D, KB>(p, next, stage + kDecStages, ring + slot * S::kStageBytes, bars + 8 * slot);
         if (t + kDecStages + 1 < nst) {
-          stage_pages(p, lut, stage + kDecStages + 1, next);
-          stage_settle<D>(p, stage + kDecStages + 1, pages_needed, next);
+          next = ahead[0];
+          stage_settle<D, KB>(p, stage + kDecStages + 1, pages_needed, next);
+#pragma unroll
+          for (int i = 0; i + 1 < kIdAhead; ++i) ahead[i] = ahead[i + 1];
+          stage_pages(p, lut, stage + kDecStages + 1 + kIdAhead, ahead[kIdAhead - 1]);
         }
       }
       // Block maxima of this stage -> score rows. Thread i takes (block,
@@ -391,30 +445,36 @@ __global__ void __launch_bounds__(kDecThreads, 1) decode_kernel(KParams p) {
 // ---------------------------------------------------------------------------
 using DecodeFn = void (*)(KParams);
 
-template <int D, int NT>
+template <int D, int NT, int KB>
 static DecodeFn fn_npl(int npl) {
   switch (npl) {
-  case 8: return decode_kernel<D, NT, 8>;
-  case 32: return decode_kernel<D, NT, 32>;
-  default: return decode_kernel<D, NT, 0>;
+  case 8: return decode_kernel<D, NT, 8, KB>;
+  case 32: return decode_kernel<D, NT, 32, KB>;
+  default: return decode_kernel<D, NT, 0, KB>;
   }
 }
-template <int D>
+template <int D, int KB>
 static DecodeFn fn_nt(int nt, int npl) {
   switch (nt) {
-  case 1: return fn_npl<D, 1>(npl);
-  case 2: return fn_npl<D, 2>(npl);
-  default: return fn_npl<D, 4>(npl);
+  case 1: return fn_npl<D, 1, KB>(npl);
+  case 2: return fn_npl<D, 2, KB>(npl);
+  default: return fn_npl<D, 4, KB>(npl);
   }
 }
-static DecodeFn decode_fn(int D, int nt, int npl) {
-  return D == 64 ? fn_nt<64>(nt, npl) : fn_nt<128>(nt, npl);
+static DecodeFn decode_fn(int D, int key_type, int nt, int npl) {
+  if (key_type == MSA_KEY_F8E4M3FN)
+    return D == 64 ? fn_nt<64, 1>(nt, npl) : fn_nt<128, 1>(nt, npl);
+  return D == 64 ? fn_nt<64, 2>(nt, npl) : fn_nt<128, 2>(nt, npl);
 }
-static int smem_bytes(int D) { return D == 64 ? DecSmem<64>::kBytes : DecSmem<128>::kBytes; }
+static int smem_bytes(int D, int key_type) {
+  if (key_type == MSA_KEY_F8E4M3FN)
+    return D == 64 ? DecSmem<64, 1>::kBytes : DecSmem<128, 1>::kBytes;
+  return D == 64 ? DecSmem<64, 2>::kBytes : DecSmem<128, 2>::kBytes;
+}
 
-cudaError_t decode_prepare(int D, int nt, int npl, int *ctas_per_sm) {
-  const DecodeFn kern = decode_fn(D, nt, npl);
-  const int bytes = smem_bytes(D);
+cudaError_t decode_prepare(int D, int key_type, int nt, int npl, int *ctas_per_sm) {
+  const DecodeFn kern = decode_fn(D, key_type, nt, npl);
+  const int bytes = smem_bytes(D, key_type);
   cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e != cudaSuccess) return e;
   return cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, kern, kDecThreads,
@@ -425,14 +485,14 @@ cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, cudaS
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3((unsigned)grid);
   cfg.blockDim = dim3(kDecThreads);
-  cfg.dynamicSmemBytes = (size_t)smem_bytes(p.dim);
+  cfg.dynamicSmemBytes = (size_t)smem_bytes(p.dim, p.key_type);
   cfg.stream = st;
   cudaLaunchAttribute attr[1];
   attr[0].id = cudaLaunchAttributeCooperative;  // the grid barrier
   attr[0].val.cooperative = 1;
   cfg.attrs = attr;
   cfg.numAttrs = 1;
-  cudaError_t e = cudaLaunchKernelEx(&cfg, decode_fn(p.dim, nt, npl), p);
+  cudaError_t e = cudaLaunchKernelEx(&cfg, decode_fn(p.dim, p.key_type, nt, npl), p);
   return e != cudaSuccess ? e : cudaGetLastError();
 }
 

@@ -8,9 +8,10 @@
 // keys elements would give. The bits: a byte s.eeee.mmm is placed as the
 // bf16 pattern s.0000eeee.mmm0000, which is the key times 2^-120 (e4m3
 // subnormals land on bf16 subnormals, exactly), and one bf16x2 multiply by
-// 2^120 (exact: the product is a normal bf16, and the bf16 arithmetic of
-// sm_80+ keeps subnormal inputs) gives the key. 3 integer instructions and
-// one bf16x2 multiply per two elements, no table, no branch.
+// 2^120 (exact: the product is a normal bf16 or zero, the sign rides along,
+// -0 stays -0, and the bf16 arithmetic of sm_80+ keeps subnormal inputs)
+// gives the key. A prmt, a shift, an and and one bf16x2 multiply per two
+// elements, no table, no branch.
 //
 // The NaN bytes (s.1111.111) come out finite (+-480, which no e4m3 value
 // is): e4m3_to_bf16x4 fixes them (4 more instructions per word);
@@ -33,14 +34,18 @@ __device__ __forceinline__ uint32_t prmt(uint32_t a, uint32_t sel) {
   return r;
 }
 
-// One bf16x2 word from a word whose halves hold b | sign(b) << 8.
+// One bf16x2 word from a word whose halves hold b | sign(b) * 0xFF00: the
+// shift puts u = b & 0x7F at bits 4..10 and a copy of the sign at bit 15 of
+// each half, the mask keeps exactly those (s.0000eeee.mmm0000), the
+// multiply scales by 2^120 (the sign goes through it; -0 stays -0; .rn:
+// never contracted).
 __device__ __forceinline__ uint32_t e4m3_pair_finite(uint32_t halves) {
-  const uint32_t y = halves << 4;            // u << 4 per half, sign at bit 15
-  const uint32_t mag = y & 0x07F007F0u;      // |key| * 2^-120 as bf16
-  __nv_bfloat162 m = *reinterpret_cast<const __nv_bfloat162 *>(&mag);
-  const uint32_t k2p120 = 0x7B807B80u;       // 2^120, twice
-  m = __hmul2(m, *reinterpret_cast<const __nv_bfloat162 *>(&k2p120));
-  return *reinterpret_cast<const uint32_t *>(&m) | (y & 0x80008000u);
+  const uint32_t bits = (halves << 4) & 0x87F087F0u;
+  const uint32_t k2p120 = 0x7B807B80u;  // 2^120, twice
+  const __nv_bfloat162 m =
+      __hmul2_rn(*reinterpret_cast<const __nv_bfloat162 *>(&bits),
+                 *reinterpret_cast<const __nv_bfloat162 *>(&k2p120));
+  return *reinterpret_cast<const uint32_t *>(&m);
 }
 
 // bytes with s.1111.111 -> 0x80 in that byte, else 0.
@@ -78,10 +83,89 @@ __device__ __forceinline__ uint4 e4m3x8_to_bf16x8(uint2 v) {
   return make_uint4(a.lo, a.hi, b.lo, b.hi);
 }
 
-// One element, for scalar code (the generic kernel).
+// Sixteen bytes -> the two uint4 of bf16 (elements 0-7, 8-15) that two
+// 16-byte loads of the same elements stored as bf16 would give; the NaN
+// check is one test for the sixteen bytes (the fix is rare).
+__device__ __forceinline__ void e4m3x16_to_bf16x16(uint4 v, uint4 &lo, uint4 &hi) {
+  const Bf16x4 a = e4m3_to_bf16x4_finite(v.x), b = e4m3_to_bf16x4_finite(v.y);
+  const Bf16x4 c = e4m3_to_bf16x4_finite(v.z), d = e4m3_to_bf16x4_finite(v.w);
+  lo = make_uint4(a.lo, a.hi, b.lo, b.hi);
+  hi = make_uint4(c.lo, c.hi, d.lo, d.hi);
+  const uint32_t m = 0x7F7F7F7Fu, one = 0x01010101u;
+  if ((((v.x & m) + one) | ((v.y & m) + one) | ((v.z & m) + one) | ((v.w & m) + one)) &
+      0x80808080u) {
+    lo = e4m3x8_to_bf16x8(make_uint2(v.x, v.y));
+    hi = e4m3x8_to_bf16x8(make_uint2(v.z, v.w));
+  }
+}
+
+// One element, for scalar code (the generic kernel): the bf16 of the low
+// half as f32, NaN for the NaN bytes (a select, no branch).
 __device__ __forceinline__ float e4m3_to_float(uint8_t b) {
-  const Bf16x4 r = e4m3_to_bf16x4(b);
-  return __uint_as_float(r.lo << 16);
+  const uint32_t bf = e4m3_pair_finite(prmt(b, 0x9180u)) << 16;
+  return (b & 0x7Fu) == 0x7Fu ? __uint_as_float(0x7FC00000u) : __uint_as_float(bf);
+}
+
+// ---------------------------------------------------------------------------
+// e4m3 key tiles in shared memory (the prefill kernels). A raw tile is 128
+// key rows of D bytes in the layout of a TMA copy with the swizzle of its
+// row width (D = 128: 128-byte swizzle, 16-byte chunk c of row n at
+// n * 128 + ((c ^ (n & 7)) << 4); D = 64: 64-byte swizzle, chunk c at
+// n * 64 + ((c ^ ((n >> 1) & 3)) << 4)); the stage base is 1024-aligned.
+// Conversion walks the tile's 16-byte chunks (E4m3Walk) so that the 8 lanes
+// of each shared-memory phase hold one chunk column of 8 consecutive rows:
+// the raw loads and both bf16 stores (chunks 2c, 2c + 1 of a layout whose
+// chunk index is XORed with n & 7, as the wgmma and mma.sync tiles are) then
+// touch 8 different 16-byte bank groups, with no select and no conflict.
+// ---------------------------------------------------------------------------
+template <int D>
+__device__ __forceinline__ uint32_t e4m3_raw_off(int n, int c) {
+  static_assert(D == 64 || D == 128, "raw e4m3 tiles have rows of 64 or 128 bytes");
+  return D == 128 ? (uint32_t)(n * 128 + ((c ^ (n & 7)) << 4))
+                  : (uint32_t)(n * 64 + ((c ^ ((n >> 1) & 3)) << 4));
+}
+// Thread t of kThreads walks chunk column c of rows n0 + k * kRowStep
+// (k < kSteps); 8 consecutive threads hold 8 consecutive rows of one column.
+// kRowStep is a multiple of 8, so the XOR terms of a thread's chunks are
+// the same and every offset is the first one plus a constant.
+template <int D, int kThreads>
+struct E4m3Walk {
+  static constexpr int kCols = D / 16;               // 16-byte chunks per key row
+  static constexpr int kRowStep = kThreads / kCols;
+  static constexpr int kSteps = 128 / kRowStep;
+  static_assert(kRowStep % 8 == 0 && 128 % kRowStep == 0, "whole 8-row groups");
+  int n0, c;
+  __device__ __forceinline__ explicit E4m3Walk(int t)
+      : n0((t & 7) | ((t / (8 * kCols)) << 3)), c((t >> 3) % kCols) {}
+  __device__ __forceinline__ int row(int k) const { return n0 + k * kRowStep; }
+};
+
+// This thread's chunks of the raw tile at `raw` -> bf16 chunks 2c and 2c + 1
+// of the same rows of the bf16 tile at `dst`, chunk (n, cc) at
+// dst + off(n, cc) (an XOR-swizzled layout: off(n + 8 m, cc) = off(n, cc)
+// + off(8 m, 0)).
+template <int D, int kThreads, class Off>
+__device__ __forceinline__ void e4m3_tile_to_bf16(const E4m3Walk<D, kThreads> &w, uint32_t raw,
+                                                  uint32_t dst, Off off) {
+  using W = E4m3Walk<D, kThreads>;
+  const uint32_t src = raw + e4m3_raw_off<D>(w.n0, w.c);
+  const uint32_t lo = dst + off(w.n0, 2 * w.c), hi = dst + off(w.n0, 2 * w.c + 1);
+#pragma unroll
+  for (int k = 0; k < W::kSteps; ++k) {
+    uint4 v, a, b;
+    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "r"(src + (uint32_t)(k * W::kRowStep * D))
+                 : "memory");
+    e4m3x16_to_bf16x16(v, a, b);
+    const uint32_t step = off(k * W::kRowStep, 0);
+    asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(lo + step), "r"(a.x),
+                 "r"(a.y), "r"(a.z), "r"(a.w)
+                 : "memory");
+    asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(hi + step), "r"(b.x),
+                 "r"(b.y), "r"(b.z), "r"(b.w)
+                 : "memory");
+  }
 }
 
 } // namespace msa_cuda

@@ -1,15 +1,27 @@
 // generic.cu - block scores on CUDA cores for every shape the tensor-core
-// kernels do not take (any H, D, block_size; unaligned buffers).
+// kernels do not take (any H, D, block_size; unaligned buffers); bf16 or
+// e4m3 keys.
 #include "device_common.cuh"
+#include "fp8.cuh"
+
+#include <type_traits>
 
 namespace msa_cuda {
 
 // ---------------------------------------------------------------------------
 // 2'. generic scoring on CUDA cores, any (H, D, block_size). One warp per
 // (row, key block); lanes take keys, heads in groups of 8 registers.
+// Key elements as f32 (exact from bf16 and from e4m3, so an e4m3 key gives
+// the same products as its bf16 twin).
 // ---------------------------------------------------------------------------
 constexpr int kGenThreads = 128;
 
+// Element type of the keys: bf16 bits or e4m3 bytes.
+template <bool F8> using KeyElem = typename std::conditional<F8, uint8_t, __nv_bfloat16>::type;
+__device__ __forceinline__ float key_value(__nv_bfloat16 k) { return __bfloat162float(k); }
+__device__ __forceinline__ float key_value(uint8_t k) { return e4m3_to_float(k); }
+
+template <bool F8>
 __global__ void __launch_bounds__(kGenThreads) generic_kernel(KParams p) {
   const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
   if (hdr->err != kErrNone) {
@@ -19,10 +31,12 @@ __global__ void __launch_bounds__(kGenThreads) generic_kernel(KParams p) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int H = p.heads, D = p.dim, bs = p.bs;
   const size_t page_stride = (size_t)p.num_layers * p.page_size * D;
-  const uint16_t *kbase = p.k + (size_t)p.layer * p.page_size * D;
+  const KeyElem<F8> *kb =
+      (F8 ? reinterpret_cast<const KeyElem<F8> *>(p.k8)
+          : reinterpret_cast<const KeyElem<F8> *>(p.k)) +
+      (size_t)p.layer * p.page_size * D;
   const float scale = p.scale;
   const __nv_bfloat16 *qb = reinterpret_cast<const __nv_bfloat16 *>(p.q);
-  const __nv_bfloat16 *kb = reinterpret_cast<const __nv_bfloat16 *>(kbase);
   for (int64_t row = blockIdx.x; row < p.rows; row += gridDim.x) {
     const int64_t b = seq_of_row(p.off, p.batch, row);
     const int64_t begin = p.off[b];
@@ -40,13 +54,13 @@ __global__ void __launch_bounds__(kGenThreads) generic_kernel(KParams p) {
 #pragma unroll
         for (int u = 0; u < 8; ++u) best[u] = -INFINITY;
         for (int64_t pos = j * bs + lane; pos < kend; pos += 32) {
-          const __nv_bfloat16 *kr =
+          const KeyElem<F8> *kr =
               kb + (size_t)lut[pos / bs] * page_stride + (size_t)(pos % bs) * D;
           float acc[8];
 #pragma unroll
           for (int u = 0; u < 8; ++u) acc[u] = 0.f;
           for (int d = 0; d < D; ++d) {
-            const float kv = __bfloat162float(kr[d]);
+            const float kv = key_value(kr[d]);
 #pragma unroll
             for (int u = 0; u < 8; ++u)
               if (h0 + u < H)
@@ -72,7 +86,11 @@ __global__ void __launch_bounds__(kGenThreads) generic_kernel(KParams p) {
 
 
 cudaError_t launch_generic(const KParams &p, int64_t gx, int64_t gy, cudaStream_t st) {
-  generic_kernel<<<dim3((unsigned)gx, (unsigned)gy), kGenThreads, 0, st>>>(p);
+  const dim3 grid((unsigned)gx, (unsigned)gy);
+  if (p.key_type == MSA_KEY_F8E4M3FN)
+    generic_kernel<true><<<grid, kGenThreads, 0, st>>>(p);
+  else
+    generic_kernel<false><<<grid, kGenThreads, 0, st>>>(p);
   return cudaGetLastError();
 }
 

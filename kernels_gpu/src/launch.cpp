@@ -171,7 +171,8 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   const bool tc_bs = bs == 16 || bs == 32 || bs == 64 || bs % 128 == 0;
   const bool sm90 = dev.cc == 90;
   const bool use_pf = !generic && mma_d && H <= 128 && tc_bs;
-  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90;
+  const bool dec_keys = t->k_type == MSA_KEY_BF16 || kDecodeServesFp8;
+  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90 && dec_keys;
   kp.dec_rows = use_dec ? kDecRows : 0;
   const bool may_prefill =
       t->rows > kp.dec_rows && max_new_tokens > (uint32_t)kp.dec_rows;
@@ -193,7 +194,7 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
         std::min<int64_t>(std::min<int64_t>(max_new_tokens, kDecRows), t->rows) * H;
     const int nt = cmax <= 8 ? 1 : (cmax <= 16 ? 2 : 4);
     int per_sm = 0;
-    if ((e = decode_prepare(D, nt, npl, &per_sm)) != cudaSuccess) return launch_failed(e);
+    if ((e = decode_prepare(D, kp.key_type, nt, npl, &per_sm)) != cudaSuccess) return launch_failed(e);
     // The grid barrier needs every CTA resident: at most what fits at once.
     const int64_t resident = std::min<int64_t>((int64_t)std::max(1, per_sm) * dev.sms,
                                                kMaxDecodeCtas);

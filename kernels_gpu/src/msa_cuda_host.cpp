@@ -47,10 +47,6 @@ msa_status_t check_static(const msa_indexer_tensors_t *t,
     return msa_set_last_error(MSA_STATUS_UNSUPPORTED,
                               "rows and batch above 2^31 are not served by "
                               "the CUDA kernels");
-  if (t->k_type != MSA_KEY_BF16)  // TODO(issue 10): the fp8 CUDA kernels
-    return msa_set_last_error(MSA_STATUS_UNSUPPORTED,
-                              "an f8E4M3FN k_blocks is not served by the CUDA "
-                              "kernels yet");
   return MSA_STATUS_OK;
 }
 

@@ -20,6 +20,12 @@ namespace msa_cuda {
 // Sequences with 1..kDecRows new rows take the decode kernel (decode and
 // speculative decoding; H <= 8, so at most 128 (row, head) columns).
 constexpr int kDecRows = 16;
+// Whether the decode kernel (decode.cu) serves f8E4M3FN keys (it does since
+// its KB = 1 variant). False would make f8E4M3FN calls plan no decode
+// kernel: their 1..16-row sequences would take the prefill (or generic)
+// kernels, as on GPUs without the decode kernel. launch.cpp's plan and the
+// CUDA tests (the bf16/e4m3 cross-check of decode-kernel rows) read it.
+constexpr bool kDecodeServesFp8 = true;
 constexpr size_t kHeaderBytes = 256;
 
 // Error kinds of the device record.
@@ -85,11 +91,11 @@ bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &p, int64_
                         cudaStream_t st, cudaError_t *err);
 cudaError_t launch_generic(const KParams &p, int64_t gx, int64_t gy, cudaStream_t st);  // generic.cu
 cudaError_t launch_select(const KParams &p, int npl, int64_t grid, cudaStream_t st);    // select.cu
-// decode.cu: the kernel for nt n-tiles of 8 columns per pass and npl select
+// decode.cu: the kernel for D, the key type, nt n-tiles of 8 columns per pass and npl select
 // candidates per lane (8, 32 or 0). decode_prepare raises its shared-memory
 // limit and says how many of its CTAs fit on one SM; launch_decode is a
 // cooperative launch of `grid` CTAs, which must all fit at once.
-cudaError_t decode_prepare(int D, int nt, int npl, int *ctas_per_sm);
+cudaError_t decode_prepare(int D, int key_type, int nt, int npl, int *ctas_per_sm);
 cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, cudaStream_t st);
 
 } // namespace msa_cuda

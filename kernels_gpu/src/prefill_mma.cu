@@ -1,5 +1,6 @@
 // prefill_mma.cu - prefill block scores on mma.sync (sm_80+): the fallback
-// off sm_90a and for block sizes the wgmma kernels do not take.
+// off sm_90a and for block sizes the wgmma kernels do not take; bf16 or
+// e4m3 keys.
 #include "prefill_tile.cuh"
 
 namespace msa_cuda {
@@ -14,14 +15,19 @@ namespace msa_cuda {
 constexpr int kPfThreads = 256;
 constexpr int kPfStages = 3;
 
-template <int D>
+// bf16 keys: Q | kPfStages key tiles | red. e4m3 keys (F8): Q | two bf16
+// key tiles | red | kPfStages raw e4m3 tiles (1024-aligned: fp8.cuh's
+// layout).
+template <int D, bool F8>
 struct PfSmem {
   static constexpr int kRowBytes = D * 2;
   static constexpr int kTileBytes = 128 * kRowBytes;
+  static constexpr int kRawBytes = 128 * D;
   static constexpr int kQOff = 0;
   static constexpr int kKOff = kTileBytes;
-  static constexpr int kRedOff = kKOff + kPfStages * kTileBytes;  // [2][2][128]
-  static constexpr int kBytes = kRedOff + 2 * 2 * 128 * 4;
+  static constexpr int kRedOff = kKOff + (F8 ? 2 : kPfStages) * kTileBytes;  // [2][2][128]
+  static constexpr int kRawOff = kRedOff + 2 * 2 * 128 * 4;
+  static constexpr int kBytes = F8 ? kRawOff + kPfStages * kRawBytes + 1024 : kRawOff;
 };
 
 // Swizzled byte offset of 16-byte chunk c of row n.
@@ -30,10 +36,15 @@ __device__ __forceinline__ uint32_t swz(int n, int c) {
   return (uint32_t)(n * (D * 2) + ((c ^ (n & 7)) << 4));
 }
 
-template <int D>
+// F8: the keys are e4m3 (p.k8). Each thread copies its chunks of tile t + 1
+// into a raw stage ahead (cp.async) and converts them into the other bf16
+// tile after tile t's MMAs; the loop's one CTA barrier publishes it. The
+// MMAs and the epilogue are the bf16 kernel's code (the lambdas below) on a
+// bit-identical bf16 tile: bit-identical scores.
+template <int D, bool F8>
 __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
   extern __shared__ __align__(128) unsigned char smem[];
-  using S = PfSmem<D>;
+  using S = PfSmem<D, F8>;
   const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
   if (hdr->err != kErrNone) {
     fill_invalid(p.out, p.out_elems);
@@ -41,15 +52,12 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
   }
   PrefillTile pt;
   if (!prefill_tile_of(p, pt)) return;
-  const int64_t b = pt.b, seq_begin = pt.seq_begin, P = pt.P;
-  const int64_t n_first = pt.n_first, n_last = pt.n_last;
+  const int64_t seq_begin = pt.seq_begin, P = pt.P;
+  const int64_t n_first = pt.n_first;
   const int i0 = pt.i0, H = p.heads;
   const int ntiles = pt.ntiles;
   const int mvalid = pt.mvalid;
   const int bs = p.bs;
-  const uint32_t *lut = p.lut + b * p.max_pages;
-  const size_t page_stride = (size_t)p.num_layers * p.page_size * D;
-  const uint16_t *kbase = p.k + (size_t)p.layer * p.page_size * D;
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const uint32_t sbase = smem_u32(smem);
@@ -69,63 +77,20 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
     }
     cp_async_commit();
   }
-  // ---- K tile loader ----
-  // Thread tid always loads chunk c = tid % CPR of rows n = tid / CPR + k *
-  // (threads / CPR). The page ids of the next tile are fetched one
-  // iteration ahead (pgv), so no lookup latency sits before the cp.async.
-  constexpr int CPR = D / 8;
-  constexpr int RSTEP = kPfThreads / CPR;
-  constexpr int RPT = 128 / RSTEP;
-  const int lc = tid % CPR, lr = tid / CPR;
-  const bool bs_pow2 = (bs & (bs - 1)) == 0;
-  const int bs_sh = __ffs(bs) - 1;
-  uint32_t pgv[RPT];
-  auto fetch_pages = [&](int tt) {
-#pragma unroll
-    for (int k = 0; k < RPT; ++k) {
-      const int64_t pos = (int64_t)tt * 128 + lr + k * RSTEP;
-      const int64_t pg = bs_pow2 ? (pos >> bs_sh) : pos / bs;
-      pgv[k] = (tt < ntiles && pos < n_last) ? __ldg(lut + pg) : 0u;
-    }
-  };
-  auto load_k = [&](int t, int stage) {
-    const uint32_t dst0 = sbase + S::kKOff + stage * S::kTileBytes;
-#pragma unroll
-    for (int k = 0; k < RPT; ++k) {
-      const int n = lr + k * RSTEP;
-      const int64_t pos = (int64_t)t * 128 + n;
-      const bool ok = pos < n_last;
-      const int64_t within = bs_pow2 ? (pos & (bs - 1)) : pos % bs;
-      const uint16_t *src =
-          ok ? kbase + (size_t)pgv[k] * page_stride + (size_t)within * D + lc * 8
-             : p.k;
-      cp_async16(dst0 + swz<D>(n, lc), src, ok);
-    }
-  };
-#pragma unroll
-  for (int s = 0; s < kPfStages - 1; ++s) {
-    if (s < ntiles) {
-      fetch_pages(s);
-      load_k(s, s);
-    }
-    cp_async_commit();
-  }
-  fetch_pages(kPfStages - 1);
-  // ---- Q fragments ----
   constexpr int KS = D / 16;
   const int wm = (warp & 3) * 32, wn = (warp >> 2) * 64;
   uint32_t qa[2][KS][4];
-  cp_async_wait<kPfStages - 1>();  // the Q group is the oldest
-  __syncthreads();
+  auto load_q_fragments = [&] {
 #pragma unroll
-  for (int mt = 0; mt < 2; ++mt)
+    for (int mt = 0; mt < 2; ++mt)
 #pragma unroll
-    for (int ks = 0; ks < KS; ++ks) {
-      const int row = wm + mt * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-      const int ch = ks * 2 + (lane >> 4);
-      ldmatrix_x4(sbase + S::kQOff + swz<D>(row, ch), qa[mt][ks][0],
-                  qa[mt][ks][1], qa[mt][ks][2], qa[mt][ks][3]);
-    }
+      for (int ks = 0; ks < KS; ++ks) {
+        const int row = wm + mt * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+        const int ch = ks * 2 + (lane >> 4);
+        ldmatrix_x4(sbase + S::kQOff + swz<D>(row, ch), qa[mt][ks][0],
+                    qa[mt][ks][1], qa[mt][ks][2], qa[mt][ks][3]);
+      }
+  };
 
   // Per-thread state of the cross-warp combine (threads 0..127 own m = tid).
   float blk_run = -INFINITY;
@@ -165,19 +130,10 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
       }
     }
   };
-
-  for (int t = 0; t < ntiles; ++t) {
-    cp_async_wait<kPfStages - 2>();
-    __syncthreads();
-    if (big_block && t > 0) combine(t - 1);
-    {
-      const int tn = t + kPfStages - 1;
-      if (tn < ntiles) load_k(tn, tn % kPfStages);
-      cp_async_commit();
-      fetch_pages(tn + 1);  // in flight during this tile's MMAs
-    }
-    const uint32_t kst = sbase + S::kKOff + (t % kPfStages) * S::kTileBytes;
-    float acc[2][8][4];
+  // Tile t's MMAs on the key tile at kst, then its epilogue: scale, causal
+  // mask (diagonal tiles only), group max, the block scores (bs <= 64) or
+  // this warp's half into red (bs >= 128, combined after the next barrier).
+  auto mma_tile = [&](float (*acc)[8][4], uint32_t kst) {
 #pragma unroll
     for (int mt = 0; mt < 2; ++mt)
 #pragma unroll
@@ -201,7 +157,8 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
           mma_bf16(acc[mt][nt], qa[mt][ks][0], qa[mt][ks][1], qa[mt][ks][2],
                    qa[mt][ks][3], bfr[nt][0], bfr[nt][1]);
     }
-    // ---- epilogue: scale, causal mask (diagonal tiles only), group max ----
+  };
+  auto epilogue = [&](float (*acc)[8][4], int t) {
     const int64_t pos0 = (int64_t)t * 128;
     const bool masked = pos0 + 128 > n_first;
     // gm[mt][hf][q]: max over the 16 columns of n-tile pair q of this lane.
@@ -259,6 +216,63 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
           }
       }
     }
+  };
+
+  if constexpr (F8) {
+    // ---- e4m3 keys: raw ring (per thread) -> bf16 tiles 0/1 -> mma.sync ----
+    E4m3TileLoader<D, kPfThreads, kPfStages> ld(p, pt, (sbase + S::kRawOff + 1023u) & ~1023u);
+    auto bf_tile = [&](int tt) { return sbase + S::kKOff + (uint32_t)(tt & 1) * S::kTileBytes; };
+    auto mma_layout = [](int n, int c) { return swz<D>(n, c); };
+    ld.start();  // after the Q group
+    ld.first(bf_tile(0), mma_layout);
+    __syncthreads();
+    load_q_fragments();
+    for (int t = 0; t < ntiles; ++t) {
+      if (t > 0) {
+        __syncthreads();  // tile t converted, red of tile t - 1 written
+        if (big_block) combine(t - 1);
+      }
+      float acc[2][8][4];
+      mma_tile(acc, bf_tile(t));
+      // bf16 tile (t + 1) & 1 was last read by tile t - 1's MMAs, before
+      // the barrier above
+      ld.next(t, bf_tile(t + 1), mma_layout);
+      epilogue(acc, t);
+    }
+  } else {
+    // ---- bf16 keys: cp.async ring of kPfStages tiles ----
+    Bf16TileLoader<D, kPfThreads> ld(p, pt);
+    auto mma_layout = [](int n, int c) { return swz<D>(n, c); };
+    auto load_k = [&](int t, int stage) {
+      ld.load(t, sbase + S::kKOff + stage * S::kTileBytes, mma_layout);
+    };
+#pragma unroll
+    for (int s = 0; s < kPfStages - 1; ++s) {
+      if (s < ntiles) {
+        ld.fetch_pages(s);
+        load_k(s, s);
+      }
+      cp_async_commit();
+    }
+    ld.fetch_pages(kPfStages - 1);
+    cp_async_wait<kPfStages - 1>();  // the Q group is the oldest
+    __syncthreads();
+    load_q_fragments();
+
+    for (int t = 0; t < ntiles; ++t) {
+      cp_async_wait<kPfStages - 2>();
+      __syncthreads();
+      if (big_block && t > 0) combine(t - 1);
+      {
+        const int tn = t + kPfStages - 1;
+        if (tn < ntiles) load_k(tn, tn % kPfStages);
+        cp_async_commit();
+        ld.fetch_pages(tn + 1);  // in flight during this tile's MMAs
+      }
+      float acc[2][8][4];
+      mma_tile(acc, sbase + S::kKOff + (t % kPfStages) * S::kTileBytes);
+      epilogue(acc, t);
+    }
   }
   if (big_block && ntiles > 0) {
     __syncthreads();
@@ -268,18 +282,21 @@ __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
 }
 
 
-template <int D>
+template <int D, bool F8>
 static cudaError_t launch_d(const KParams &p, int64_t grid, cudaStream_t st) {
-  const int bytes = PfSmem<D>::kBytes;
-  cudaError_t e = cudaFuncSetAttribute(prefill_kernel<D>,
+  constexpr int bytes = PfSmem<D, F8>::kBytes;
+  static_assert(bytes <= 227 * 1024, "shared memory of one CTA");
+  cudaError_t e = cudaFuncSetAttribute(prefill_kernel<D, F8>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e != cudaSuccess) return e;
-  prefill_kernel<D><<<(unsigned)grid, kPfThreads, bytes, st>>>(p);
+  prefill_kernel<D, F8><<<(unsigned)grid, kPfThreads, bytes, st>>>(p);
   return cudaGetLastError();
 }
 
 cudaError_t launch_prefill_mma(const KParams &p, int64_t grid, cudaStream_t st) {
-  return p.dim == 64 ? launch_d<64>(p, grid, st) : launch_d<128>(p, grid, st);
+  if (p.key_type == MSA_KEY_F8E4M3FN)
+    return p.dim == 64 ? launch_d<64, true>(p, grid, st) : launch_d<128, true>(p, grid, st);
+  return p.dim == 64 ? launch_d<64, false>(p, grid, st) : launch_d<128, false>(p, grid, st);
 }
 
 } // namespace msa_cuda

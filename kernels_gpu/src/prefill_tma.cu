@@ -1,7 +1,8 @@
 // prefill_tma.cu - prefill block scores on sm_90a, warp-specialised: a
 // producer warp feeds TMA tensor copies into an mbarrier ring, two consumer
 // warpgroups run wgmma with the epilogue of one tile under the next tile's
-// MMAs. Tensor maps are encoded per call on the host.
+// MMAs. Tensor maps are encoded per call on the host. bf16 or e4m3 keys.
+#include "fp8.cuh"
 #include "prefill_tile.cuh"
 #include "wgmma.cuh"
 
@@ -27,28 +28,51 @@ namespace msa_cuda {
 //                store) runs; two accumulator sets, 2 x 64 registers.
 // No CTA-wide barrier in the loop. Keys past the sequence inside the last
 // tile are real memory (same page) or zero fill, and always masked.
+//
+// e4m3 keys (F8): the tensor cores take bf16 operands from shared memory
+// only (wgmma's B), so the keys are converted in shared memory, by the
+// producer warpgroup, which is otherwise idle: thread 0 copies each raw
+// e4m3 tile by TMA (64- or 128-byte swizzle: fp8.cuh's raw layout) into a
+// kTmaRawStages-deep ring of its own ("raw" mbarriers); all 128 producer
+// threads wait for a bf16 stage to be empty and for its raw tile, convert
+// (fp8.cuh: exact, 16 keys per thread-step, no bank conflict), fence the
+// generic-proxy writes for the async proxy and arrive on the stage's full
+// mbarrier (128 arrivals). The consumers are the bf16 code unchanged: the
+// same bf16 tiles, the same instructions, bit-identical scores. The
+// alternative, converting in the consumers' registers on the way to the
+// MMA, does not exist for wgmma (B must be in shared memory), and converting
+// in the consumer warps would put the conversion on the tensor cores'
+// critical path; the producer's conversion (about 50 instructions per 16
+// keys) runs beside the consumers' MMAs and costs half the bytes of a bf16
+// tile copy.
 // ---------------------------------------------------------------------------
 constexpr int kTmaThreads = 384;
 constexpr int kTmaStages = 4;
-template <int D>
+constexpr int kTmaRawStages = 4;  // e4m3 keys: raw TMA tiles in flight
+template <int D, bool F8>
 struct TmaSmem {
   static constexpr int kTileBytes = 128 * D * 2;
+  static constexpr int kRawBytes = 128 * D;
+  static constexpr int kRawStages = F8 ? kTmaRawStages : 0;
   static constexpr int kQOff = 0;
   static constexpr int kKOff = kTileBytes;
-  static constexpr int kBarOff = kKOff + kTmaStages * kTileBytes;  // full, empty, q
-  static constexpr int kBytes = kBarOff + (2 * kTmaStages + 1) * 8 + 1024;  // + align
+  static constexpr int kRawOff = kKOff + kTmaStages * kTileBytes;  // 1024-aligned
+  static constexpr int kBarOff = kRawOff + kRawStages * kRawBytes;  // full, empty, q, raw
+  static constexpr int kBytes =
+      kBarOff + (2 * kTmaStages + 1 + kRawStages) * 8 + 1024;  // + align
+  static_assert(kBytes <= 227 * 1024, "shared memory of one CTA");
 };
 
 // kScaleOnce (launched only for scale > 0): the epilogue scales each block
 // max once instead of every dot; both store bit-identical scores
-// (docs/PERFORMANCE.md).
-template <int D, bool kScaleOnce>
+// (docs/PERFORMANCE.md). F8: tmk maps e4m3 keys (see above).
+template <int D, bool kScaleOnce, bool F8>
 __global__ void __launch_bounds__(kTmaThreads, 1)
     prefill_tma_kernel(const __grid_constant__ CUtensorMap tmq,
                        const __grid_constant__ CUtensorMap tmk, KParams p) {
 #ifdef MSA_HAVE_WGMMA
   extern __shared__ unsigned char smem_raw[];
-  using S = TmaSmem<D>;
+  using S = TmaSmem<D, F8>;
   const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
   if (hdr->err != kErrNone) {
     fill_invalid(p.out, p.out_elems);
@@ -70,13 +94,16 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
   auto full_bar = [&](int s) { return bar0 + 8u * (uint32_t)s; };
   auto empty_bar = [&](int s) { return bar0 + 8u * (uint32_t)(kTmaStages + s); };
   const uint32_t qbar = bar0 + 8u * (uint32_t)(2 * kTmaStages);
+  auto raw_bar = [&](int r) { return bar0 + 8u * (uint32_t)(2 * kTmaStages + 1 + r); };
   if (tid == 0) {
 #pragma unroll
     for (int s = 0; s < kTmaStages; ++s) {
-      mbar_init(full_bar(s), 1);
+      mbar_init(full_bar(s), F8 ? 128 : 1);  // F8: every producer thread
       mbar_init(empty_bar(s), 8);  // one arrival per consumer warp
     }
     mbar_init(qbar, 1);
+#pragma unroll
+    for (int r = 0; r < S::kRawStages; ++r) mbar_init(raw_bar(r), 1);
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
   }
   __syncthreads();
@@ -84,25 +111,68 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
   if (wg == 0) {
     // ---------------- producer ----------------
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    const uint32_t *lut = p.lut + b * p.max_pages;
+    const int64_t lrow0 = (int64_t)p.layer * p.page_size;
+    const int64_t lstride = (int64_t)p.num_layers * p.page_size;
+    // First row of key tile tt (on page pg) in the [rows, D] tensor map.
+    auto key_row = [&](int tt, uint32_t pg) {
+      const int64_t pos0 = (int64_t)tt * 128;
+      const int64_t within = pos0 - (pos0 / bs) * bs;
+      return (int)((int64_t)pg * lstride + lrow0 + within);
+    };
     if (tid == 0) {
       mbar_expect_tx(qbar, S::kTileBytes);
       const int qrow = (int)((seq_begin + i0) * H);
 #pragma unroll
       for (int hh = 0; hh < D / 64; ++hh)
         tma_load_2d(sbase + S::kQOff + hh * 128 * 128, &tmq, hh * 64, qrow, qbar);
-      const uint32_t *lut = p.lut + b * p.max_pages;
-      const int64_t lrow0 = (int64_t)p.layer * p.page_size;
-      const int64_t lstride = (int64_t)p.num_layers * p.page_size;
+    }
+    if constexpr (F8) {
+      // e4m3 keys: TMA of raw tiles, conversion into the bf16 stages
+      const uint32_t raw0 = sbase + S::kRawOff;
+      auto issue_raw = [&](int tt, uint32_t pg) {  // raw tile tt -> its raw stage
+        const int r = tt % kTmaRawStages;
+        mbar_expect_tx(raw_bar(r), S::kRawBytes);
+        tma_load_2d(raw0 + r * S::kRawBytes, &tmk, 0, key_row(tt, pg), raw_bar(r));
+      };
+      uint32_t pg_next = 0;  // thread 0: page of the next raw tile to issue
+      if (tid == 0) {
+        const int pre = min(kTmaRawStages, ntiles);
+        for (int tt = 0; tt < pre; ++tt) issue_raw(tt, __ldg(lut + ((int64_t)tt * 128) / bs));
+        if (pre < ntiles) pg_next = __ldg(lut + ((int64_t)pre * 128) / bs);
+      }
+      auto wg_layout = [](int n, int c) { return swz128(n, c); };
+      const E4m3Walk<D, 128> walk(tid);  // this thread's chunks of each tile
+      for (int t = 0; t < ntiles; ++t) {
+        const int s = t % kTmaStages, r = t % kTmaRawStages;
+        if (t >= kTmaStages) mbar_wait(empty_bar(s), (uint32_t)((t / kTmaStages) - 1) & 1u);
+        mbar_wait(raw_bar(r), (uint32_t)(t / kTmaRawStages) & 1u);
+        const uint32_t rawst = raw0 + r * S::kRawBytes;
+        const uint32_t kst = sbase + S::kKOff + s * S::kTileBytes;
+        e4m3_tile_to_bf16(walk, rawst, kst, wg_layout);
+        // the bf16 stage for the consumers' wgmma (async proxy); also
+        // orders this thread's raw reads before the next TMA write into
+        // raw stage r
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+        mbar_arrive(full_bar(s));
+        if (t + kTmaRawStages < ntiles) {
+          asm volatile("bar.sync 1, 128;\n" ::: "memory");  // raw stage r read by all
+          if (tid == 0) {
+            const int tn = t + kTmaRawStages;
+            issue_raw(tn, pg_next);
+            if (tn + 1 < ntiles) pg_next = __ldg(lut + ((int64_t)(tn + 1) * 128) / bs);
+          }
+        }
+      }
+    } else if (tid == 0) {
+      // bf16 keys: TMA copies straight into the stages
       uint32_t pg = ntiles > 0 ? __ldg(lut) : 0u;
       for (int t = 0; t < ntiles; ++t) {
         const int s = t % kTmaStages;
-        const int64_t pos0 = (int64_t)t * 128;
-        const int64_t j = pos0 / bs;
-        const int64_t within = pos0 - j * bs;
         const uint32_t cur = pg;
         if (t + 1 < ntiles) pg = __ldg(lut + ((int64_t)(t + 1) * 128) / bs);
         if (t >= kTmaStages) mbar_wait(empty_bar(s), (uint32_t)((t / kTmaStages) - 1) & 1u);
-        const int krow = (int)((int64_t)cur * lstride + lrow0 + within);
+        const int krow = key_row(t, cur);
         mbar_expect_tx(full_bar(s), S::kTileBytes);
         const uint32_t dst = sbase + S::kKOff + s * S::kTileBytes;
 #pragma unroll
@@ -291,6 +361,21 @@ static bool encode_rows_map(CUtensorMap *m, const void *base, uint64_t rows, int
              CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
+// e4m3 keys as [rows, D] bytes, boxes of D columns x 128 rows with the
+// swizzle of the row width (fp8.cuh's raw tile layout).
+static bool encode_e4m3_rows_map(CUtensorMap *m, const void *base, uint64_t rows, int D) {
+  PFN_cuTensorMapEncodeTiled_v12000 enc = tensor_map_encoder();
+  if (!enc) return false;
+  cuuint64_t dims[2] = {(cuuint64_t)D, (cuuint64_t)rows};
+  cuuint64_t strides[1] = {(cuuint64_t)D};
+  cuuint32_t box[2] = {(cuuint32_t)D, 128};
+  cuuint32_t estr[2] = {1, 1};
+  return enc(m, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<void *>(base), dims, strides,
+             box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE,
+             D == 128 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B,
+             CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
 // The TMA prefill when the shape allows it (block_size a multiple of 128,
 // D 64 or 128, both tensor maps encodable); returns false to fall back.
 template <int D>
@@ -303,11 +388,17 @@ static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp,
   if (qrows < 128 || krows < 128 || qrows > (uint64_t)INT32_MAX ||
       krows > (uint64_t)INT32_MAX)
     return false;
+  const bool f8 = kp.key_type == MSA_KEY_F8E4M3FN;
   CUtensorMap mq, mk;
-  if (!encode_rows_map(&mq, t->q, qrows, D) || !encode_rows_map(&mk, t->k_blocks, krows, D))
+  if (!encode_rows_map(&mq, t->q, qrows, D) ||
+      !(f8 ? encode_e4m3_rows_map(&mk, t->k_blocks, krows, D)
+           : encode_rows_map(&mk, t->k_blocks, krows, D)))
     return false;
-  const int bytes = TmaSmem<D>::kBytes;
-  auto kern = kp.scale > 0.f ? prefill_tma_kernel<D, true> : prefill_tma_kernel<D, false>;
+  const int bytes = f8 ? TmaSmem<D, true>::kBytes : TmaSmem<D, false>::kBytes;
+  auto kern = f8 ? (kp.scale > 0.f ? prefill_tma_kernel<D, true, true>
+                                   : prefill_tma_kernel<D, false, true>)
+                 : (kp.scale > 0.f ? prefill_tma_kernel<D, true, false>
+                                   : prefill_tma_kernel<D, false, false>);
   cudaError_t e =
       cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e == cudaSuccess) {

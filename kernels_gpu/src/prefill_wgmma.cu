@@ -1,6 +1,6 @@
 // prefill_wgmma.cu - prefill block scores on sm_90a wgmma with cp.async
 // loads, for the block sizes the TMA kernel does not take (16/32/64) or
-// when its tensor maps cannot be encoded.
+// when its tensor maps cannot be encoded; bf16 or e4m3 keys.
 #include "prefill_tile.cuh"
 #include "wgmma.cuh"
 
@@ -19,20 +19,29 @@ namespace msa_cuda {
 // ---------------------------------------------------------------------------
 constexpr int kWgThreads = 256;
 
-template <int D, int STAGES>
+// bf16 keys: Q | STAGES key tiles. e4m3 keys (F8): Q | two bf16 key tiles |
+// STAGES raw e4m3 tiles (E4m3TileLoader, fp8.cuh's layout).
+template <int D, int STAGES, bool F8>
 struct WgSmem {
   static constexpr int kTileBytes = 128 * D * 2;
+  static constexpr int kRawBytes = 128 * D;
   static constexpr int kQOff = 0;
   static constexpr int kKOff = kTileBytes;
-  static constexpr int kBytes = kKOff + STAGES * kTileBytes + 1024;  // + align
+  static constexpr int kRawOff = kKOff + (F8 ? 2 : STAGES) * kTileBytes;
+  static constexpr int kBytes = kRawOff + (F8 ? STAGES * kRawBytes : 0) + 1024;  // + align
 };
 
 
-template <int D, int MINB, int kWgStages>
+// F8: the keys are e4m3 (p.k8). Each thread copies its chunks of tile t + 1
+// into a raw stage ahead (cp.async) and converts them into the other bf16
+// tile while tile t's wgmma runs; one CTA barrier per tile publishes the
+// converted tile. The wgmma and the epilogue are the bf16 kernel's code
+// (the lambdas below) on a bit-identical bf16 tile: bit-identical scores.
+template <int D, int MINB, int kWgStages, bool F8>
 __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p) {
 #ifdef MSA_HAVE_WGMMA
   extern __shared__ unsigned char smem_raw[];
-  using S = WgSmem<D, kWgStages>;
+  using S = WgSmem<D, kWgStages, F8>;
   const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
   if (hdr->err != kErrNone) {
     fill_invalid(p.out, p.out_elems);
@@ -40,15 +49,12 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
   }
   PrefillTile pt;
   if (!prefill_tile_of(p, pt)) return;
-  const int64_t b = pt.b, seq_begin = pt.seq_begin, P = pt.P;
-  const int64_t n_first = pt.n_first, n_last = pt.n_last;
+  const int64_t seq_begin = pt.seq_begin, P = pt.P;
+  const int64_t n_first = pt.n_first;
   const int i0 = pt.i0, H = p.heads;
   const int ntiles = pt.ntiles;
   const int mvalid = pt.mvalid;
   const int bs = p.bs;
-  const uint32_t *lut = p.lut + b * p.max_pages;
-  const size_t page_stride = (size_t)p.num_layers * p.page_size * D;
-  const uint16_t *kbase = p.k + (size_t)p.layer * p.page_size * D;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   // 1024-byte aligned base (the swizzle pattern follows address bits 4-9)
   const uint32_t sraw = smem_u32(smem_raw);
@@ -68,39 +74,6 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
                  ok ? (const void *)(qt + (size_t)m * D + lc * 8) : (const void *)p.q, ok);
     }
   }
-  const bool bs_pow2 = (bs & (bs - 1)) == 0;
-  const int bs_sh = __ffs(bs) - 1;
-  uint32_t pgv[RPT];
-  auto fetch_pages = [&](int tt) {
-#pragma unroll
-    for (int k = 0; k < RPT; ++k) {
-      const int64_t pos = (int64_t)tt * 128 + lr + k * RSTEP;
-      const int64_t pg = bs_pow2 ? (pos >> bs_sh) : pos / bs;
-      pgv[k] = (tt < ntiles && pos < n_last) ? __ldg(lut + pg) : 0u;
-    }
-  };
-  auto load_k = [&](int t, int stage) {
-    const uint32_t dst0 = sbase + S::kKOff + stage * S::kTileBytes;
-#pragma unroll
-    for (int k = 0; k < RPT; ++k) {
-      const int n = lr + k * RSTEP;
-      const int64_t pos = (int64_t)t * 128 + n;
-      const bool ok = pos < n_last;
-      const int64_t within = bs_pow2 ? (pos & (bs - 1)) : pos % bs;
-      const uint16_t *src =
-          ok ? kbase + (size_t)pgv[k] * page_stride + (size_t)within * D + lc * 8 : p.k;
-      cp_async16(dst0 + swz128(n, lc), src, ok);
-    }
-  };
-#pragma unroll
-  for (int st = 0; st < kWgStages - 1; ++st) {  // first group: Q + tile 0
-    if (st < ntiles) {
-      fetch_pages(st);
-      load_k(st, st);
-    }
-    cp_async_commit();
-  }
-  fetch_pages(kWgStages - 1);
 
   const int wg = warp >> 2;
   const int g = lane >> 2, t4 = lane & 3;
@@ -121,20 +94,10 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
     const int64_t row = seq_begin + i0 + rr;
     p.scores[((size_t)h * p.rows + row) * p.lay.nblk_cap + j] = v;
   };
-
-  for (int t = 0; t < ntiles; ++t) {
-    cp_async_wait<kWgStages - 2>();
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-    __syncthreads();
-    {
-      const int tn = t + kWgStages - 1;
-      if (tn < ntiles) load_k(tn, tn % kWgStages);
-      cp_async_commit();
-      fetch_pages(tn + 1);
-    }
-    const uint32_t kst = sbase + S::kKOff + (t % kWgStages) * S::kTileBytes;
-    const uint32_t qst = sbase + S::kQOff + wg * 64 * 128;
-    float acc[64];
+  const uint32_t qst = sbase + S::kQOff + wg * 64 * 128;
+  // The tile's dots: this warpgroup's 64 pairs x 128 keys, K = D (async;
+  // committed, not waited).
+  auto issue_mma = [&](float *acc, uint32_t kst) {
 #pragma unroll
     for (int i = 0; i < 64; ++i) acc[i] = 0.f;
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
@@ -144,8 +107,9 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
       wgmma_m64n128k16(acc, wg_desc(qst + off), wg_desc(kst + off));
     }
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-    // ---- epilogue ----
+  };
+  // Scale, causal mask (diagonal tiles only), block max, score stores.
+  auto epilogue = [&](const float *acc, int t) {
     const int64_t pos0 = (int64_t)t * 128;
     const bool masked = pos0 + 128 > n_first;
     float gm[2][8];  // max over 16-column groups, this lane's rows
@@ -214,31 +178,91 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
         }
       }
     }
+  };
+
+  if constexpr (F8) {
+    // ---- e4m3 keys: raw ring (per thread) -> bf16 tiles 0/1 -> wgmma ----
+    E4m3TileLoader<D, kWgThreads, kWgStages> ld(p, pt, sbase + S::kRawOff);
+    auto bf_tile = [&](int tt) { return sbase + S::kKOff + (uint32_t)(tt & 1) * S::kTileBytes; };
+    auto wg_layout = [](int n, int c) { return swz128(n, c); };
+    ld.start();  // Q rides in the first group
+    ld.first(bf_tile(0), wg_layout);
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    for (int t = 0; t < ntiles; ++t) {
+      float acc[64];
+      issue_mma(acc, bf_tile(t));
+      // bf16 tile (t + 1) & 1 was last read by tile t - 1's wgmma, waited
+      // for before the barrier below
+      ld.next(t, bf_tile(t + 1), wg_layout);
+      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+      epilogue(acc, t);
+      // tile t + 1 published; every warp is done reading tile t
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      __syncthreads();
+    }
+    cp_async_wait<0>();
+  } else {
+    // ---- bf16 keys: cp.async ring of kWgStages tiles ----
+    Bf16TileLoader<D, kWgThreads> ld(p, pt);
+    auto wg_layout = [](int n, int c) { return swz128(n, c); };
+    auto load_k = [&](int t, int stage) {
+      ld.load(t, sbase + S::kKOff + stage * S::kTileBytes, wg_layout);
+    };
+#pragma unroll
+    for (int st = 0; st < kWgStages - 1; ++st) {  // first group: Q + tile 0
+      if (st < ntiles) {
+        ld.fetch_pages(st);
+        load_k(st, st);
+      }
+      cp_async_commit();
+    }
+    ld.fetch_pages(kWgStages - 1);
+
+    for (int t = 0; t < ntiles; ++t) {
+      cp_async_wait<kWgStages - 2>();
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      __syncthreads();
+      {
+        const int tn = t + kWgStages - 1;
+        if (tn < ntiles) load_k(tn, tn % kWgStages);
+        cp_async_commit();
+        ld.fetch_pages(tn + 1);
+      }
+      float acc[64];
+      issue_mma(acc, sbase + S::kKOff + (t % kWgStages) * S::kTileBytes);
+      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+      epilogue(acc, t);
+    }
+    cp_async_wait<0>();
   }
-  cp_async_wait<0>();
 #endif
 }
 
 
-template <int D, int MINB, int STAGES>
+template <int D, int MINB, int STAGES, bool F8>
 static cudaError_t launch_variant(const KParams &p, int64_t grid, cudaStream_t st) {
-  const int bytes = WgSmem<D, STAGES>::kBytes;
-  cudaError_t e = cudaFuncSetAttribute(prefill_wg_kernel<D, MINB, STAGES>,
+  constexpr int bytes = WgSmem<D, STAGES, F8>::kBytes;
+  static_assert(bytes * MINB <= 227 * 1024, "shared memory of the CTAs of one SM");
+  cudaError_t e = cudaFuncSetAttribute(prefill_wg_kernel<D, MINB, STAGES, F8>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e != cudaSuccess) return e;
-  prefill_wg_kernel<D, MINB, STAGES><<<(unsigned)grid, kWgThreads, bytes, st>>>(p);
+  prefill_wg_kernel<D, MINB, STAGES, F8><<<(unsigned)grid, kWgThreads, bytes, st>>>(p);
   return cudaGetLastError();
 }
 
 // Two variants of one computation (bit-identical scores): 2 CTAs/SM with 2
 // stages (one CTA's epilogue overlaps the other's wgmma; best when there are
 // many tile steps), 1 CTA/SM with 4 stages (best for few, short tiles). The
-// choice depends only on host-known sizes.
+// choice depends only on host-known sizes. e4m3 keys: 1 CTA/SM with 4 raw
+// stages (two bf16 tiles and the raw ring do not fit twice per SM); the
+// TMA kernel is the fast fp8 path (block sizes that are multiples of 128).
 template <int D>
 static cudaError_t launch_d(const KParams &p, int64_t grid, cudaStream_t st) {
+  if (p.key_type == MSA_KEY_F8E4M3FN) return launch_variant<D, 1, 4, true>(p, grid, st);
   const int64_t steps = grid * std::max<int64_t>(1, p.lay.nblk_cap * p.bs / 128);
-  return steps >= 65536 ? launch_variant<D, 2, 2>(p, grid, st)
-                        : launch_variant<D, 1, 4>(p, grid, st);
+  return steps >= 65536 ? launch_variant<D, 2, 2, false>(p, grid, st)
+                        : launch_variant<D, 1, 4, false>(p, grid, st);
 }
 
 cudaError_t launch_prefill_wgmma(const KParams &p, int64_t grid, cudaStream_t st) {

@@ -1,6 +1,6 @@
 // test_cuda.cpp - the CUDA back end against the scalar reference.
 //
-//   msa_test_cuda [--quick] [--cases N] [--seed S]
+//   msa_test_cuda [--quick] [--cases N] [--seed S] [--keys bf16|f8e4m3fn|both]
 //
 // Checks (each against msa_indexer_reference via msa_test::compare_with_reference,
 // i.e. identical ids wherever the score gap exceeds float32 rounding, forced
@@ -16,18 +16,30 @@
 //   graph    one capture of msa_indexer_cuda, replayed with other lengths.
 //   mlir     the _mlir_ciface_ entries with host, strided host and device
 //            memrefs; the auto entry.
+// Key types: every group runs with bf16 keys and again (fewer cases) with
+// f8E4M3FN keys: the random keys rounded to e4m3, NaN keys as NaN bytes.
+// An e4m3 case also runs its exact bf16 twins on the same path where both
+// key types take the same kernels, and its ids must be bit-identical
+// (the cross-check group does the same with designed byte values on every
+// path).
 // Exit status 0 only if everything passed. Prints one summary line per group.
 #include "case_gen.h"
 #include "msa/msa_kernels.h"
 #include "msa/msa_kernels_cuda.h"
 #include "msa/msa_reference.h"
+// kDecRows, kDecodeServesFp8: which kernel serves which sequence
+#include "../src/msa_cuda_internal.h"
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -52,15 +64,115 @@ template <class T> T *dev_copy(const std::vector<T> &v) {
   return p;
 }
 
+// ---------------------------------------------------------------------------
+// Key types. An f8E4M3FN case holds the key bytes in k8 and their exact bf16
+// twins in k (msa_e4m3_to_float -> msa_float_to_bf16; NaN bytes -> a bf16
+// NaN): every e4m3 value is a bf16 value, so the reference scores the twins
+// exactly as the bytes (test_e4m3_cross_check checks it with
+// msa_indexer_reference on both), and compare_with_reference, which reads
+// k, checks an e4m3 result.
+struct KCase : msa_test::Case {
+  int32_t k_type = MSA_KEY_BF16;
+  std::vector<uint8_t> k8;
+  bool f8() const { return k_type == MSA_KEY_F8E4M3FN; }
+  const void *key_data() const { return f8() ? (const void *)k8.data() : (const void *)k.data(); }
+  size_t key_bytes() const { return f8() ? k8.size() : k.size() * 2; }
+  // The tensors with the keys of k_type (Case::tensors() gives the twins).
+  msa_indexer_tensors_t key_tensors() {
+    msa_indexer_tensors_t t = tensors();
+    t.k_blocks = key_data();
+    t.k_type = k_type;
+    return t;
+  }
+};
+
+uint16_t e4m3_twin(uint8_t b) {
+  static const std::vector<uint16_t> twin = [] {
+    std::vector<uint16_t> t(256);
+    for (int i = 0; i < 256; ++i) t[(size_t)i] = msa_float_to_bf16(msa_e4m3_to_float((uint8_t)i));
+    return t;
+  }();
+  return twin[b];
+}
+
+// The e4m3 byte nearest to f (ties to the even byte), saturated at +-448
+// (so -inf is -448); NaN -> 0x7F.
+uint8_t to_e4m3(float f) {
+  static const std::vector<float> mag = [] {  // bytes 0x00 .. 0x7E, ascending
+    std::vector<float> v;
+    for (int b = 0; b < 0x7F; ++b) v.push_back(msa_e4m3_to_float((uint8_t)b));
+    return v;
+  }();
+  if (std::isnan(f)) return 0x7F;
+  const uint8_t sign = std::signbit(f) ? 0x80 : 0;
+  const float a = std::fabs(f);
+  size_t i = (size_t)(std::lower_bound(mag.begin(), mag.end(), a) - mag.begin());
+  if (i == mag.size()) {
+    i = mag.size() - 1;
+  } else if (i > 0) {
+    const float lo = a - mag[i - 1], hi = mag[i] - a;
+    if (lo < hi || (lo == hi && (i - 1) % 2 == 0)) --i;
+  }
+  return (uint8_t)(sign | i);
+}
+
+// c's keys become `bytes` (twins in c.k).
+void set_e4m3_keys(KCase &c, std::vector<uint8_t> bytes) {
+  c.k_type = MSA_KEY_F8E4M3FN;
+  c.k8 = std::move(bytes);
+  c.k.resize(c.k8.size());
+  for (size_t i = 0; i < c.k8.size(); ++i) c.k[i] = e4m3_twin(c.k8[i]);
+}
+
+// A generated case with keys of k_type: bf16 as generated, or each key
+// rounded to e4m3 (NaN keys as both NaN bytes, alternating).
+KCase with_keys(const msa_test::Case &c, int32_t k_type) {
+  KCase r;
+  static_cast<msa_test::Case &>(r) = c;
+  if (k_type == MSA_KEY_F8E4M3FN) {
+    static const std::vector<uint8_t> round = [] {  // every bf16 bit pattern
+      std::vector<uint8_t> t(65536);
+      for (uint32_t b = 0; b < 65536; ++b) t[b] = to_e4m3(msa_bf16_to_float((uint16_t)b));
+      return t;
+    }();
+    std::vector<uint8_t> bytes(c.k.size());
+    for (size_t i = 0; i < c.k.size(); ++i) {
+      const uint8_t e = round[c.k[i]];
+      bytes[i] = e == 0x7F && i % 2 ? 0xFF : e;  // 0x7F only for NaN
+    }
+    set_e4m3_keys(r, std::move(bytes));
+  }
+  return r;
+}
+
+// The same case with its keys stored as their bf16 twins.
+KCase bf16_twin(const KCase &c) {
+  KCase r = c;
+  r.k_type = MSA_KEY_BF16;
+  r.k8.clear();
+  return r;
+}
+
+KCase extract(const KCase &c, int64_t b) {
+  KCase s;
+  static_cast<msa_test::Case &>(s) = msa_test::extract_sequence(c, b);
+  s.k_type = c.k_type;
+  s.k8 = c.k8;
+  return s;
+}
+
 struct DevCase {
-  uint16_t *q = nullptr, *k = nullptr;
+  uint16_t *q = nullptr;
+  void *k = nullptr;
   uint32_t *off = nullptr, *prefix = nullptr, *cache = nullptr, *lut = nullptr,
            *kmax = nullptr;
   int32_t *out = nullptr;
   size_t out_n = 0;
-  explicit DevCase(const msa_test::Case &c) {
+  explicit DevCase(const KCase &c) {
     q = dev_copy(c.q);
-    k = dev_copy(c.k);
+    CK(cudaMalloc(&k, c.key_bytes() + 16));
+    if (c.key_bytes())
+      CK(cudaMemcpy(k, c.key_data(), c.key_bytes(), cudaMemcpyHostToDevice));
     off = dev_copy(c.off);
     prefix = dev_copy(c.prefix);
     cache = dev_copy(c.cache);
@@ -73,8 +185,8 @@ struct DevCase {
     cudaFree(q); cudaFree(k); cudaFree(off); cudaFree(prefix);
     cudaFree(cache); cudaFree(lut); cudaFree(kmax); cudaFree(out);
   }
-  msa_indexer_tensors_t tensors(msa_test::Case &c) const {
-    msa_indexer_tensors_t t = c.tensors();
+  msa_indexer_tensors_t tensors(KCase &c) const {
+    msa_indexer_tensors_t t = c.key_tensors();
     t.q = q; t.k_blocks = k; t.input_row_offsets = off; t.prefix_lens = prefix;
     t.k_cache_lengths = cache; t.k_lookup_table = lut; t.k_max_lengths = kmax;
     t.out = out;
@@ -85,7 +197,7 @@ struct DevCase {
 // Runs the stream-ordered entry on device copies of c; result into got.
 // max_new > 0: msa_indexer_cuda_ex with that bound (<= 16: decode kernels
 // only), else msa_indexer_cuda (any batch).
-msa_status_t run_cuda(msa_test::Case &c, std::vector<int32_t> &got,
+msa_status_t run_cuda(KCase &c, std::vector<int32_t> &got,
                       std::string *msg = nullptr, size_t ws_override = 0,
                       uint32_t max_new = 0) {
   DevCase d(c);
@@ -108,7 +220,52 @@ msa_status_t run_cuda(msa_test::Case &c, std::vector<int32_t> &got,
   return st;
 }
 
-bool check_case(msa_test::Case &c, const char *tag, bool batch_inv, uint32_t max_new = 0) {
+// Whether an e4m3 call of c takes the kernels its bf16 twin takes on `path`:
+// always, except where the decode kernel serves bf16 sequences (1..kDecRows
+// rows) but not e4m3 ones (kDecodeServesFp8).
+bool same_kernels(const KCase &c, int path) {
+  if (msa_cuda::kDecodeServesFp8 || path == MSA_CUDA_PATH_GENERIC) return true;
+  for (int64_t b = 0; b < c.batch; ++b) {
+    const uint32_t n = c.off[b + 1] - c.off[b];
+    if (n >= 1 && n <= (uint32_t)msa_cuda::kDecRows) return false;
+  }
+  return true;
+}
+
+// e4m3 cases of a group: how many were compared bit for bit with their bf16
+// twins, and how many could not be (decode-kernel rows, kDecodeServesFp8).
+struct TwinCount {
+  int compared = 0, not_compared = 0;
+} g_twins;
+
+// The e4m3 case c (ids `got` on `path`) against its bf16 twins: bit-identical
+// ids where both take the same kernels.
+bool twin_identical(KCase &c, const std::vector<int32_t> &got, int path, const char *tag,
+                    uint32_t max_new) {
+  if (!same_kernels(c, path)) {
+    ++g_twins.not_compared;
+    return true;
+  }
+  ++g_twins.compared;
+  KCase tw = bf16_twin(c);
+  std::vector<int32_t> gt;
+  std::string msg;
+  if (run_cuda(tw, gt, &msg, 0, max_new) != MSA_STATUS_OK) {
+    std::printf("FAIL %s bf16 twin: %s: %s\n", tag, msg.c_str(), c.describe().c_str());
+    return false;
+  }
+  if (gt != got) {
+    size_t i = 0;
+    while (gt[i] == got[i]) ++i;
+    std::printf("FAIL %s e4m3 ids differ from the bf16 twin's (first at %zu: %d vs %d): %s\n",
+                tag, i, got[i], gt[i], c.describe().c_str());
+    return false;
+  }
+  return true;
+}
+
+bool check_case(KCase &c, const char *tag, bool batch_inv, uint32_t max_new = 0,
+                int path = MSA_CUDA_PATH_AUTO) {
   std::vector<int32_t> got, got2;
   std::string msg;
   msa_status_t st = run_cuda(c, got, &msg, 0, max_new);
@@ -127,9 +284,10 @@ bool check_case(msa_test::Case &c, const char *tag, bool batch_inv, uint32_t max
     std::printf("FAIL %s rerun not bit-identical: %s\n", tag, c.describe().c_str());
     return false;
   }
+  if (c.f8() && !twin_identical(c, got, path, tag, max_new)) return false;
   if (batch_inv && c.batch > 1) {
     for (int64_t b = 0; b < c.batch; ++b) {
-      msa_test::Case s = msa_test::extract_sequence(c, b);
+      KCase s = extract(c, b);
       if (s.rows == 0) continue;
       std::vector<int32_t> gs;
       if (run_cuda(s, gs, nullptr, 0, max_new) != MSA_STATUS_OK) {
@@ -152,28 +310,44 @@ bool check_case(msa_test::Case &c, const char *tag, bool batch_inv, uint32_t max
   return true;
 }
 
-void group(const char *name, int pass, int total) {
-  std::printf("[%s] %s: %d/%d passed\n", pass == total ? "PASS" : "FAIL", name,
-              pass, total);
+std::chrono::steady_clock::time_point g_group_start = std::chrono::steady_clock::now();
+
+// One summary line per group (its wall time since the previous line); e4m3
+// groups name the key type and the bf16-twin comparisons.
+void group(const std::string &name, int pass, int total, int32_t k_type = MSA_KEY_BF16) {
+  const auto now = std::chrono::steady_clock::now();
+  const double sec = std::chrono::duration<double>(now - g_group_start).count();
+  g_group_start = now;
+  std::string twins;
+  if (g_twins.compared + g_twins.not_compared > 0) {
+    twins = "; ids = bf16 twins' on " + std::to_string(g_twins.compared) + " cases";
+    if (g_twins.not_compared)
+      twins += " (" + std::to_string(g_twins.not_compared) +
+               " with decode-kernel rows not compared: kDecodeServesFp8 is false)";
+  }
+  g_twins = TwinCount();
+  std::printf("[%s] %s%s: %d/%d passed%s (%.1f s)\n", pass == total ? "PASS" : "FAIL",
+              name.c_str(), k_type == MSA_KEY_F8E4M3FN ? " [f8E4M3FN keys]" : "", pass, total,
+              twins.c_str(), sec);
   if (pass != total) ++g_fail;
 }
 
 // ---------------------------------------------------------------------------
 void test_random(int n, uint64_t seed0, int path, const char *name,
-                 const msa_test::Options &opt, bool batch_inv) {
+                 const msa_test::Options &opt, bool batch_inv, int32_t k_type) {
   msa_cuda_set_path(path);
   int pass = 0;
   for (int i = 0; i < n; ++i) {
-    msa_test::Case c = msa_test::make_random_case(seed0 + (uint64_t)i, opt);
-    pass += check_case(c, name, batch_inv) ? 1 : 0;
+    KCase c = with_keys(msa_test::make_random_case(seed0 + (uint64_t)i, opt), k_type);
+    pass += check_case(c, name, batch_inv, 0, path) ? 1 : 0;
   }
   msa_cuda_set_path(MSA_CUDA_PATH_AUTO);
-  group(name, pass, n);
+  group(name, pass, n, k_type);
 }
 
 // MiniMax-M3-like cases that hit the tensor-core paths hard: D=128, bs=128
 // or 64/16, H=4, long prefill tiles, chunked prefill, decode 1..4 rows.
-void test_fast_shapes(int n, uint64_t seed0, int path, const char *name) {
+void test_fast_shapes(int n, uint64_t seed0, int path, const char *name, int32_t k_type) {
   msa_cuda_set_path(path);
   int pass = 0;
   for (int i = 0; i < n; ++i) {
@@ -183,19 +357,19 @@ void test_fast_shapes(int n, uint64_t seed0, int path, const char *name) {
     opt.max_batch = 5;
     opt.max_keys = 2600;
     opt.max_new = r.chance(0.5) ? 300 : 4;
-    msa_test::Case c = msa_test::make_random_case(seed0 + (uint64_t)i, opt);
+    KCase c = with_keys(msa_test::make_random_case(seed0 + (uint64_t)i, opt), k_type);
     // keep the generated data; force a fast-path shape by regenerating with
     // a fixed shape when the draw was odd
-    pass += check_case(c, name, i % 4 == 0) ? 1 : 0;
+    pass += check_case(c, name, i % 4 == 0, 0, path) ? 1 : 0;
   }
   msa_cuda_set_path(MSA_CUDA_PATH_AUTO);
-  group(name, pass, n);
+  group(name, pass, n, k_type);
 }
 
 // The warp-specialised TMA prefill (sm_90a: block_size a multiple of 128,
 // D 64 or 128, rows * H >= 128): random cases drawn until the shape fits,
 // with long prefill / chunked tiles, several layers, padding pages.
-void test_tma_prefill(int n, uint64_t seed0) {
+void test_tma_prefill(int n, uint64_t seed0, int32_t k_type) {
   int pass = 0;
   uint64_t s = seed0;
   for (int i = 0; i < n; ++i) {
@@ -214,9 +388,10 @@ void test_tma_prefill(int n, uint64_t seed0) {
         break;
     }
     ++s;
-    pass += check_case(c, "tma prefill", i % 3 == 0) ? 1 : 0;
+    KCase kc = with_keys(c, k_type);
+    pass += check_case(kc, "tma prefill", i % 3 == 0) ? 1 : 0;
   }
-  group("TMA prefill shapes (bs 128, D 64/128)", pass, n);
+  group("TMA prefill shapes (bs 128, D 64/128)", pass, n, k_type);
 }
 
 // Decode batches (1..16 new rows per sequence): through msa_indexer_cuda_ex
@@ -224,8 +399,9 @@ void test_tma_prefill(int n, uint64_t seed0) {
 // (the mixed plan, where decode sequences take the same kernel: the ids
 // must be bit-identical). Batches up to 256, contexts up to 512k keys,
 // H 1/2/4/8, block sizes 16..256 and one the decode kernel does not take
-// (48: generic path).
-void test_decode(bool quick, uint64_t seed0) {
+// (48: generic path). `share`: the fraction of each configuration's cases
+// run (at least one).
+void test_decode(bool quick, uint64_t seed0, int32_t k_type, double share) {
   struct Cfg { int64_t batch, max_new, min_keys, max_keys; int32_t heads, bs; int n; };
   const std::vector<Cfg> cfgs = {
       {1, 1, 1, 3000, 0, 0, 12},   {1, 2, 6000, 9000, 4, 128, 4},
@@ -238,13 +414,15 @@ void test_decode(bool quick, uint64_t seed0) {
   int pass = 0, total = 0;
   uint64_t seed = seed0;
   for (const Cfg &f : cfgs) {
-    const int n = quick ? std::min(f.n, 1) : f.n;
-    if (quick && f.max_keys > 200000) continue;
+    const int n = quick ? std::min(f.n, 1) : std::max(1, (int)(f.n * share + 0.5));
+    // the 512k-key batch costs the CPU (generation, reference) several
+    // seconds: bf16 only; e4m3's long contexts are the 131k-140k batch
+    if ((quick || k_type == MSA_KEY_F8E4M3FN) && f.max_keys > 200000) continue;
     for (int i = 0; i < n; ++i, ++seed) {
       msa_test::DecodeOptions o;
       o.batch = f.batch; o.max_new = f.max_new; o.min_keys = f.min_keys;
       o.max_keys = f.max_keys; o.heads = f.heads; o.block_size = f.bs;
-      msa_test::Case c = msa_test::make_decode_case(seed, o);
+      KCase c = with_keys(msa_test::make_decode_case(seed, o), k_type);
       const uint32_t bound = c.kmax[0];
       bool ok = check_case(c, "decode", f.batch <= 16 && i % 2 == 0, bound);
       std::vector<int32_t> dec, mixed;
@@ -261,32 +439,142 @@ void test_decode(bool quick, uint64_t seed0) {
       ++total;
     }
   }
-  group("decode batches (B <= 256, up to 512k keys, 1..16 rows, ex + mixed)", pass, total);
+  group("decode batches (B <= 256, up to 512k keys, 1..16 rows, ex + mixed)", pass, total,
+        k_type);
+}
+
+// ---------------------------------------------------------------------------
+// e4m3 keys stored both ways. Byte values drawn from one regime per case:
+// every finite byte; only zeros (+0, -0) and subnormals (the conversion's
+// bf16-subnormal step); only the largest exponents (up to +-448); every
+// finite byte plus NaN bytes (0x7F, 0xFF) in single elements and whole
+// keys. q dense random, or one-hot (each (row, head) a single +-1, so each
+// block score is one key byte's value and the ids order the bytes). On
+// each path (forced with msa_cuda_set_path; the shapes pick the kernel),
+// the e4m3 call's ids must equal the reference's and be bit-identical to
+// those of the same call on the bf16 twins; on the first case of each
+// configuration the reference itself must give identical ids for the
+// bytes (k_type f8E4M3FN) and the twins.
+enum Regime { kAllBytes, kTinyBytes, kHugeBytes, kNaNBytes };
+
+uint8_t draw_byte(msa_test::Rng &r, Regime g) {
+  const uint8_t sign = r.chance(0.5) ? 0x80 : 0;
+  switch (g) {
+  case kTinyBytes: return (uint8_t)(sign | r.uniform(0, 7));        // e = 0
+  case kHugeBytes: return (uint8_t)(sign | r.uniform(0x68, 0x7E));  // e >= 13
+  case kNaNBytes:
+    if (r.chance(0.002)) return (uint8_t)(sign | 0x7F);
+    break;
+  case kAllBytes: break;
+  }
+  return (uint8_t)(sign | r.uniform(0, 0x7E));
+}
+
+void test_e4m3_cross_check(bool quick) {
+  struct Cfg {
+    const char *what;
+    int path;
+    int32_t heads, dim, bs;
+    int64_t batch, rows, min_keys, max_keys;  // rows: exactly, per sequence
+  };
+  const std::vector<Cfg> cfgs = {
+      {"TMA, D 128, bs 128", MSA_CUDA_PATH_AUTO, 4, 128, 128, 2, 48, 60, 700},
+      {"TMA, D 64, bs 256", MSA_CUDA_PATH_AUTO, 8, 64, 256, 2, 24, 30, 900},
+      {"wgmma cp.async, D 128, bs 64", MSA_CUDA_PATH_AUTO, 2, 128, 64, 2, 40, 50, 600},
+      {"wgmma cp.async, D 64, bs 16", MSA_CUDA_PATH_AUTO, 1, 64, 16, 3, 30, 40, 400},
+      {"wgmma (rows x H < 128), D 128, bs 128", MSA_CUDA_PATH_AUTO, 1, 128, 128, 1, 40, 50, 500},
+      {"mma.sync, D 128, bs 128", MSA_CUDA_PATH_MMA_SYNC, 4, 128, 128, 2, 40, 50, 600},
+      {"mma.sync, D 64, bs 32", MSA_CUDA_PATH_MMA_SYNC, 2, 64, 32, 2, 30, 40, 400},
+      {"generic, D 17, bs 5", MSA_CUDA_PATH_GENERIC, 3, 17, 5, 2, 20, 25, 150},
+      {"generic, D 128, bs 128", MSA_CUDA_PATH_GENERIC, 4, 128, 128, 2, 20, 30, 400},
+      {"decode kernel, D 128, bs 64 (1..4 rows)", MSA_CUDA_PATH_AUTO, 4, 128, 64, 6, -4, 10, 3000},
+  };
+  struct Var { Regime g; bool one_hot; };
+  const std::vector<Var> vars = {{kNaNBytes, false}, {kAllBytes, true}, {kTinyBytes, true},
+                                 {kHugeBytes, false}, {kAllBytes, false}, {kTinyBytes, false}};
+  int pass = 0, total = 0, not_run = 0;
+  uint64_t seed = 88000;
+  for (const Cfg &f : cfgs) {
+    for (size_t v = 0; v < (quick ? 2 : vars.size()); ++v, ++seed) {
+      msa_test::DecodeOptions o;
+      o.batch = f.batch;
+      o.max_new = f.rows < 0 ? -f.rows : f.rows;
+      o.fixed_new = f.rows > 0;
+      o.min_keys = f.min_keys;
+      o.max_keys = f.max_keys;
+      o.heads = f.heads;
+      o.dim = f.dim;
+      o.block_size = f.bs;
+      KCase c;
+      static_cast<msa_test::Case &>(c) = msa_test::make_decode_case(seed, o);
+      msa_test::Rng r(seed * 31 + 7);
+      std::vector<uint8_t> bytes(c.k.size());
+      for (auto &b : bytes) b = draw_byte(r, vars[v].g);
+      if (vars[v].g == kNaNBytes)  // whole NaN keys, both bytes
+        for (size_t row = 0; row * (size_t)c.D() < bytes.size(); ++row)
+          if (r.chance(0.03))
+            std::fill(bytes.begin() + row * c.D(), bytes.begin() + (row + 1) * c.D(),
+                      r.chance(0.5) ? 0x7F : 0xFF);
+      set_e4m3_keys(c, std::move(bytes));
+      if (vars[v].one_hot)
+        for (size_t qi = 0; qi < c.q.size(); qi += (size_t)c.D()) {
+          std::fill(c.q.begin() + qi, c.q.begin() + qi + c.D(), msa_test::bf16(0.f));
+          c.q[qi + (size_t)r.uniform(0, c.D() - 1)] = msa_test::bf16(r.chance(0.5) ? 1.f : -1.f);
+        }
+      std::string tag = std::string("cross-check ") + f.what;
+      if (!same_kernels(c, f.path)) {
+        ++not_run;
+        continue;
+      }
+      ++total;
+      msa_cuda_set_path(f.path);
+      bool ok = check_case(c, tag.c_str(), false, 0, f.path);
+      msa_cuda_set_path(MSA_CUDA_PATH_AUTO);
+      if (ok && v == 0) {  // the premise: the reference scores bytes and twins alike
+        KCase tw = bf16_twin(c);
+        msa_indexer_tensors_t tb = c.key_tensors(), tt = tw.key_tensors();
+        std::vector<int32_t> ob(c.out.size()), ot(c.out.size());
+        tb.out = ob.data();
+        tt.out = ot.data();
+        ok = msa_indexer_reference(&tb, &c.attrs) == MSA_STATUS_OK &&
+             msa_indexer_reference(&tt, &c.attrs) == MSA_STATUS_OK && ob == ot;
+        if (!ok) std::printf("FAIL %s: the reference differs on bytes and twins\n", tag.c_str());
+      }
+      pass += ok;
+    }
+  }
+  if (not_run)
+    std::printf("[SKIP] e4m3/bf16 cross-check on the decode kernel: %d cases not run "
+                "(kDecodeServesFp8 is false: e4m3 decode rows take the prefill kernels)\n",
+                not_run);
+  group("e4m3 keys = bf16 twins, bit-identical ids on each path (TMA, wgmma, mma.sync, "
+        "generic, decode)",
+        pass, total, MSA_KEY_F8E4M3FN);
 }
 
 // ---------------------------------------------------------------------------
 // decode_only: a batch of <= 4 rows through msa_indexer_cuda_ex with bound
 // 16 (prep + decode kernel only).
-void test_invalid(bool decode_only = false) {
+void test_invalid(bool decode_only, int32_t k_type) {
   int pass = 0, total = 0;
   msa_test::Options opt;
   opt.allow_odd_shapes = false;
   opt.max_batch = 4;
   uint64_t seed = 4242;
-  msa_test::Case base;
+  KCase base;
   for (;; ++seed) {  // a case with >= 2 non-empty sequences
-    base = msa_test::make_random_case(seed, opt);
+    base = with_keys(msa_test::make_random_case(seed, opt), k_type);
     int ne = 0;
     for (int64_t b = 0; b < base.batch; ++b) ne += base.off[b + 1] > base.off[b];
     if (ne >= 2 && base.batch >= 2 && (!decode_only || base.rows <= 4)) break;
   }
   int64_t last = base.batch - 1;
   while (base.off[last + 1] == base.off[last]) --last;
-  auto expect = [&](msa_test::Case &c, const char *what) {
+  auto expect = [&](KCase &c, const char *what) {
     ++total;
     std::vector<int32_t> got;
     std::string msg;
-    msa_indexer_tensors_t th = c.tensors();
+    msa_indexer_tensors_t th = c.key_tensors();
     msa_status_t want = msa_indexer_validate(&th, &c.attrs);
     std::string want_msg = msa_last_error();
     msa_status_t st = run_cuda(c, got, &msg, 0, decode_only ? 16 : 0);
@@ -297,16 +585,16 @@ void test_invalid(bool decode_only = false) {
                   what, (int)st, (int)want, msg.c_str(), want_msg.c_str());
     pass += ok;
   };
-  { msa_test::Case c = base; c.off[0] = 1; expect(c, "off0"); }
-  { msa_test::Case c = base; c.off[1] = c.off[2] + 1; expect(c, "decreasing"); }
-  { msa_test::Case c = base; c.off[c.batch] = (uint32_t)c.rows + 1; expect(c, "above-rows"); }
-  { msa_test::Case c = base; c.prefix[last] = c.cache[last] + 1; expect(c, "prefix>cache"); }
-  { msa_test::Case c = base; c.kmax[0] = 0; expect(c, "new>kmax0"); }
-  { msa_test::Case c = base; c.kmax[1] = 1; expect(c, "total>kmax1"); }
-  { msa_test::Case c = base; c.lut[(size_t)(last * c.max_pages)] = (uint32_t)c.num_pages; expect(c, "page-id"); }
-  { msa_test::Case c = base; c.lut[(size_t)(last * c.max_pages)] = 0xFFFFFFFFu; expect(c, "page-id-max"); }
+  { KCase c = base; c.off[0] = 1; expect(c, "off0"); }
+  { KCase c = base; c.off[1] = c.off[2] + 1; expect(c, "decreasing"); }
+  { KCase c = base; c.off[c.batch] = (uint32_t)c.rows + 1; expect(c, "above-rows"); }
+  { KCase c = base; c.prefix[last] = c.cache[last] + 1; expect(c, "prefix>cache"); }
+  { KCase c = base; c.kmax[0] = 0; expect(c, "new>kmax0"); }
+  { KCase c = base; c.kmax[1] = 1; expect(c, "total>kmax1"); }
+  { KCase c = base; c.lut[(size_t)(last * c.max_pages)] = (uint32_t)c.num_pages; expect(c, "page-id"); }
+  { KCase c = base; c.lut[(size_t)(last * c.max_pages)] = 0xFFFFFFFFu; expect(c, "page-id-max"); }
   {
-    msa_test::Case c = base;
+    KCase c = base;
     c.prefix[last] = c.cache[last] = (uint32_t)(c.max_pages * c.page_size + 5);
     c.kmax[1] = 0xFFFFFFFFu;
     expect(c, "logical-page");
@@ -314,7 +602,7 @@ void test_invalid(bool decode_only = false) {
   // workspace too small
   {
     ++total;
-    msa_test::Case c = base;
+    KCase c = base;
     std::vector<int32_t> got;
     std::string msg;
     size_t small = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, 1, 1);
@@ -332,9 +620,9 @@ void test_invalid(bool decode_only = false) {
   // static argument error: returned at once, nothing launched
   {
     ++total;
-    msa_test::Case c = base;
+    KCase c = base;
     c.attrs.topk = 0;
-    msa_indexer_tensors_t t = c.tensors();
+    msa_indexer_tensors_t t = c.key_tensors();
     msa_status_t st = msa_indexer_cuda(&t, &c.attrs, nullptr, 0, nullptr);
     bool ok = st == MSA_STATUS_INVALID_ARGUMENT;
     if (!ok) std::printf("FAIL invalid/topk0: status %d\n", (int)st);
@@ -342,12 +630,12 @@ void test_invalid(bool decode_only = false) {
   }
   group(decode_only ? "invalid metadata / arguments (decode-only batch, msa_indexer_cuda_ex)"
                     : "invalid metadata / arguments",
-        pass, total);
+        pass, total, k_type);
 }
 
 // ---------------------------------------------------------------------------
 // One capture, several replays with other lengths in the same buffers.
-void test_graph() {
+void test_graph(int32_t k_type) {
   msa_test::Options opt;
   opt.allow_odd_shapes = false;
   opt.max_batch = 4;
@@ -366,7 +654,7 @@ void test_graph() {
   }
   int pass = 0, total = kReplays;
   const uint32_t mkeys = base.kmax[1];
-  uint16_t *dq, *dk; uint32_t *doff, *dpre, *dcache, *dlut, *dkmax; int32_t *dout;
+  uint16_t *dq; void *dk; uint32_t *doff, *dpre, *dcache, *dlut, *dkmax; int32_t *dout;
   CK(cudaMalloc(&dq, base.q.size() * 2 + 16));
   CK(cudaMalloc(&dk, 16));
   CK(cudaMalloc(&doff, (base.batch + 1) * 4));
@@ -385,7 +673,7 @@ void test_graph() {
   void *w; CK(cudaMalloc(&w, ws));
   cudaStream_t st; CK(cudaStreamCreate(&st));
   // replay cases
-  std::vector<msa_test::Case> reps;
+  std::vector<KCase> reps;
   for (int r = 0; r < kReplays; ++r) {
     msa_test::Rng rng(99 + (uint64_t)r);
     msa_test::Case c = base;
@@ -420,16 +708,17 @@ void test_graph() {
     for (auto &v : c.k) v = msa_test::bf16((float)(rng.unit() * 4 - 2));
     for (auto &v : c.q) v = msa_test::bf16((float)(rng.unit() * 4 - 2));
     c.poison();
-    reps.push_back(c);
+    reps.push_back(with_keys(c, k_type));
   }
-  size_t kmaxsz = 0;
+  size_t kmaxsz = 0, kmaxbytes = 0;  // elements, bytes
   for (auto &c : reps) kmaxsz = std::max(kmaxsz, c.k.size());
-  CK(cudaFree(dk)); CK(cudaMalloc(&dk, kmaxsz * 2 + 16));
+  for (auto &c : reps) kmaxbytes = std::max(kmaxbytes, c.key_bytes());
+  CK(cudaFree(dk)); CK(cudaMalloc(&dk, kmaxbytes + 16));
   CK(cudaFree(dlut)); CK(cudaMalloc(&dlut, (size_t)(base.batch * maxp_cap) * 4 + 4));
   msa_indexer_tensors_t t = base.tensors();
   t.q = dq; t.k_blocks = dk; t.input_row_offsets = doff; t.prefix_lens = dpre;
   t.k_cache_lengths = dcache; t.k_lookup_table = dlut; t.k_max_lengths = dkmax;
-  t.out = dout; t.max_pages = maxp_cap;
+  t.out = dout; t.max_pages = maxp_cap; t.k_type = k_type;
   t.num_pages = (int64_t)(kmaxsz / (size_t)(base.num_layers * bs * base.D()));
   // upload replay 0 before capture (capture records no copies)
   cudaGraph_t graph; cudaGraphExec_t exec;
@@ -439,14 +728,14 @@ void test_graph() {
   CK(cudaGraphInstantiate(&exec, graph, 0));
   if (s0 != MSA_STATUS_OK) {
     std::printf("FAIL graph: launch during capture: %s\n", msa_last_error());
-    group("graph capture/replay", 0, total);
+    group("graph capture/replay", 0, total, k_type);
     return;
   }
   for (int r = 0; r < kReplays; ++r) {
-    msa_test::Case &c = reps[(size_t)r];
+    KCase &c = reps[(size_t)r];
     c.num_pages = t.num_pages;
     CK(cudaMemcpy(dq, c.q.data(), c.q.size() * 2, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dk, c.k.data(), c.k.size() * 2, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dk, c.key_data(), c.key_bytes(), cudaMemcpyHostToDevice));
     CK(cudaMemcpy(doff, c.off.data(), c.off.size() * 4, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(dpre, c.prefix.data(), c.prefix.size() * 4, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(dcache, c.cache.data(), c.cache.size() * 4, cudaMemcpyHostToDevice));
@@ -467,21 +756,22 @@ void test_graph() {
   cudaGraphExecDestroy(exec); cudaGraphDestroy(graph); cudaStreamDestroy(st);
   cudaFree(w); cudaFree(dq); cudaFree(dk); cudaFree(doff); cudaFree(dpre);
   cudaFree(dcache); cudaFree(dlut); cudaFree(dkmax); cudaFree(dout);
-  group("graph capture/replay (one capture, varied lengths)", pass, total);
+  group("graph capture/replay (one capture, varied lengths)", pass, total, k_type);
 }
 
 // Decode-only graph: one capture of msa_indexer_cuda_ex (bound 4) on buffers
 // sized for the largest replay, replayed with other prefixes, page tables,
 // selection-free data and values (rows and attributes fixed, as a serving
 // engine's decode graph).
-void test_graph_decode() {
+void test_graph_decode(int32_t k_type) {
   const int kReplays = 6;
   msa_test::DecodeOptions o;
   o.batch = 9; o.max_new = 3; o.fixed_new = true; o.min_keys = 1; o.max_keys = 3000;
   o.heads = 4; o.dim = 128; o.block_size = 64; o.num_layers = 1;
-  std::vector<msa_test::Case> reps;
-  for (int r = 0; r < kReplays; ++r) reps.push_back(msa_test::make_decode_case(777 + (uint64_t)r, o));
-  msa_test::Case &base = reps[0];
+  std::vector<KCase> reps;
+  for (int r = 0; r < kReplays; ++r)
+    reps.push_back(with_keys(msa_test::make_decode_case(777 + (uint64_t)r, o), k_type));
+  KCase &base = reps[0];
   int64_t pages_cap = 0, maxp_cap = 0;
   for (auto &c : reps) {
     c.attrs = base.attrs;  // one capture: one set of attributes (layer included)
@@ -493,9 +783,10 @@ void test_graph_decode() {
   const int64_t page_elems = base.num_layers * bs * D;
   size_t ws = msa_indexer_cuda_workspace_size(base.rows, base.batch, &base.attrs, 4, 3000);
   void *w; CK(cudaMalloc(&w, ws));
-  uint16_t *dq, *dk; uint32_t *doff, *dpre, *dcache, *dlut, *dkmax; int32_t *dout;
+  const size_t elem_bytes = base.f8() ? 1 : 2;
+  uint16_t *dq; void *dk; uint32_t *doff, *dpre, *dcache, *dlut, *dkmax; int32_t *dout;
   CK(cudaMalloc(&dq, base.q.size() * 2));
-  CK(cudaMalloc(&dk, (size_t)(pages_cap * page_elems) * 2));
+  CK(cudaMalloc(&dk, (size_t)(pages_cap * page_elems) * elem_bytes));
   CK(cudaMalloc(&doff, (base.batch + 1) * 4));
   CK(cudaMalloc(&dpre, base.batch * 4));
   CK(cudaMalloc(&dcache, base.batch * 4));
@@ -505,7 +796,7 @@ void test_graph_decode() {
   msa_indexer_tensors_t t = base.tensors();
   t.q = dq; t.k_blocks = dk; t.input_row_offsets = doff; t.prefix_lens = dpre;
   t.k_cache_lengths = dcache; t.k_lookup_table = dlut; t.k_max_lengths = dkmax;
-  t.out = dout; t.max_pages = maxp_cap; t.num_pages = pages_cap;
+  t.out = dout; t.max_pages = maxp_cap; t.num_pages = pages_cap; t.k_type = k_type;
   cudaStream_t st; CK(cudaStreamCreate(&st));
   cudaGraph_t graph; cudaGraphExec_t exec;
   CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
@@ -515,17 +806,19 @@ void test_graph_decode() {
   int pass = 0;
   if (s0 != MSA_STATUS_OK) std::printf("FAIL graph decode: capture: %s\n", msa_last_error());
   for (int r = 0; r < kReplays && s0 == MSA_STATUS_OK; ++r) {
-    msa_test::Case &c = reps[(size_t)r];
-    std::vector<uint16_t> k((size_t)(pages_cap * page_elems), 0);
-    for (int64_t pg = 0; pg < c.num_pages; ++pg)
-      std::copy(c.k.begin() + pg * page_elems, c.k.begin() + (pg + 1) * page_elems,
-                k.begin() + pg * page_elems);
+    KCase &c = reps[(size_t)r];
+    // the case's pages, then zero pages up to pages_cap (bf16 and e4m3 zero)
+    std::vector<uint16_t> k(c.k);
+    k.resize((size_t)(pages_cap * page_elems), 0);
+    std::vector<uint8_t> k8(c.k8);
+    if (c.f8()) k8.resize(k.size(), 0);
     std::vector<uint32_t> lut((size_t)(c.batch * maxp_cap), (uint32_t)pages_cap);
     for (int64_t b = 0; b < c.batch; ++b)
       for (int64_t p = 0; p < c.max_pages; ++p)
         lut[(size_t)(b * maxp_cap + p)] = c.lut[(size_t)(b * c.max_pages + p)];
     CK(cudaMemcpy(dq, c.q.data(), c.q.size() * 2, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dk, k.data(), k.size() * 2, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dk, c.f8() ? (const void *)k8.data() : (const void *)k.data(),
+                  k.size() * elem_bytes, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(doff, c.off.data(), c.off.size() * 4, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(dpre, c.prefix.data(), c.prefix.size() * 4, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(dcache, c.cache.data(), c.cache.size() * 4, cudaMemcpyHostToDevice));
@@ -538,7 +831,7 @@ void test_graph_decode() {
     std::vector<int32_t> got(c.out.size());
     CK(cudaMemcpy(got.data(), dout, got.size() * 4, cudaMemcpyDeviceToHost));
     // the reference sees exactly what the graph saw
-    c.k = k; c.lut = lut; c.max_pages = maxp_cap; c.num_pages = pages_cap;
+    c.k = k; c.k8 = k8; c.lut = lut; c.max_pages = maxp_cap; c.num_pages = pages_cap;
     c.kmax = {4, 3000};
     std::string err = s == MSA_STATUS_OK ? msa_test::compare_with_reference(c, got)
                                          : std::string(msa_last_error());
@@ -549,7 +842,8 @@ void test_graph_decode() {
   cudaGraphExecDestroy(exec); cudaGraphDestroy(graph); cudaStreamDestroy(st);
   cudaFree(w); cudaFree(dq); cudaFree(dk); cudaFree(doff); cudaFree(dpre);
   cudaFree(dcache); cudaFree(dlut); cudaFree(dkmax); cudaFree(dout);
-  group("graph capture/replay (decode-only ex, varied lengths and pages)", pass, kReplays);
+  group("graph capture/replay (decode-only ex, varied lengths and pages)", pass, kReplays,
+        k_type);
 }
 
 // ---------------------------------------------------------------------------
@@ -566,27 +860,96 @@ M memref(T *p, std::initializer_list<int64_t> sizes) {
   return m;
 }
 
-void test_mlir(bool cpu_only) {
+// A k_blocks descriptor of c's keys (bf16 or e4m3 bytes) at `data`, row
+// stride `row_stride` elements (D: dense; more: each key row padded).
+template <class M>
+M k_memref(void *data, const KCase &c, int64_t row_stride) {
+  using T = typename std::remove_pointer<decltype(M::aligned)>::type;
+  M m = memref<M>(static_cast<T *>(data), {c.num_pages, 1, c.num_layers, c.page_size, 1, c.D()});
+  m.strides[4] = row_stride;
+  m.strides[3] = row_stride;
+  m.strides[2] = c.page_size * row_stride;
+  m.strides[1] = m.strides[0] = c.num_layers * c.page_size * row_stride;
+  return m;
+}
+
+// The keys of c with each row padded to 2 D elements, the padding a huge
+// key (a kernel reading it would pick wrong blocks).
+template <class T>
+std::vector<T> padded_rows(const std::vector<T> &k, int64_t D, T huge) {
+  std::vector<T> r(k.size() * 2 + 1, huge);
+  for (size_t row = 0; row * (size_t)D < k.size(); ++row)
+    std::copy(k.begin() + row * D, k.begin() + (row + 1) * D, r.begin() + row * 2 * D);
+  return r;
+}
+
+// The cuda (or auto) entry of c's key type on descriptors q, k (its type
+// matching c.k_type), out and c's metadata at the given pointers.
+struct Metadata { void *off, *pre, *cache, *lut, *kmax; };
+template <class KM>
+int32_t call_entry(bool use_auto, KCase &c, msa_memref_bf16_3d_t &q, KM &k,
+                   msa_memref_i32_3d_t &out, const Metadata &md) {
+  auto off = memref<msa_memref_u32_1d_t>(static_cast<uint32_t *>(md.off), {c.batch + 1});
+  auto pre = memref<msa_memref_u32_1d_t>(static_cast<uint32_t *>(md.pre), {c.batch});
+  auto cache = memref<msa_memref_u32_1d_t>(static_cast<uint32_t *>(md.cache), {c.batch});
+  auto lut = memref<msa_memref_u32_2d_t>(static_cast<uint32_t *>(md.lut), {c.batch, c.max_pages});
+  auto kmax = memref<msa_memref_u32_2d_t>(static_cast<uint32_t *>(md.kmax), {1, 2});
+  const msa_indexer_attrs_t &a = c.attrs;
+  auto call = [&](auto fn) {
+    return fn(&q, &off, &pre, &k, &cache, &lut, &kmax, &out, a.num_index_heads,
+              a.idx_head_dim, a.block_size, a.topk, a.init_blocks, a.local_blocks,
+              a.layer_idx, a.scale, a.order);
+  };
+  if constexpr (std::is_same<KM, msa_memref_f8_6d_t>::value)
+    return call(use_auto ? _mlir_ciface_msa_indexer_ragged_paged_auto_f8e4m3fn
+                         : _mlir_ciface_msa_indexer_ragged_paged_cuda_f8e4m3fn);
+  else
+    return call(use_auto ? _mlir_ciface_msa_indexer_ragged_paged_auto
+                         : _mlir_ciface_msa_indexer_ragged_paged_cuda);
+}
+int32_t call_entry_keys(bool use_auto, KCase &c, void *kdata, int64_t row_stride,
+                        msa_memref_bf16_3d_t &q, msa_memref_i32_3d_t &out,
+                        const Metadata &md) {
+  if (c.f8()) {
+    auto k = k_memref<msa_memref_f8_6d_t>(kdata, c, row_stride);
+    return call_entry(use_auto, c, q, k, out, md);
+  }
+  auto k = k_memref<msa_memref_bf16_6d_t>(kdata, c, row_stride);
+  return call_entry(use_auto, c, q, k, out, md);
+}
+
+void test_mlir(bool cpu_only, int32_t k_type) {
   int pass = 0, total = 0;
   msa_test::Options opt;
   opt.max_batch = 4;
   for (int i = 0; i < 12; ++i) {
-    msa_test::Case c = msa_test::make_random_case(31000 + (uint64_t)i, opt);
+    KCase c = with_keys(msa_test::make_random_case(31000 + (uint64_t)i, opt), k_type);
     const int64_t H = c.H(), D = c.D();
-    for (int mode = 0; mode < (cpu_only ? 2 : 3); ++mode) {  // 0 host, 1 strided host q/out, 2 device
+    for (int mode = 0; mode < (cpu_only ? 2 : 3); ++mode) {  // 0 host, 1 strided host q/k/out, 2 device
       ++total;
       DevCase *dp = cpu_only ? nullptr : new DevCase(c);
-      std::vector<uint16_t> qs;  // strided q: row stride 2*H*D
+      std::vector<uint16_t> qs, ks;  // strided q (row stride 2*H*D), k (row stride 2*D)
+      std::vector<uint8_t> k8s;
       std::vector<int32_t> outs;
       const bool dev = mode == 2;
       auto q = memref<msa_memref_bf16_3d_t>(dev ? dp->q : c.q.data(), {c.rows, H, D});
       auto out = memref<msa_memref_i32_3d_t>(dev ? dp->out : c.out.data(), {H, c.rows, (int64_t)c.attrs.topk});
+      void *kdata = dev ? dp->k : const_cast<void *>(c.key_data());
+      int64_t krow = D;
       if (mode == 1) {
         qs.assign((size_t)(c.rows * 2 * H * D + 1), msa_test::bf16(1e4f));
         for (int64_t r = 0; r < c.rows; ++r)
           std::memcpy(&qs[(size_t)(r * 2 * H * D)], &c.q[(size_t)(r * H * D)], (size_t)(H * D) * 2);
         q.aligned = q.allocated = qs.data();
         q.strides[0] = 2 * H * D;
+        if (c.f8()) {
+          k8s = padded_rows<uint8_t>(c.k8, D, 0x7E);  // 448
+          kdata = k8s.data();
+        } else {
+          ks = padded_rows<uint16_t>(c.k, D, msa_test::bf16(1e4f));
+          kdata = ks.data();
+        }
+        krow = 2 * D;
         // out transposed in memory: [H, rows, topk] viewed with strides of a
         // [rows, H, topk] buffer
         outs.assign(c.out.size() + 1, 0x7B7B7B7B);
@@ -595,19 +958,11 @@ void test_mlir(bool cpu_only) {
         out.strides[1] = H * c.attrs.topk;
         out.strides[2] = 1;
       }
-      auto off = memref<msa_memref_u32_1d_t>(dev ? dp->off : c.off.data(), {c.batch + 1});
-      auto pre = memref<msa_memref_u32_1d_t>(dev ? dp->prefix : c.prefix.data(), {c.batch});
-      auto k = memref<msa_memref_bf16_6d_t>(dev ? dp->k : c.k.data(), {c.num_pages, 1, c.num_layers, c.page_size, 1, D});
-      auto cache = memref<msa_memref_u32_1d_t>(dev ? dp->cache : c.cache.data(), {c.batch});
-      auto lut = memref<msa_memref_u32_2d_t>(dev ? dp->lut : c.lut.data(), {c.batch, c.max_pages});
-      auto kmax = memref<msa_memref_u32_2d_t>(dev ? dp->kmax : c.kmax.data(), {1, 2});
+      const Metadata md = dev ? Metadata{dp->off, dp->prefix, dp->cache, dp->lut, dp->kmax}
+                              : Metadata{c.off.data(), c.prefix.data(), c.cache.data(),
+                                         c.lut.data(), c.kmax.data()};
       c.poison();
-      int32_t st = (i % 2 || cpu_only ? _mlir_ciface_msa_indexer_ragged_paged_auto
-                          : _mlir_ciface_msa_indexer_ragged_paged_cuda)(
-          &q, &off, &pre, &k, &cache, &lut, &kmax, &out, c.attrs.num_index_heads,
-          c.attrs.idx_head_dim, c.attrs.block_size, c.attrs.topk,
-          c.attrs.init_blocks, c.attrs.local_blocks, c.attrs.layer_idx,
-          c.attrs.scale, c.attrs.order);
+      int32_t st = call_entry_keys(i % 2 || cpu_only, c, kdata, krow, q, out, md);
       std::vector<int32_t> got = c.out;
       if (dev) CK(cudaMemcpy(got.data(), dp->out, got.size() * 4, cudaMemcpyDeviceToHost));
       if (mode == 1)
@@ -626,26 +981,17 @@ void test_mlir(bool cpu_only) {
   // error path: prints "msa.indexer_ragged_paged (cuda): ..." and fills -1
   {
     ++total;
-    msa_test::Case c = msa_test::make_random_case(31999, opt);
+    KCase c = with_keys(msa_test::make_random_case(31999, opt), k_type);
     c.off[0] = 7;
     auto q = memref<msa_memref_bf16_3d_t>(c.q.data(), {c.rows, c.H(), c.D()});
     auto out = memref<msa_memref_i32_3d_t>(c.out.data(), {c.H(), c.rows, (int64_t)c.attrs.topk});
-    auto off = memref<msa_memref_u32_1d_t>(c.off.data(), {c.batch + 1});
-    auto pre = memref<msa_memref_u32_1d_t>(c.prefix.data(), {c.batch});
-    auto k = memref<msa_memref_bf16_6d_t>(c.k.data(), {c.num_pages, 1, c.num_layers, c.page_size, 1, c.D()});
-    auto cache = memref<msa_memref_u32_1d_t>(c.cache.data(), {c.batch});
-    auto lut = memref<msa_memref_u32_2d_t>(c.lut.data(), {c.batch, c.max_pages});
-    auto kmax = memref<msa_memref_u32_2d_t>(c.kmax.data(), {1, 2});
-    int32_t st = (cpu_only ? _mlir_ciface_msa_indexer_ragged_paged_auto : _mlir_ciface_msa_indexer_ragged_paged_cuda)(
-        &q, &off, &pre, &k, &cache, &lut, &kmax, &out, c.attrs.num_index_heads,
-        c.attrs.idx_head_dim, c.attrs.block_size, c.attrs.topk,
-        c.attrs.init_blocks, c.attrs.local_blocks, c.attrs.layer_idx,
-        c.attrs.scale, c.attrs.order);
+    const Metadata md{c.off.data(), c.prefix.data(), c.cache.data(), c.lut.data(), c.kmax.data()};
+    int32_t st = call_entry_keys(cpu_only, c, const_cast<void *>(c.key_data()), c.D(), q, out, md);
     bool ok = c.batch == 0 || st == MSA_STATUS_INVALID_METADATA;
     for (int32_t v : c.out) ok = ok && (c.batch == 0 || v == -1);
     pass += ok;
   }
-  group("mlir entries (host / strided host / device memrefs, auto)", pass, total);
+  group("mlir entries (host / strided host / device memrefs, auto)", pass, total, k_type);
 }
 
 } // namespace
@@ -657,10 +1003,23 @@ int main(int argc, char **argv) {
   bool quick = false;
   int n = 300;
   uint64_t seed = 1;
+  std::vector<int32_t> key_types = {MSA_KEY_BF16, MSA_KEY_F8E4M3FN};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick")) quick = true;
     else if (!std::strcmp(argv[i], "--cases") && i + 1 < argc) n = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--keys") && i + 1 < argc) {
+      const std::string k = argv[++i];
+      if (k == "bf16") key_types = {MSA_KEY_BF16};
+      else if (k == "f8e4m3fn") key_types = {MSA_KEY_F8E4M3FN};
+      else if (k != "both") {
+        std::fprintf(stderr, "--keys: bf16, f8e4m3fn or both, not '%s'\n", k.c_str());
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "unknown argument '%s'\n", argv[i]);
+      return 2;
+    }
   }
   if (!msa_cuda_available()) {
     // Without a GPU only the auto entry's CPU fallback can be checked; the
@@ -668,7 +1027,7 @@ int main(int argc, char **argv) {
     // never "passed".
     std::printf("no CUDA device: testing the auto entry's CPU fallback only; "
                 "the CUDA tests are skipped\n");
-    test_mlir(true);
+    for (int32_t kt : key_types) test_mlir(true, kt);
     return g_fail ? 1 : kExitSkipped;
   }
   cudaDeviceProp prop;
@@ -677,18 +1036,27 @@ int main(int argc, char **argv) {
               prop.multiProcessorCount);
   if (quick) n = 24;
   msa_test::Options def;
-  test_random(n, seed, MSA_CUDA_PATH_AUTO, "random (tensor-core + generic by shape)", def, true);
-  test_random(quick ? 8 : n / 3, seed + 100000, MSA_CUDA_PATH_GENERIC, "random (generic path forced)", def, false);
-  test_random(quick ? 8 : n / 3, seed + 300000, MSA_CUDA_PATH_MMA_SYNC, "random (mma.sync prefill forced)", def, false);
-  test_fast_shapes(quick ? 4 : 60, seed + 200000, MSA_CUDA_PATH_AUTO, "large cases (wgmma prefill on sm_90)");
-  test_fast_shapes(quick ? 2 : 20, seed + 400000, MSA_CUDA_PATH_MMA_SYNC, "large cases (mma.sync prefill)");
-  test_tma_prefill(quick ? 3 : 40, seed + 500000);
-  test_decode(quick, seed + 600000);
-  test_invalid();
-  test_invalid(true);
-  test_graph();
-  test_graph_decode();
-  test_mlir(false);
+  g_group_start = std::chrono::steady_clock::now();
+  for (int32_t kt : key_types) {
+    // e4m3: the first third of each random, large and TMA group's cases (the
+    // same seeds, keys rounded to e4m3), a third of each decode
+    // configuration (at least one; not the 512k-key one), all of the rest
+    const bool f8 = kt == MSA_KEY_F8E4M3FN;
+    auto part = [&](int count, int den) { return f8 ? std::max(1, count / den) : count; };
+    test_random(part(n, 3), seed, MSA_CUDA_PATH_AUTO, "random (tensor-core + generic by shape)", def, true, kt);
+    test_random(part(quick ? 8 : n / 3, 3), seed + 100000, MSA_CUDA_PATH_GENERIC, "random (generic path forced)", def, false, kt);
+    test_random(part(quick ? 8 : n / 3, 3), seed + 300000, MSA_CUDA_PATH_MMA_SYNC, "random (mma.sync prefill forced)", def, false, kt);
+    test_fast_shapes(part(quick ? 4 : 60, 3), seed + 200000, MSA_CUDA_PATH_AUTO, "large cases (wgmma prefill on sm_90)", kt);
+    test_fast_shapes(part(quick ? 2 : 20, 3), seed + 400000, MSA_CUDA_PATH_MMA_SYNC, "large cases (mma.sync prefill)", kt);
+    test_tma_prefill(part(quick ? 3 : 40, 3), seed + 500000, kt);
+    test_decode(quick, seed + 600000, kt, f8 ? 1.0 / 3 : 1.0);
+    test_invalid(false, kt);
+    test_invalid(true, kt);
+    test_graph(kt);
+    test_graph_decode(kt);
+    test_mlir(false, kt);
+    if (f8) test_e4m3_cross_check(quick);
+  }
   std::printf("%s\n", g_fail ? "SOME TESTS FAILED" : "ALL TESTS PASSED");
   return g_fail ? 1 : 0;
 }

@@ -12,7 +12,8 @@
 //
 // The callee is declared with llvm.emit_c_interface, so lowered code calls
 // `_mlir_ciface_msa_indexer_ragged_paged_<target>` with memref descriptors,
-// the entries declared in kernels_cpu/include/msa/msa_kernels.h.
+// the entries declared in kernels_cpu/include/msa/msa_kernels.h; an
+// f8E4M3FN k_blocks calls `..._<target>_f8e4m3fn` (one entry per key type).
 //
 //===----------------------------------------------------------------------===//
 #include "msa/Lowering/Passes.h"
@@ -30,6 +31,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringSwitch.h"
+
+#include <string>
 
 namespace mlir {
 namespace msa {
@@ -98,10 +101,10 @@ Value asEntryElementType(OpBuilder &builder, Location loc, Value memref) {
       .getResult(0);
 }
 
-/// The entry for `op` under `target`, or failure (with an error) when the
-/// op cannot be served by that target.
-FailureOr<StringRef> selectEntry(IndexerRaggedPagedOp op,
-                                 RuntimeTarget target) {
+/// The back end's entry for `op` under `target` (the bf16 name), or failure
+/// (with an error) when the op cannot be served by that target.
+FailureOr<StringRef> selectBackEndEntry(IndexerRaggedPagedOp op,
+                                        RuntimeTarget target) {
   if (target == RuntimeTarget::CPU)
     return StringRef(MSA_RUNTIME_ENTRY_CPU);
   const char *unsupported = msa_cuda_unsupported_reason(
@@ -121,13 +124,28 @@ FailureOr<StringRef> selectEntry(IndexerRaggedPagedOp op,
   return StringRef(MSA_RUNTIME_ENTRY_AUTO);
 }
 
+/// The entry for `op` under `target`: the back end's entry for the index-K
+/// element type, since the k_blocks memref type is part of an entry's
+/// signature (msa_kernels.h): the bf16 name, or that name with
+/// MSA_RUNTIME_ENTRY_F8_SUFFIX for f8E4M3FN (the verifier allows no other).
+FailureOr<std::string> selectEntry(IndexerRaggedPagedOp op,
+                                   RuntimeTarget target) {
+  FailureOr<StringRef> backEnd = selectBackEndEntry(op, target);
+  if (failed(backEnd))
+    return failure();
+  Type keyType = cast<MemRefType>(op.getKBlocks().getType()).getElementType();
+  if (isa<Float8E4M3FNType>(keyType))
+    return (*backEnd + MSA_RUNTIME_ENTRY_F8_SUFFIX).str();
+  return backEnd->str();
+}
+
 LogicalResult lowerOp(IndexerRaggedPagedOp op, RuntimeTarget target,
                       RuntimeErrorMode onError) {
   if (!op.hasBufferSemantics())
     return op.emitError(
         "msa-lower-to-runtime needs the memref form of the op; run "
         "--one-shot-bufferize first (or use the msa-to-llvm pipeline)");
-  FailureOr<StringRef> entryName = selectEntry(op, target);
+  FailureOr<std::string> entryName = selectEntry(op, target);
   if (failed(entryName))
     return failure();
 

@@ -72,3 +72,28 @@ func.func @result_used(%q: tensor<3x1x16xbf16>, %off: tensor<2xui32>,
       : tensor<1x3x2xi32> to tensor<1x1x2xi32>
   return %first : tensor<1x1x2xi32>
 }
+
+// An f8E4M3FN index-K bufferizes the same way: the key buffer is only read
+// (no copy), the result gets a fresh buffer.
+// CHECK-LABEL: func.func @f8_keys(
+// CHECK-SAME: %[[KB:[a-z0-9]+]]: memref<?x1x2x128x1x128xf8E4M3FN, strided<[?, ?, ?, ?, ?, ?], offset: ?>>
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) {{.*}} : memref<4x?x16xi32>
+// CHECK-NOT: memref.copy
+// CHECK: msa.indexer_ragged_paged %{{.*}}, %{{.*}}, %{{.*}}, %[[KB]], %{{.*}}, %{{.*}}, %{{.*}} into %[[OUT]]
+// CHECK-SAME: memref<?x1x2x128x1x128xf8E4M3FN, strided<[?, ?, ?, ?, ?, ?], offset: ?>>
+// CHECK: return %[[OUT]]
+// IDENTITY-LABEL: func.func @f8_keys(
+// IDENTITY: msa.indexer_ragged_paged {{.*}} : memref<?x4x128xbf16>, memref<?xui32>, memref<?xui32>, memref<?x1x2x128x1x128xf8E4M3FN>, memref<?xui32>, memref<?x?xui32>, memref<1x2xui32> into memref<4x?x16xi32>
+func.func @f8_keys(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>,
+    %prefix: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xf8E4M3FN>,
+    %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>)
+    -> tensor<4x?x16xi32> {
+  %r = msa.indexer_ragged_paged %q, %off, %prefix, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16,
+       init_blocks = 0, local_blocks = 1, layer_idx = 1,
+       scale = 0.0883883461 : f32}
+      : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>,
+        tensor<?x1x2x128x1x128xf8E4M3FN>, tensor<?xui32>, tensor<?x?xui32>,
+        tensor<1x2xui32>
+  return %r : tensor<4x?x16xi32>
+}

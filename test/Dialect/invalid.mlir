@@ -321,12 +321,56 @@ func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32
 
 // -----
 
-// k_blocks element type bf16
+// k_blocks element type bf16 or f8E4M3FN
 func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xf32>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>) {
-  // expected-error @+1 {{operand 'k_blocks' must have element type bf16, got 'f32'}}
+  // expected-error @+1 {{operand 'k_blocks' must have element type bf16 or f8E4M3FN, got 'f32'}}
   %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
       {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
       : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x128x1x128xf32>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>
+  return
+}
+
+// -----
+
+// k_blocks: other fp8 formats are not e4m3 "FN" (f8E5M2: another format)
+func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xf8E5M2>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>) {
+  // expected-error @+1 {{operand 'k_blocks' must have element type bf16 or f8E4M3FN, got 'f8E5M2'}}
+  %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
+      : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x128x1x128xf8E5M2>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>
+  return
+}
+
+// -----
+
+// k_blocks: f8E4M3 (IEEE-style, with infinities) is not f8E4M3FN
+func.func @f(%q: memref<?x4x128xbf16>, %off: memref<?xui32>, %pre: memref<?xui32>, %kb: memref<?x1x2x128x1x128xf8E4M3>, %kcl: memref<?xui32>, %lut: memref<?x?xui32>, %kmax: memref<1x2xui32>, %out: memref<4x?x16xi32>) {
+  // expected-error @+1 {{operand 'k_blocks' must have element type bf16 or f8E4M3FN, got 'f8E4M3'}}
+  msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax into %out
+      {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
+      : memref<?x4x128xbf16>, memref<?xui32>, memref<?xui32>, memref<?x1x2x128x1x128xf8E4M3>, memref<?xui32>, memref<?x?xui32>, memref<1x2xui32> into memref<4x?x16xi32>
+  return
+}
+
+// -----
+
+// q stays bf16 with an f8E4M3FN index-K
+func.func @f(%q: tensor<?x4x128xf8E4M3FN>, %off: tensor<?xui32>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xf8E4M3FN>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>) {
+  // expected-error @+1 {{operand 'q' must have element type bf16, got 'f8E4M3FN'}}
+  %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
+      : tensor<?x4x128xf8E4M3FN>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x128x1x128xf8E4M3FN>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>
+  return
+}
+
+// -----
+
+// The shape rules hold for an f8E4M3FN index-K as for bf16
+func.func @f(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>, %pre: tensor<?xui32>, %kb: tensor<?x1x2x64x1x128xf8E4M3FN>, %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>) {
+  // expected-error @+1 {{operand 'k_blocks' dimension 3 (page_size) must be 128 (block_size), got 64}}
+  %r = msa.indexer_ragged_paged %q, %off, %pre, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16, init_blocks = 0, local_blocks = 1, layer_idx = 1, scale = 0.0883883461 : f32}
+      : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x64x1x128xf8E4M3FN>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>
   return
 }
 

@@ -86,3 +86,39 @@ func.func @memref_form(%q: memref<?x4x128xbf16>, %off: memref<?xui32>,
         memref<1x2xui32> into memref<4x?x16xi32>
   return
 }
+
+// An f8E4M3FN index-K (scale-free e4m3), tensor and memref form; q stays bf16.
+// CHECK-LABEL: func.func @f8_keys
+// CHECK: %[[R:.*]] = msa.indexer_ragged_paged
+// CHECK-SAME: : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>, tensor<?x1x2x128x1x128xf8E4M3FN>, tensor<?xui32>, tensor<?x?xui32>, tensor<1x2xui32>
+// CHECK: return %[[R]] : tensor<4x?x16xi32>
+func.func @f8_keys(%q: tensor<?x4x128xbf16>, %off: tensor<?xui32>,
+    %prefix: tensor<?xui32>, %kb: tensor<?x1x2x128x1x128xf8E4M3FN>,
+    %kcl: tensor<?xui32>, %lut: tensor<?x?xui32>, %kmax: tensor<1x2xui32>)
+    -> tensor<4x?x16xi32> {
+  %r = msa.indexer_ragged_paged %q, %off, %prefix, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 128, block_size = 128, topk = 16,
+       init_blocks = 0, local_blocks = 1, layer_idx = 1,
+       scale = 0.0883883461 : f32}
+      : tensor<?x4x128xbf16>, tensor<?xui32>, tensor<?xui32>,
+        tensor<?x1x2x128x1x128xf8E4M3FN>, tensor<?xui32>, tensor<?x?xui32>,
+        tensor<1x2xui32>
+  return %r : tensor<4x?x16xi32>
+}
+
+// CHECK-LABEL: func.func @f8_keys_memref_form
+// CHECK: msa.indexer_ragged_paged %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 into %arg7
+// CHECK-SAME: : memref<5x2x16xbf16>, memref<3xi32>, memref<2xi32>, memref<6x1x1x16x1x16xf8E4M3FN>, memref<2xi32>, memref<2x4xi32>, memref<1x2xi32> into memref<2x5x8xi32>
+func.func @f8_keys_memref_form(%q: memref<5x2x16xbf16>, %off: memref<3xi32>,
+    %prefix: memref<2xi32>, %kb: memref<6x1x1x16x1x16xf8E4M3FN>,
+    %kcl: memref<2xi32>, %lut: memref<2x4xi32>, %kmax: memref<1x2xi32>,
+    %out: memref<2x5x8xi32>) {
+  msa.indexer_ragged_paged %q, %off, %prefix, %kb, %kcl, %lut, %kmax into %out
+      {num_index_heads = 2, idx_head_dim = 16, block_size = 16, topk = 8,
+       init_blocks = 1, local_blocks = 1, layer_idx = 0, scale = 0.25 : f32,
+       order = #msa.order<block>}
+      : memref<5x2x16xbf16>, memref<3xi32>, memref<2xi32>,
+        memref<6x1x1x16x1x16xf8E4M3FN>, memref<2xi32>, memref<2x4xi32>,
+        memref<1x2xi32> into memref<2x5x8xi32>
+  return
+}

@@ -29,6 +29,28 @@ func.func @tp2(%q: tensor<?x4x8xbf16>, %off: tensor<3xui32>, %pre: tensor<2xui32
   return %ids : tensor<4x?x3xi32>
 }
 
+// The same with an f8E4M3FN index-K: the cache stays whole, in its type.
+// CHECK-LABEL: func.func @tp2_f8_keys(
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<?x2x8xbf16>, %[[OFF:[^:]*]]: tensor<3xui32>, %[[PRE:[^:]*]]: tensor<2xui32>,
+// CHECK-SAME:    %[[KB:[^:]*]]: tensor<6x1x1x4x1x8xf8E4M3FN>, %[[KCL:[^:]*]]: tensor<2xui32>, %[[LUT:[^:]*]]: tensor<2x3xui32>,
+// CHECK-SAME:    %[[KMAX:[^:]*]]: tensor<1x2xui32>) -> tensor<2x?x3xi32>
+// CHECK-NEXT:  %[[IDS:.*]] = msa.indexer_ragged_paged %[[Q]], %[[OFF]], %[[PRE]], %[[KB]], %[[KCL]], %[[LUT]], %[[KMAX]]
+// CHECK-SAME:    num_index_heads = 2
+// CHECK-SAME:    : tensor<?x2x8xbf16>, tensor<3xui32>, tensor<2xui32>, tensor<6x1x1x4x1x8xf8E4M3FN>, tensor<2xui32>, tensor<2x3xui32>, tensor<1x2xui32>
+// CHECK-NEXT:  return %[[IDS]] : tensor<2x?x3xi32>
+func.func @tp2_f8_keys(%q: tensor<?x4x8xbf16>, %off: tensor<3xui32>, %pre: tensor<2xui32>,
+               %kb: tensor<6x1x1x4x1x8xf8E4M3FN>, %kcl: tensor<2xui32>,
+               %lut: tensor<2x3xui32>, %kmax: tensor<1x2xui32>) -> tensor<4x?x3xi32> {
+  %s = shard.sharding @grid1 split_axes = [[], [0]] : !shard.sharding
+  %q1 = shard.shard %q to %s : tensor<?x4x8xbf16>
+  %ids = msa.indexer_ragged_paged %q1, %off, %pre, %kb, %kcl, %lut, %kmax
+      {num_index_heads = 4, idx_head_dim = 8, block_size = 4, topk = 3,
+       init_blocks = 0, local_blocks = 1, layer_idx = 0, scale = 0.5 : f32}
+      : tensor<?x4x8xbf16>, tensor<3xui32>, tensor<2xui32>,
+        tensor<6x1x1x4x1x8xf8E4M3FN>, tensor<2xui32>, tensor<2x3xui32>, tensor<1x2xui32>
+  return %ids : tensor<4x?x3xi32>
+}
+
 // 2x2 grid, heads split over axis 1 and replicated over axis 0.
 // CHECK-LABEL: func.func @heads_on_axis1_2d(
 // CHECK-SAME:    tensor<6x2x8xbf16>

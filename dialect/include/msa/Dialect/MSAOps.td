@@ -21,7 +21,8 @@ def MSA_IndexerRaggedPagedOp : MSA_Op<"indexer_ragged_paged", [
   let summary = "select the top-k key blocks per (index head, query row)";
   let description = [{
     The MiniMax-M3 sparse-attention indexer over a ragged batch and a paged
-    bf16 index-K cache; mirrors Modular MAX's `mo.msa.indexer.ragged.paged`.
+    index-K cache (bf16, or scale-free fp8 e4m3 `f8E4M3FN`); mirrors Modular
+    MAX's `mo.msa.indexer.ragged.paged`.
     For every index head `h` and query row `t` (row `i` of sequence `b`) it
     scores every key block the row may see (keys `[0, prefix_lens[b] + i + 1)`)
     with `score = max over the block's keys of scale * dot(q[t, h], k)`, forces
@@ -35,7 +36,7 @@ def MSA_IndexerRaggedPagedOp : MSA_Op<"indexer_ragged_paged", [
     | `q` | bf16 | `[rows, num_index_heads, idx_head_dim]` |
     | `input_row_offsets` | ui32 or i32 | `[batch + 1]` |
     | `prefix_lens` | ui32 or i32 | `[batch]` |
-    | `k_blocks` | bf16 | `[num_pages, 1, num_layers, block_size, 1, idx_head_dim]` |
+    | `k_blocks` | bf16 or f8E4M3FN | `[num_pages, 1, num_layers, block_size, 1, idx_head_dim]` |
     | `k_cache_lengths` | ui32 or i32 | `[batch]` |
     | `k_lookup_table` | ui32 or i32 | `[batch, max_pages]` |
     | `k_max_lengths` | ui32 or i32 | `[1, 2]` |
@@ -44,7 +45,10 @@ def MSA_IndexerRaggedPagedOp : MSA_Op<"indexer_ragged_paged", [
     The five metadata operands share one element type: `ui32` (MAX's) or
     signless `i32` (what `arith`, `linalg` and `tensor` compute with, so that
     a graph can compute offsets and lengths itself). Either way the values
-    are read as unsigned 32-bit integers. What every operand means, the page
+    are read as unsigned 32-bit integers. An `f8E4M3FN` `k_blocks` holds the
+    key values themselves (no scale); every e4m3 value is exact in bf16, so
+    the op selects the same ids as with the same keys stored in bf16, and the
+    e4m3 NaN bytes (0x7F, 0xFF) are NaN keys. What every operand means, the page
     mapping, scoring, forcing, output order and the run-time errors are
     specified in [the op contract](../CONTRACT.md).
 

@@ -29,6 +29,12 @@ def MSALowerToRuntime : Pass<"msa-lower-to-runtime", "::mlir::ModuleOp"> {
       fallback); a shape the CUDA kernels cannot serve calls the CPU entry
       directly, with a remark.
 
+    The element type of `k_blocks` picks the entry's key variant (its
+    memref type is part of the entry's signature): `bf16` calls the names
+    above, `f8E4M3FN` the same names with the suffix `_f8e4m3fn` (e.g.
+    `msa_indexer_ragged_paged_cpu_f8e4m3fn`), declared with the
+    `f8E4M3FN` memref. A module with ops of both key types declares both.
+
     `on-error` says what a failing kernel call (bad run-time metadata, see
     [the op contract](../CONTRACT.md)) does; the kernel prints its message
     to stderr first:
