@@ -147,6 +147,26 @@ struct Case {
   }
 };
 
+// One sequence of `rows` new rows after `prefix` cached keys, one layer,
+// pages of page_size keys (num_pages physical, max_pages lookup-table
+// columns); lut, q, k and out are the caller's.
+inline Case one_sequence(const msa_indexer_attrs_t &a, int64_t rows,
+                         int64_t prefix, int64_t num_pages, int64_t max_pages) {
+  Case c;
+  c.attrs = a;
+  c.batch = 1;
+  c.rows = rows;
+  c.num_layers = 1;
+  c.page_size = a.block_size;
+  c.num_pages = num_pages;
+  c.max_pages = max_pages;
+  c.off = {0, (uint32_t)rows};
+  c.prefix = {(uint32_t)prefix};
+  c.cache = {(uint32_t)prefix};
+  c.kmax = {(uint32_t)rows, (uint32_t)(prefix + rows)};
+  return c;
+}
+
 // Sequence kinds drawn by make_random_case.
 enum SeqKind { kEmpty, kPrefill, kChunked, kDecode };
 

@@ -298,17 +298,8 @@ TEST_P(CpuPathE4M3, EveryE4M3ByteScoresAtItsValue) {
   for (int H : {1, 16})
     for (int D : {32, 40, 128})
       for (int daz = 0; daz < 2; ++daz) {
-        msa_test::Case c;
-        c.attrs = {H, D, 1, 256, 0, 0, 0, 0.125f, MSA_ORDER_SCORE};
-        c.batch = 1;
-        c.rows = 1;
-        c.page_size = 1;
-        c.num_pages = 256;
-        c.max_pages = 256;
-        c.off = {0, 1};
-        c.prefix = {255};
-        c.cache = {255};
-        c.kmax = {1, 256};
+        msa_test::Case c = msa_test::one_sequence(
+            {H, D, 1, 256, 0, 0, 0, 0.125f, MSA_ORDER_SCORE}, 1, 255, 256, 256);
         c.lut.resize(256);
         for (uint32_t p = 0; p < 256; ++p)
           c.lut[p] = p;
