@@ -16,6 +16,9 @@
 //  - Keys that a tile row must not read (past the block's last key, or the
 //    padding of D to a multiple of 32) come from a zero-padded copy instead,
 //    so nothing outside the cache is read and padded products are 0 * 0.
+//    e4m3 keys always come from that copy: e4m3_rows_to_bf16 writes the
+//    exact bf16 of the group's keys into it, and the tiles are then the
+//    same as for the keys stored as bf16.
 //  - After the chunks, the C tiles are stored and, one step later (once the
 //    next step's tile work is issued, so the vector unit folds while the tile
 //    unit computes and the loads do not wait right behind the tile stores),
@@ -277,28 +280,29 @@ MSA_AMX_INLINE void fold_groups(const float *buf, int64_t g0, int KG, int VG,
   }
 }
 
-// Key group source for rows [g, g + 16) of a block with nkeys keys: the
-// cache itself when every row exists and D is a multiple of 32, else a
-// zero-padded copy in pad (16 rows of C * 32 bf16).
-inline void group_src(const uint16_t *keys, int64_t g, int64_t nkeys,
-                      int64_t D, int64_t C, uint16_t *pad,
+// Key group source for rows [g, g + 16) of a block with nkeys keys (bf16 at
+// keys, or e4m3 at keys8): the cache itself for bf16 keys when every row
+// exists and D is a multiple of 32, else a zero-padded bf16 copy in pad (16
+// rows of C * 32 bf16).
+inline void group_src(const uint16_t *keys, const uint8_t *keys8, int64_t g,
+                      int64_t nkeys, int64_t D, int64_t C, uint16_t *pad,
                       const uint16_t *&src, long &stride) {
-  if (g + 16 <= nkeys && D % 32 == 0) {
+  if (!keys8 && g + 16 <= nkeys && D % 32 == 0) {
     src = keys + g * D;
     stride = (long)(D * 2);
     return;
   }
   const int64_t W = C * 32;
   const int64_t n = nkeys - g < 16 ? (nkeys - g > 0 ? nkeys - g : 0) : 16;
-  for (int64_t r = 0; r < 16; ++r) {
-    uint16_t *dst = pad + r * W;
-    if (r < n) {
-      std::memcpy(dst, keys + (g + r) * D, (size_t)D * 2);
-      std::memset(dst + D, 0, (size_t)(W - D) * 2);
-    } else {
-      std::memset(dst, 0, (size_t)W * 2);
+  if (keys8) {
+    e4m3_rows_to_bf16(keys8 + g * D, n, D, pad, W);
+  } else {
+    for (int64_t r = 0; r < n; ++r) {
+      std::memcpy(pad + r * W, keys + (g + r) * D, (size_t)D * 2);
+      std::memset(pad + r * W + D, 0, (size_t)(W - D) * 2);
     }
   }
+  std::memset(pad + n * W, 0, (size_t)((16 - n) * W) * 2);
   src = pad;
   stride = (long)(W * 2);
 }
@@ -378,6 +382,8 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
   const __m512 scale = _mm512_set1_ps(t.scale);
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const int64_t kmax = max_keys(t);
+  const bool e4m3 = keys_e4m3(t);
+  const int64_t kb = key_bytes(t);
   Slot slot[2];
   Pending pend = {0, 0, 0, false, nullptr};
   alignas(64) int32_t limbuf[16];
@@ -391,10 +397,11 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
   tiles_on();
   for (int64_t j = t.j0; j < t.j1; ++j) {
     const int64_t nkeys = block_keys(kmax, j, t.bs);
-    const uint16_t *keys = nkeys > 0 ? page_keys(t, j) : nullptr;
+    const uint16_t *keys = nkeys > 0 && !e4m3 ? page_keys(t, j) : nullptr;
+    const uint8_t *keys8 = nkeys > 0 && e4m3 ? page_keys_e4m3(t, j) : nullptr;
     // The next block's keys, fetched a step ahead while this one is scored.
     const int64_t nnext = j + 1 < t.j1 ? block_keys(kmax, j + 1, t.bs) : 0;
-    const uint16_t *next = nnext > 0 ? page_keys(t, j + 1) : nullptr;
+    const unsigned char *next = nnext > 0 ? page_bytes(t, j + 1) : nullptr;
     for (int64_t v0 = 0; v0 < nv; v0 += 2) {
       if (pend.kg > 0 && pend.slot == cs)
         flush(t, slot, pend, prescale, scale);
@@ -431,8 +438,8 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
         Prefetcher pf{reinterpret_cast<const char *>(next), 0, 0, 0};
         if (v0 == 0 && next) {
           const int64_t to = g0 + 16 * KG >= nkeys ? nnext : g0 + 16 * KG;
-          pf.o = g0 * D * 2;
-          pf.end = (to < nnext ? to : nnext) * D * 2;
+          pf.o = g0 * D * kb;
+          pf.end = (to < nnext ? to : nnext) * D * kb;
           const int64_t ntdp = (int64_t)KG * VG * C;
           const int64_t lines = pf.end > pf.o ? (pf.end - pf.o + 63) / 64 : 0;
           pf.per = (lines + ntdp - 1) / ntdp;
@@ -440,8 +447,8 @@ MSA_AMX_TARGET void score_amx_impl(const ScoreTask &t, void *scratch) {
         const uint16_t *a[4] = {nullptr, nullptr, nullptr, nullptr};
         long as[4] = {0, 0, 0, 0};
         for (int g = 0; g < KG; ++g)
-          group_src(keys, g0 + g * 16, nkeys, D, C, pad + g * 16 * C * 32,
-                    a[g], as[g]);
+          group_src(keys, keys8, g0 + g * 16, nkeys, D, C,
+                    pad + g * 16 * C * 32, a[g], as[g]);
         float *buf = ct + cur * 1024;
         if (VG == 2) {
           if (KG == 2)

@@ -15,6 +15,10 @@
 //    per query accumulate D/32 vdpbf16ps each, then a fixed 4-level
 //    transpose-add tree turns 16 accumulators into one vector of 16 dots
 //    (the same tree for every key position).
+// e4m3 keys: the kernels read bf16 from a small buffer that
+// e4m3_rows_to_bf16 fills with the exact bf16 of the keys (wide: the 6 keys
+// of a step; narrow: a group of 16 keys, once for all the task's queries),
+// and then run the same instructions as for bf16 keys.
 #include "msa_cpu_internal.h"
 
 // GCC 12 reports its own _mm512_undefined_ps() inside _mm512_shuffle_f32x4
@@ -113,21 +117,26 @@ MSA_BF16_INLINE void wide_step(const uint32_t *qp, int64_t E, int64_t D,
   wide_fold<NV, NK>(acc, bm, lim, off, scale);
 }
 
+// The block's keys [0, nkeys): bf16 keys (keys8 == nullptr) in place, e4m3
+// keys (keys8) converted 6 at a time into kbuf [6][D].
 template <int NV>
 MSA_BF16_TARGET void wide_keys(const uint32_t *qp, int64_t E, int64_t D,
-                               const uint16_t *keys, int64_t nkeys,
-                               __m512 (&bm)[4], const __m512i (&lim)[4],
-                               __m512 scale) {
-  int64_t o = 0;
-  for (; o + 6 <= nkeys; o += 6)
-    wide_step<NV, 6>(qp, E, D, keys + o * D, bm, lim, o, scale);
-  switch (nkeys - o) {
-  case 5: wide_step<NV, 5>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
-  case 4: wide_step<NV, 4>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
-  case 3: wide_step<NV, 3>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
-  case 2: wide_step<NV, 2>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
-  case 1: wide_step<NV, 1>(qp, E, D, keys + o * D, bm, lim, o, scale); break;
-  default: break;
+                               const uint16_t *keys, const uint8_t *keys8,
+                               uint16_t *kbuf, int64_t nkeys, __m512 (&bm)[4],
+                               const __m512i (&lim)[4], __m512 scale) {
+  for (int64_t o = 0; o < nkeys; o += 6) {
+    const int64_t n = nkeys - o < 6 ? nkeys - o : 6;
+    const uint16_t *k = keys8 ? kbuf : keys + o * D;
+    if (keys8)
+      e4m3_rows_to_bf16(keys8 + o * D, n, D, kbuf, D);
+    switch (n) {
+    case 6: wide_step<NV, 6>(qp, E, D, k, bm, lim, o, scale); break;
+    case 5: wide_step<NV, 5>(qp, E, D, k, bm, lim, o, scale); break;
+    case 4: wide_step<NV, 4>(qp, E, D, k, bm, lim, o, scale); break;
+    case 3: wide_step<NV, 3>(qp, E, D, k, bm, lim, o, scale); break;
+    case 2: wide_step<NV, 2>(qp, E, D, k, bm, lim, o, scale); break;
+    default: wide_step<NV, 1>(qp, E, D, k, bm, lim, o, scale); break;
+    }
   }
 }
 
@@ -135,6 +144,8 @@ MSA_BF16_TARGET void score_wide(const ScoreTask &t, void *scratch) {
   const int64_t D = t.D, E = (D + 1) / 2;
   const int64_t nv_all = (t.nq + 15) / 16;
   uint32_t *qp = static_cast<uint32_t *>(scratch); // [nv_all][E][16]
+  uint16_t *kbuf = reinterpret_cast<uint16_t *>(qp + nv_all * E * 16); // [6][D]
+  const bool e4m3 = keys_e4m3(t);
   for (int64_t v = 0; v < nv_all; ++v)
     for (int64_t e = 0; e < E; ++e)
       for (int64_t l = 0; l < 16; ++l) {
@@ -157,7 +168,8 @@ MSA_BF16_TARGET void score_wide(const ScoreTask &t, void *scratch) {
     const int64_t nkeys =
         kmax - j * t.bs < t.bs ? (kmax - j * t.bs > 0 ? kmax - j * t.bs : 0)
                                : t.bs;
-    const uint16_t *keys = nkeys > 0 ? page_keys(t, j) : nullptr;
+    const uint16_t *keys = nkeys > 0 && !e4m3 ? page_keys(t, j) : nullptr;
+    const uint8_t *keys8 = nkeys > 0 && e4m3 ? page_keys_e4m3(t, j) : nullptr;
     for (int64_t v0 = 0; v0 < nv_all; v0 += 4) {
       const int nv = (int)(nv_all - v0 < 4 ? nv_all - v0 : 4);
       __m512 bm[4];
@@ -171,10 +183,10 @@ MSA_BF16_TARGET void score_wide(const ScoreTask &t, void *scratch) {
       if (nkeys > 0) {
         const uint32_t *qv = qp + v0 * E * 16;
         switch (nv) {
-        case 4: wide_keys<4>(qv, E, D, keys, nkeys, bm, lim, scale); break;
-        case 3: wide_keys<3>(qv, E, D, keys, nkeys, bm, lim, scale); break;
-        case 2: wide_keys<2>(qv, E, D, keys, nkeys, bm, lim, scale); break;
-        default: wide_keys<1>(qv, E, D, keys, nkeys, bm, lim, scale); break;
+        case 4: wide_keys<4>(qv, E, D, keys, keys8, kbuf, nkeys, bm, lim, scale); break;
+        case 3: wide_keys<3>(qv, E, D, keys, keys8, kbuf, nkeys, bm, lim, scale); break;
+        case 2: wide_keys<2>(qv, E, D, keys, keys8, kbuf, nkeys, bm, lim, scale); break;
+        default: wide_keys<1>(qv, E, D, keys, keys8, kbuf, nkeys, bm, lim, scale); break;
         }
       }
       for (int v = 0; v < nv; ++v) {
@@ -223,13 +235,15 @@ MSA_BF16_INLINE __m512 reduce16(const __m512 (&a)[16]) {
 }
 
 MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
-  const int64_t D = t.D, C = (D + 31) / 32; // 32-bf16 chunks
+  const int64_t D = t.D, C = (D + 31) / 32, W = C * 32; // 32-bf16 chunks
   const __mmask32 tail =
       (D % 32) ? (__mmask32)((1u << (D % 32)) - 1u) : (__mmask32)0xFFFFFFFFu;
-  uint16_t *qz = static_cast<uint16_t *>(scratch); // [nq][C * 32], 0-padded
+  uint16_t *qz = static_cast<uint16_t *>(scratch); // [nq][W], 0-padded
+  uint16_t *kbuf = qz + t.nq * W; // e4m3 keys of a group as bf16, [16][W]
   for (int64_t i = 0; i < t.nq; ++i)
-    for (int64_t d = 0; d < C * 32; ++d)
-      qz[i * C * 32 + d] = d < D ? t.q[i * D + d] : 0;
+    for (int64_t d = 0; d < W; ++d)
+      qz[i * W + d] = d < D ? t.q[i * D + d] : 0;
+  const bool e4m3 = keys_e4m3(t);
   const __m512 scale = _mm512_set1_ps(t.scale);
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
@@ -238,20 +252,39 @@ MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
   for (int64_t j = t.j0; j < t.j1; ++j) {
     const int64_t left = kmax - j * t.bs;
     const int64_t nkeys = left <= 0 ? 0 : (left < t.bs ? left : t.bs);
-    const uint16_t *keys = nkeys > 0 ? page_keys(t, j) : nullptr;
+    // Keys query i sees in this block, and the most any query sees.
+    int64_t nk[kNarrowQueries], nk_all = 0;
+    __m512 bm[kNarrowQueries];
     for (int64_t i = 0; i < t.nq; ++i) {
       const int32_t lim = rel_limit(t, i, j);
-      const int64_t nk = lim < nkeys ? lim : nkeys;
-      const uint16_t *qi = qz + i * C * 32;
-      __m512 bm = ninf;
-      for (int64_t g = 0; g < nk; g += 16) {
-        const int64_t ng = nk - g < 16 ? nk - g : 16;
+      nk[i] = lim < nkeys ? lim : nkeys;
+      nk_all = nk[i] > nk_all ? nk[i] : nk_all;
+      bm[i] = ninf;
+    }
+    // Groups of 16 keys, each scored against every query while it is in L1
+    // (e4m3 keys: converted once per group).
+    for (int64_t g = 0; g < nk_all; g += 16) {
+      const uint16_t *kg = nullptr;
+      int64_t ks = D; // row stride of kg, in bf16
+      if (e4m3) {
+        e4m3_rows_to_bf16(page_keys_e4m3(t, j) + g * D,
+                          nk_all - g < 16 ? nk_all - g : 16, D, kbuf, W);
+        kg = kbuf;
+        ks = W;
+      } else {
+        kg = page_keys(t, j) + g * D;
+      }
+      for (int64_t i = 0; i < t.nq; ++i) {
+        if (g >= nk[i])
+          continue;
+        const int64_t ng = nk[i] - g < 16 ? nk[i] - g : 16;
+        const uint16_t *qi = qz + i * W;
         __m512 acc[16];
         for (int kk = 0; kk < 16; ++kk) {
           acc[kk] = _mm512_setzero_ps();
           if (kk >= ng)
             continue;
-          const uint16_t *kr = keys + (g + kk) * D;
+          const uint16_t *kr = kg + kk * ks;
           for (int64_t c = 0; c < C; ++c) {
             const __mmask32 m = c + 1 == C ? tail : (__mmask32)0xFFFFFFFFu;
             const __m512i kv = _mm512_maskz_loadu_epi16(m, kr + c * 32);
@@ -262,10 +295,11 @@ MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
         const __m512 s = _mm512_mul_ps(reduce16(acc), scale);
         const __mmask16 m =
             _mm512_cmplt_epi32_mask(lane, _mm512_set1_epi32((int)ng));
-        bm = _mm512_mask_max_ps(bm, m, s, bm);
+        bm[i] = _mm512_mask_max_ps(bm[i], m, s, bm[i]);
       }
-      t.scores[i * t.ld + (j - t.jbase)] = _mm512_reduce_max_ps(bm);
     }
+    for (int64_t i = 0; i < t.nq; ++i)
+      t.scores[i * t.ld + (j - t.jbase)] = _mm512_reduce_max_ps(bm[i]);
   }
 }
 

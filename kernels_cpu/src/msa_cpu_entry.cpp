@@ -3,7 +3,6 @@
 // _mlir_ciface_ entry (the shared memref adapter, packing of strided
 // operands, then msa_indexer_cpu).
 #include "msa/msa_memref.h"
-#include "msa/msa_reference.h"
 #include "msa_cpu_internal.h"
 
 #include <cstdio>
@@ -15,10 +14,6 @@ extern "C" {
 msa_status_t msa_indexer_cpu(const msa_indexer_tensors_t *tensors,
                              const msa_indexer_attrs_t *attrs) {
   msa_status_t st = msa_indexer_validate(tensors, attrs);
-  // Interim (issue 10, being replaced by the SIMD paths): f8E4M3FN keys run
-  // on the scalar reference.
-  if (st == MSA_STATUS_OK && tensors->k_type == MSA_KEY_F8E4M3FN)
-    return msa_indexer_reference(tensors, attrs);
   if (st == MSA_STATUS_OK) {
     // The path is read once: the whole batch runs on one plan.
     const msa_cpu::Plan &plan = msa_cpu::current_plan();

@@ -15,12 +15,17 @@
 //    from the cache once per task and scored against all the task's queries
 //    (every head and new row of the sequence) while it is in registers; see
 //    the comment above NarrowKeys.
+// e4m3 keys: both kernels turn the bytes into the bf16 of the same value
+// (E4M3ToBF16, below) in the small key buffers they read, and then run the
+// bf16 instructions, so the dots are bit-identical to those of the keys
+// stored as bf16.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "msa_cpu_hwy.cpp"
 #include "hwy/foreach_target.h" // IWYU pragma: keep
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
+#include "msa/msa_reference.h"
 #include "msa_cpu_internal.h"
 
 #include <cstring>
@@ -46,6 +51,156 @@ constexpr int kMV = 4, kNK = 3;
 
 using DF = hn::ScalableTag<float>;
 using VF = hn::Vec<DF>;
+
+// ---- e4m3 -> bf16 ----------------------------------------------------------
+//
+// e4m3 (s.eeee.mmm, bias 7, no infinities, s.1111.111 = NaN) to the bf16 of
+// the same value, exactly, in byte lanes with table lookups: no
+// floating-point instruction, so MXCSR's DAZ/FTZ cannot flush anything. For
+// e > 0 the bf16 is s | (e + 120) << 7 | m << 4: its high byte
+// s | (60 + (e >> 1)) is a function of the byte's high nibble s.e3e2e1 and
+// its low byte (e & 1) << 7 | m << 4 a function of the low nibble e0.m.
+// The special bytes, e = 0 (m * 2^-9, a normal bf16) and NaN, are those
+// whose magnitude + 1 (as int8: 0x7F + 1 wraps to -128) is below 9; they
+// take their low byte and a correction of the high byte from lookups on
+// the low nibble (NaN: high byte 0x7F | s, low byte 0xF0, a bf16 NaN).
+using DU32 = hn::RebindToUnsigned<DF>;
+using VU32 = hn::Vec<DU32>;
+
+#if HWY_TARGET == HWY_SCALAR
+// One f32 lane: 4 bytes -> two u32 lanes of bf16 pairs, from the scalar
+// decode (the reference's, exact).
+HWY_INLINE uint32_t E4M3Pair(const uint8_t *p) {
+  return (uint32_t)msa_float_to_bf16(msa_e4m3_to_float(p[0])) |
+         ((uint32_t)msa_float_to_bf16(msa_e4m3_to_float(p[1])) << 16);
+}
+HWY_INLINE void E4M3ToBF16(const uint8_t *p, VU32 &first, VU32 &second) {
+  const DU32 du;
+  first = hn::Set(du, E4M3Pair(p));
+  second = hn::Set(du, E4M3Pair(p + 2));
+}
+#else
+alignas(16) constexpr uint8_t kHighByte[16] = { // [s.e3e2e1], e > 0
+    60, 61, 62, 63, 64, 65, 66, 67,
+    0x80 | 60, 0x80 | 61, 0x80 | 62, 0x80 | 63,
+    0x80 | 64, 0x80 | 65, 0x80 | 66, 0x80 | 67};
+alignas(16) constexpr uint8_t kLowByte[16] = { // [e0.m], e > 0
+    0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70,
+    0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0};
+// Special bytes, [low nibble]: what to subtract from kHighByte (mod 256)
+// and the low byte. e = 0, m = 0..7: +-0, 2^-9 (0x3B00), 0x3B80, 0x3BC0,
+// 0x3C00, 0x3C20, 0x3C40, 0x3C60 (high byte 60 - drop); NaN (low nibble
+// 15): 0x43 - 0xC4 = 0x7F (mod 256), low byte 0xF0.
+alignas(16) constexpr uint8_t kSpecialHighDrop[16] = {
+    60, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xC4};
+alignas(16) constexpr uint8_t kSpecialLowByte[16] = {
+    0x00, 0x00, 0x80, 0xC0, 0x00, 0x20, 0x40, 0x60, 0, 0, 0, 0, 0, 0, 0, 0xF0};
+
+// The u64 order that makes the per-128-bit-block interleaves below yield
+// the bytes in element order: block k holds bytes [8k, 8k + 8) and
+// [V/2 + 8k, V/2 + 8k + 8) of the V loaded bytes.
+template <size_t N64> struct ZipOrder {
+  int64_t v[N64];
+  constexpr ZipOrder() : v() {
+    for (size_t i = 0; i < N64; ++i)
+      v[i] = (int64_t)(i / 2 + (i % 2) * (N64 / 2));
+  }
+};
+
+// 4N bytes at p -> their bf16, as u32 pairs: `first` = elements [0, 2N),
+// `second` = [2N, 4N) (the layout a LoadU of 2N bf16 gives).
+HWY_INLINE void E4M3ToBF16(const uint8_t *p, VU32 &first, VU32 &second) {
+  const hn::Repartition<uint8_t, DF> d8;
+  const hn::Repartition<int8_t, DF> di8;
+  const hn::Repartition<uint16_t, DF> d16;
+  const DU32 du;
+  auto x = hn::LoadU(d8, p);
+  if constexpr (hn::MaxLanes(d8) > 16) { // several 128-bit blocks
+    const hn::Repartition<uint64_t, DF> d64;
+    static constexpr ZipOrder<hn::MaxLanes(d8) / 8> kOrder{};
+    x = hn::BitCast(d8, hn::TableLookupLanes(hn::BitCast(d64, x),
+                                             hn::SetTableIndices(d64, kOrder.v)));
+  }
+  const auto nib_hi = hn::ShiftRight<4>(x);
+  const auto nib_lo = hn::And(x, hn::Set(d8, 0x0F));
+  auto hi = hn::TableLookupBytes(hn::LoadDup128(d8, kHighByte), nib_hi);
+  auto lo = hn::TableLookupBytes(hn::LoadDup128(d8, kLowByte), nib_lo);
+  const auto mag1 = hn::Add(hn::BitCast(di8, hn::And(x, hn::Set(d8, 0x7F))),
+                            hn::Set(di8, 1));
+  const auto special = hn::RebindMask(d8, hn::Lt(mag1, hn::Set(di8, 9)));
+  hi = hn::Sub(hi, hn::IfThenElseZero(
+                       special, hn::TableLookupBytes(
+                                    hn::LoadDup128(d8, kSpecialHighDrop), nib_lo)));
+  lo = hn::IfThenElse(
+      special, hn::TableLookupBytes(hn::LoadDup128(d8, kSpecialLowByte), nib_lo),
+      lo);
+  first = hn::BitCast(du, hn::ZipLower(d16, lo, hi));
+  second = hn::BitCast(du, hn::ZipUpper(d16, lo, hi));
+}
+#endif
+
+constexpr int64_t kE4M3Step = 4 * (int64_t)hn::MaxLanes(DF()); // bytes
+
+// E4M3ToBF16 of the `left` bytes at p (fewer than a step: zero-padded; e4m3
+// 0x00 is +0, as bf16 0x0000).
+HWY_INLINE void E4M3ToBF16Tail(const uint8_t *p, int64_t left, VU32 &first,
+                               VU32 &second) {
+  if (left >= kE4M3Step) {
+    E4M3ToBF16(p, first, second);
+    return;
+  }
+  alignas(64) uint8_t pad[kE4M3Step] = {};
+  std::memcpy(pad, p, (size_t)left);
+  E4M3ToBF16(pad, first, second);
+}
+
+// n e4m3 bytes -> n bf16 at dst.
+HWY_INLINE void E4M3RowToBF16(const uint8_t *src, int64_t n, uint16_t *dst) {
+  const DU32 du;
+  constexpr int64_t half = kE4M3Step / 2;
+  int64_t i = 0;
+  for (; i + kE4M3Step <= n; i += kE4M3Step) {
+    VU32 a, b;
+    E4M3ToBF16(src + i, a, b);
+    hn::StoreU(a, du, reinterpret_cast<uint32_t *>(dst + i));
+    hn::StoreU(b, du, reinterpret_cast<uint32_t *>(dst + i + half));
+  }
+  if (i < n) {
+    VU32 a, b;
+    E4M3ToBF16Tail(src + i, n - i, a, b);
+    alignas(64) uint16_t out[kE4M3Step];
+    hn::Store(a, du, reinterpret_cast<uint32_t *>(out));
+    hn::Store(b, du, reinterpret_cast<uint32_t *>(out + half));
+    std::memcpy(dst + i, out, (size_t)(n - i) * sizeof(uint16_t));
+  }
+}
+
+// e4m3_rows_to_bf16 (msa_cpu_internal.h) for this target.
+void E4M3RowsToBF16(const uint8_t *src, int64_t nrows, int64_t D,
+                    uint16_t *dst, int64_t ld) {
+  for (int64_t r = 0; r < nrows; ++r) {
+    E4M3RowToBF16(src + r * D, D, dst + r * ld);
+    if (ld > D)
+      std::memset(dst + r * ld + D, 0, (size_t)(ld - D) * sizeof(uint16_t));
+  }
+}
+
+// bf16 -> f32 (exact: the bf16 bits are the f32's upper half).
+HWY_INLINE void BF16RowToF32(const uint16_t *src, int64_t D, float *dst) {
+  const DF df;
+  const DU32 du32;
+  const hn::Rebind<uint16_t, DF> du16;
+  const int64_t L = (int64_t)hn::Lanes(df);
+  int64_t d = 0;
+  for (; d + L <= D; d += L) {
+    const auto w = hn::PromoteTo(du32, hn::LoadU(du16, src + d));
+    hn::StoreU(hn::BitCast(df, hn::ShiftLeft<16>(w)), df, dst + d);
+  }
+  for (; d < D; ++d) {
+    const uint32_t bits = (uint32_t)src[d] << 16;
+    std::memcpy(dst + d, &bits, sizeof(float));
+  }
+}
 
 template <int MV, int NK>
 HWY_INLINE void Micro(const float *qf, int64_t D, size_t L, const float *kf,
@@ -105,8 +260,6 @@ HWY_INLINE void Keys(const float *qf, int64_t D, size_t L, const float *kf,
 
 void ScoreWideImpl(const ScoreTask &t, void *scratch) {
   const DF df;
-  const hn::RebindToUnsigned<DF> du32;
-  const hn::Rebind<uint16_t, DF> du16;
   const size_t L = hn::Lanes(df);
   const int64_t D = t.D;
   const int64_t nv_all = (t.nq + (int64_t)L - 1) / (int64_t)L;
@@ -114,6 +267,8 @@ void ScoreWideImpl(const ScoreTask &t, void *scratch) {
   float *kf = qf + nv_all * D * (int64_t)L;        // [kKeyChunk][D]
   float *bm = kf + kKeyChunk * D;                  // [nv_all][L]
   int32_t *lim = reinterpret_cast<int32_t *>(bm + nv_all * (int64_t)L);
+  uint16_t *krow = reinterpret_cast<uint16_t *>(lim + nv_all * (int64_t)L); // [D], e4m3 keys
+  const bool e4m3 = keys_e4m3(t);
   for (int64_t v = 0; v < nv_all; ++v)
     for (int64_t d = 0; d < D; ++d)
       for (int64_t l = 0; l < (int64_t)L; ++l) {
@@ -134,21 +289,15 @@ void ScoreWideImpl(const ScoreTask &t, void *scratch) {
       bm[i] = -std::numeric_limits<float>::infinity();
       lim[i] = rel_limit(t, i, j);
     }
-    const uint16_t *keys = nkeys > 0 ? page_keys(t, j) : nullptr;
+    const uint16_t *keys = nkeys > 0 && !e4m3 ? page_keys(t, j) : nullptr;
+    const uint8_t *keys8 = nkeys > 0 && e4m3 ? page_keys_e4m3(t, j) : nullptr;
     for (int64_t c0 = 0; c0 < nkeys; c0 += kKeyChunk) {
       const int64_t nc = nkeys - c0 < kKeyChunk ? nkeys - c0 : kKeyChunk;
-      for (int64_t n = 0; n < nc; ++n) { // bf16 -> f32
-        const uint16_t *src = keys + (c0 + n) * D;
-        float *dst = kf + n * D;
-        int64_t d = 0;
-        for (; d + (int64_t)L <= D; d += (int64_t)L) {
-          const auto w = hn::PromoteTo(du32, hn::LoadU(du16, src + d));
-          hn::StoreU(hn::BitCast(df, hn::ShiftLeft<16>(w)), df, dst + d);
-        }
-        for (; d < D; ++d) {
-          const uint32_t bits = (uint32_t)src[d] << 16;
-          std::memcpy(dst + d, &bits, sizeof(float));
-        }
+      for (int64_t n = 0; n < nc; ++n) { // (e4m3 ->) bf16 -> f32
+        const uint16_t *src = keys ? keys + (c0 + n) * D : krow;
+        if (!keys)
+          E4M3RowToBF16(keys8 + (c0 + n) * D, D, krow);
+        BF16RowToF32(src, D, kf + n * D);
       }
       for (int64_t v0 = 0; v0 < nv_all; v0 += kMV) {
         const int mv = (int)(nv_all - v0 < kMV ? nv_all - v0 : kMV);
@@ -243,18 +392,17 @@ HWY_INLINE void NarrowLanes(int32_t (&pair)[kN]) {
     pair[l] = (int32_t)(r[l] / (float)kN);
 }
 
-// Accumulates chunk c of KT keys (rows kr[0..KT), 2N bf16 each at kr[kk])
+// Accumulates chunk c of KT keys (w[kk]: 2N bf16 of key kk as N u32 pairs)
 // into acc[qq * KT + kk]; qc = the QT queries' [QT][2][N] f32 for the chunk.
 template <int QT, int KT>
-HWY_INLINE void NarrowChunk(const float *qc, const uint16_t *const (&kr)[KT],
+HWY_INLINE void NarrowChunk(const float *qc, const VU32 (&w)[KT],
                             VF (&acc)[kN]) {
   const DF df;
-  const hn::RebindToUnsigned<DF> du;
+  const DU32 du;
   const auto hi = hn::Set(du, 0xFFFF0000u);
   for (int kk = 0; kk < KT; ++kk) {
-    const auto w = hn::LoadU(du, reinterpret_cast<const uint32_t *>(kr[kk]));
-    const VF ke = hn::BitCast(df, hn::ShiftLeft<16>(w));
-    const VF ko = hn::BitCast(df, hn::And(w, hi));
+    const VF ke = hn::BitCast(df, hn::ShiftLeft<16>(w[kk]));
+    const VF ko = hn::BitCast(df, hn::And(w[kk], hi));
     for (int qq = 0; qq < QT; ++qq) {
       VF &a = acc[qq * KT + kk];
       a = hn::MulAdd(hn::Load(df, qc + (2 * qq) * kN), ke, a);
@@ -263,10 +411,10 @@ HWY_INLINE void NarrowChunk(const float *qc, const uint16_t *const (&kr)[KT],
   }
 }
 
-// One query group (QT queries) against the keys [0, nk) of one block.
-// bm[qq] receives the block max of query qq (-inf if no visible non-NaN key).
-// pf / pf_lines / pf_step: the next block's first line and how many lines to
-// prefetch, per tile.
+// One query group (QT queries) against the bf16 keys [0, nk) at keys (rows
+// of D). bm[qq] receives the max of query qq over those keys (-inf if no
+// visible non-NaN key); lim[qq]: the keys query qq sees. pf / pf_lines /
+// pf_step: the next block's lines to prefetch, pf_step per tile.
 template <int QT>
 HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
                            int64_t D, const uint16_t *keys, int64_t nk,
@@ -285,7 +433,8 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
   const auto vkoff = hn::Load(di, koff);
   const VF vscale = hn::Set(df, scale);
   VF best = hn::Set(df, -std::numeric_limits<float>::infinity());
-  alignas(64) uint16_t tail[KT][2 * kN];
+  const DU32 du;
+  constexpr int64_t kChunk = 2 * (int64_t)kN; // key elements per chunk
   int64_t pf_done = 0;
   for (int64_t k0 = 0; k0 < nk; k0 += KT) {
     const uint16_t *row[KT];
@@ -294,21 +443,23 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
     VF acc[kN];
     for (size_t p = 0; p < kN; ++p)
       acc[p] = hn::Zero(df);
-    for (int64_t c = 0; c < full; ++c) {
-      const uint16_t *kr[KT];
-      for (int kk = 0; kk < KT; ++kk)
-        kr[kk] = row[kk] + c * 2 * (int64_t)kN;
-      NarrowChunk<QT, KT>(qg + c * QT * 2 * (int64_t)kN, kr, acc);
-    }
-    if (full < C) { // D % 2N != 0: copy the last chunk, zero-padded
-      const uint16_t *kr[KT];
-      const int64_t d0 = full * 2 * (int64_t)kN;
-      for (int kk = 0; kk < KT; ++kk) {
-        for (int64_t d = 0; d < 2 * (int64_t)kN; ++d)
-          tail[kk][d] = d0 + d < D ? row[kk][d0 + d] : (uint16_t)0;
-        kr[kk] = tail[kk];
+    {
+      VU32 w[KT];
+      for (int64_t c = 0; c < full; ++c) {
+        for (int kk = 0; kk < KT; ++kk)
+          w[kk] = hn::LoadU(du, reinterpret_cast<const uint32_t *>(row[kk] + c * kChunk));
+        NarrowChunk<QT, KT>(qg + c * QT * kChunk, w, acc);
       }
-      NarrowChunk<QT, KT>(qg + full * QT * 2 * (int64_t)kN, kr, acc);
+      if (full < C) { // D % 2N != 0: copy the last chunk, zero-padded
+        alignas(64) uint16_t tail[kChunk];
+        const int64_t d0 = full * kChunk;
+        for (int kk = 0; kk < KT; ++kk) {
+          for (int64_t d = 0; d < kChunk; ++d)
+            tail[d] = d0 + d < D ? row[kk][d0 + d] : (uint16_t)0;
+          w[kk] = hn::Load(du, reinterpret_cast<const uint32_t *>(tail));
+        }
+        NarrowChunk<QT, KT>(qg + full * QT * kChunk, w, acc);
+      }
     }
     const VF s = hn::Mul(ReduceN(acc), vscale);
     const auto vis = hn::RebindMask(
@@ -329,14 +480,23 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
   }
 }
 
+// e4m3 keys are converted kE4M3Piece keys at a time into a bf16 buffer
+// (rows of D, like a bf16 page) in one streaming loop, and then scored by
+// the bf16 code: the conversion runs at full width with its tables in
+// registers, and no accumulator is live beside it.
+constexpr int64_t kE4M3Piece = 32;
+
 template <int QT>
 void NarrowTask(const ScoreTask &t, void *scratch) {
   const int64_t D = t.D;
   const int64_t full = D / (2 * (int64_t)kN);
   const int64_t C = (D + 2 * (int64_t)kN - 1) / (2 * (int64_t)kN);
   const int64_t ngroups = (t.nq + QT - 1) / QT;
+  const bool e4m3 = keys_e4m3(t);
   // qp[g][c][qq][even/odd][kN], zero past D and past nq.
   float *qp = static_cast<float *>(scratch);
+  // e4m3 keys: kE4M3Piece keys of the block as bf16, [kE4M3Piece][D].
+  uint16_t *kbuf = reinterpret_cast<uint16_t *>(qp + ngroups * C * QT * 2 * (int64_t)kN);
   for (int64_t g = 0; g < ngroups; ++g)
     for (int64_t c = 0; c < C; ++c)
       for (int qq = 0; qq < QT; ++qq)
@@ -358,38 +518,59 @@ void NarrowTask(const ScoreTask &t, void *scratch) {
     const int64_t left = kmax - j * t.bs;
     return left <= 0 ? 0 : (left < t.bs ? left : t.bs);
   };
+  constexpr int64_t KT = (int64_t)kN / QT; // keys per tile
+  int32_t lim[kMaxTileQueries];
+  float bm[kMaxTileQueries];
   for (int64_t j = t.j0; j < t.j1; ++j) {
+    // Keys any query of the task sees in this block.
+    int64_t nvis = 0;
+    for (int64_t i = 0; i < ngroups * QT; ++i) {
+      lim[i] = rel_limit(t, i, j);
+      bm[i] = -std::numeric_limits<float>::infinity();
+      nvis = lim[i] > nvis ? lim[i] : nvis;
+    }
     const int64_t nkeys = block_keys(j);
-    const uint16_t *keys = nkeys > 0 ? page_keys(t, j) : nullptr;
+    nvis = nvis < nkeys ? nvis : nkeys;
     const char *pf = nullptr;
     int64_t pf_lines = 0;
     if (j + 1 < t.j1 && block_keys(j + 1) > 0) {
-      pf = reinterpret_cast<const char *>(page_keys(t, j + 1));
-      pf_lines = (block_keys(j + 1) * D * 2 + 63) / 64;
+      pf = reinterpret_cast<const char *>(page_bytes(t, j + 1));
+      pf_lines = (block_keys(j + 1) * D * key_bytes(t) + 63) / 64;
     }
-    for (int64_t g = 0; g < ngroups; ++g) {
-      int32_t lim[QT];
-      int64_t nk = 0;
-      for (int qq = 0; qq < QT; ++qq) {
-        lim[qq] = rel_limit(t, g * QT + qq, j);
-        nk = lim[qq] > nk ? lim[qq] : nk;
-      }
-      nk = nk < nkeys ? nk : nkeys;
-      float bm[QT];
-      for (int qq = 0; qq < QT; ++qq)
-        bm[qq] = -std::numeric_limits<float>::infinity();
-      // The first group's tiles prefetch the next block.
-      const int64_t tiles = (nk + (int64_t)kN / QT - 1) / ((int64_t)kN / QT);
-      const int64_t step = g == 0 && tiles > 0 ? (pf_lines + tiles - 1) / tiles : 0;
-      if (nk > 0)
-        NarrowKeys<QT>(qp + g * C * QT * 2 * (int64_t)kN, C, full, D, keys, nk,
-                       pair, lim, t.scale, pf, pf_lines, step, bm);
-      for (int qq = 0; qq < QT; ++qq) {
-        const int64_t i = g * QT + qq;
-        if (i < t.nq)
-          t.scores[i * t.ld + (j - t.jbase)] = bm[qq];
+    // Pieces of the block: bf16 keys in place (one piece), e4m3 converted.
+    const int64_t piece = e4m3 ? kE4M3Piece : (nvis > 0 ? nvis : 1);
+    for (int64_t p0 = 0; p0 < nvis; p0 += piece) {
+      const int64_t np = nvis - p0 < piece ? nvis - p0 : piece;
+      const uint16_t *kp = kbuf;
+      if (e4m3)
+        E4M3RowToBF16(page_keys_e4m3(t, j) + p0 * D, np * D, kbuf);
+      else
+        kp = page_keys(t, j) + p0 * D;
+      // This piece's share of the next block's lines (first group's tiles).
+      const int64_t l0 = pf_lines * p0 / nvis, l1 = pf_lines * (p0 + np) / nvis;
+      for (int64_t g = 0; g < ngroups; ++g) {
+        int32_t lg[QT];
+        int64_t nk = 0;
+        for (int qq = 0; qq < QT; ++qq) { // relative to the piece, in [0, np]
+          const int64_t r = lim[g * QT + qq] - p0;
+          lg[qq] = (int32_t)(r < 0 ? 0 : r > np ? np : r);
+          nk = lg[qq] > nk ? lg[qq] : nk;
+        }
+        if (nk == 0)
+          continue;
+        const int64_t tiles = (nk + KT - 1) / KT;
+        const int64_t step = g == 0 ? (l1 - l0 + tiles - 1) / tiles : 0;
+        float bp[QT];
+        NarrowKeys<QT>(qp + g * C * QT * 2 * (int64_t)kN, C, full, D, kp, nk,
+                       pair, lg, t.scale, pf ? pf + l0 * 64 : nullptr, l1 - l0,
+                       step, bp);
+        for (int qq = 0; qq < QT; ++qq) // exact: the max over all pieces
+          if (bp[qq] > bm[g * QT + qq])
+            bm[g * QT + qq] = bp[qq];
       }
     }
+    for (int64_t i = 0; i < t.nq; ++i)
+      t.scores[i * t.ld + (j - t.jbase)] = bm[i];
   }
 }
 
@@ -426,8 +607,10 @@ namespace {
 struct HwyTarget {
   int64_t bit;
   Kernel kernel;
+  void (*e4m3_rows)(const uint8_t *, int64_t, int64_t, uint16_t *, int64_t);
 };
-#define MSA_HWY_TARGET(T) {HWY_##T, {&N_##T::ScoreImpl, "highway:" #T}},
+#define MSA_HWY_TARGET(T)                                                      \
+  {HWY_##T, {&N_##T::ScoreImpl, "highway:" #T}, &N_##T::E4M3RowsToBF16},
 const HwyTarget kHwyTargets[] = {
 #if HWY_ARCH_X86
 // Targets of newer Highway releases (absent from Debian's 1.0.3).
@@ -459,28 +642,43 @@ const HwyTarget kHwyTargets[] = {
     MSA_HWY_TARGET(SCALAR)
 #endif
 #else
-    {HWY_STATIC_TARGET, {&HWY_STATIC_DISPATCH(ScoreImpl), "highway"}},
+    {HWY_STATIC_TARGET, {&HWY_STATIC_DISPATCH(ScoreImpl), "highway"},
+     &HWY_STATIC_DISPATCH(E4M3RowsToBF16)},
 #endif
 };
 #undef MSA_HWY_TARGET
 
-} // namespace
-
-bool hwy_kernel(int64_t targets, Kernel *k) {
+// The best target this CPU supports that is no better than the best in
+// `targets` (0 = any); nullptr when the CPU supports none of `targets`.
+const HwyTarget *best_target(int64_t targets) {
   // Read once; nothing in this library changes Highway's supported set.
   static const int64_t supported = hwy::SupportedTargets();
   const int64_t avail = supported & HWY_TARGETS;
   if (targets != 0 && (avail & targets) == 0)
-    return false;
+    return nullptr;
   const int64_t best_allowed = targets & (~targets + 1); // lowest bit
   const HwyTarget *best = nullptr;
   for (const HwyTarget &t : kHwyTargets)
     if ((avail & t.bit) && (targets == 0 || t.bit >= best_allowed) &&
         (!best || t.bit < best->bit))
       best = &t;
+  return best;
+}
+
+} // namespace
+
+bool hwy_kernel(int64_t targets, Kernel *k) {
+  const HwyTarget *best = best_target(targets);
   if (best)
     *k = best->kernel;
   return best != nullptr;
+}
+
+void e4m3_rows_to_bf16(const uint8_t *src, int64_t nrows, int64_t D,
+                       uint16_t *dst, int64_t ld) {
+  // Every target converts exactly alike; the best one is the fastest.
+  static const HwyTarget *const best = best_target(0);
+  best->e4m3_rows(src, nrows, D, dst, ld);
 }
 
 int64_t hwy_target_mask(int which) {

@@ -17,6 +17,12 @@
 // per-sequence choice a back end may make (the bf16 back end's "narrow"
 // kernel for sequences with fewer than kNarrowQueries queries) depends only
 // on that sequence.
+//
+// Key types: k_blocks holds bf16 or f8E4M3FN (e4m3) keys. Every e4m3 value is
+// exact in bf16, so each back end turns e4m3 bytes into the bf16 of the same
+// value (e4m3_rows_to_bf16 / the Highway helper behind it) and then runs the
+// same instructions as for bf16 keys: a case whose keys are stored as e4m3
+// scores exactly like the same keys stored as bf16, on every path.
 #ifndef MSA_CPU_INTERNAL_H
 #define MSA_CPU_INTERNAL_H
 
@@ -31,9 +37,11 @@ constexpr int64_t kMaxTileQueries = 64;
 constexpr int64_t kNarrowQueries = 16;
 
 struct ScoreTask {
-  // Keys of the sequence: key position p of logical page P = p / bs lives at
-  // k + lut[P] * page_stride + layer_off + (p % bs) * D.
-  const uint16_t *k;
+  // Keys of the sequence: key position p of logical page P = p / bs is the
+  // element lut[P] * page_stride + layer_off + (p % bs) * D of k, whose
+  // elements are bf16 (uint16_t) or e4m3 bytes as key_type says.
+  const void *k;
+  int32_t key_type; // msa_key_type_t
   int64_t page_stride; // num_layers * page_size * D
   int64_t layer_off;   // layer_idx * page_size * D
   const uint32_t *lut; // the sequence's row of k_lookup_table
@@ -60,7 +68,10 @@ struct ScoreTask {
 // nq rounded up to 16 and Dp = D rounded up to 32, the kernels use at most:
 //   Highway: q as f32 [lanes][D], kKeyChunk = 32 keys as f32 [32][D], and
 //            2 * lanes floats of block state;
+//            e4m3 keys: plus 32 key rows as bf16 (64 * D bytes, decode)
+//            or one (2 * D bytes, prefill);
 //   bf16:    q pairs [lanes][D/2] u32 (wide), or q [nq][Dp] bf16 (narrow);
+//            e4m3 keys: plus 16 key rows as bf16 [16][Dp] (32 * Dp bytes);
 //   AMX:     q pairs [lanes][Dp/2] u32, 8 KiB of tiles and 4 padded key
 //            groups [64][Dp] bf16 = 32 * Dp * 4 bytes.
 // So 4 * (lanes + 32) * Dp bytes plus 64 KiB (block state, tiles) bound all;
@@ -122,6 +133,14 @@ void score_amx(const ScoreTask &task, void *scratch);
 bool hwy_kernel(int64_t targets, Kernel *k);
 int64_t hwy_target_mask(int which); // 0 AVX2, 1 AVX3, 2 EMU128
 
+// e4m3 -> bf16, exact (bytes 0x7F / 0xFF give a bf16 NaN): nrows rows of D
+// bytes, contiguous from src, into rows of ld >= D bf16 at dst, each row's
+// [D, ld) zeroed. Highway's best target on this CPU (msa_cpu_hwy.cpp); the
+// AVX-512 back ends fill their key buffers with it. No floating-point
+// arithmetic (byte table lookups), so MXCSR's DAZ/FTZ cannot change it.
+void e4m3_rows_to_bf16(const uint8_t *src, int64_t nrows, int64_t D,
+                       uint16_t *dst, int64_t ld);
+
 // What MSA_CPU_PATH_AUTO runs on this CPU (msa_cpu_auto_rule.cpp): the
 // narrow (decode) and wide (prefill) kernels and the name
 // msa_cpu_path_name() reports.
@@ -146,8 +165,23 @@ inline int64_t max_keys(const ScoreTask &t) {
   return t.nbase + (t.qfirst + t.nq - 1) / t.H;
 }
 
+inline bool keys_e4m3(const ScoreTask &t) {
+  return t.key_type == MSA_KEY_F8E4M3FN;
+}
+// Bytes of one key element.
+inline int64_t key_bytes(const ScoreTask &t) { return keys_e4m3(t) ? 1 : 2; }
+
+// The first key of block j (its page, the task's layer) as raw bytes, and
+// typed for each key type.
+inline const unsigned char *page_bytes(const ScoreTask &t, int64_t j) {
+  return static_cast<const unsigned char *>(t.k) +
+         ((int64_t)t.lut[j] * t.page_stride + t.layer_off) * key_bytes(t);
+}
 inline const uint16_t *page_keys(const ScoreTask &t, int64_t j) {
-  return t.k + (int64_t)t.lut[j] * t.page_stride + t.layer_off;
+  return reinterpret_cast<const uint16_t *>(page_bytes(t, j));
+}
+inline const uint8_t *page_keys_e4m3(const ScoreTask &t, int64_t j) {
+  return page_bytes(t, j);
 }
 
 } // namespace msa_cpu

@@ -234,7 +234,8 @@ msa_status_t run_batch(const msa_indexer_tensors_t &t,
       const int64_t nq_b =
           ((int64_t)t.input_row_offsets[b + 1] - t.input_row_offsets[b]) * H;
       ScoreTask k;
-      k.k = static_cast<const uint16_t *>(t.k_blocks);
+      k.k = t.k_blocks;
+      k.key_type = t.k_type;
       k.page_stride = t.num_layers * t.page_size * D;
       k.layer_off = (int64_t)a.layer_idx * t.page_size * D;
       k.lut = t.k_lookup_table + b * t.max_pages;

@@ -26,7 +26,8 @@ uint16_t msa_float_to_bf16(float f) {
   return uint16_t((bits + rounding) >> 16);
 }
 
-float msa_e4m3_to_float(uint8_t v) {
+namespace {
+float e4m3_decode(uint8_t v) {
   // OCP e4m3 "FN": s.eeee.mmm, bias 7, subnormals at e = 0, no infinities,
   // s.1111.111 is NaN. Decoded from the fields, independently of any kernel.
   const int sign = v >> 7, e = (v >> 3) & 0xF, m = v & 0x7;
@@ -35,6 +36,19 @@ float msa_e4m3_to_float(uint8_t v) {
   const double mag = e == 0 ? std::ldexp((double)m, -9) // m/8 * 2^(1-7)
                             : std::ldexp(1.0 + m / 8.0, e - 7);
   return (float)(sign ? -mag : mag);
+}
+} // namespace
+
+float msa_e4m3_to_float(uint8_t v) {
+  // The 256 values decoded once (the reference reads every key many times).
+  static const struct Table {
+    float v[256];
+    Table() {
+      for (int b = 0; b < 256; ++b)
+        v[b] = e4m3_decode((uint8_t)b);
+    }
+  } table;
+  return table.v[v];
 }
 
 int64_t msa_reference_row_sequence(const msa_indexer_tensors_t *t,

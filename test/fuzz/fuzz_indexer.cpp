@@ -16,6 +16,9 @@
 //     dim of size >= 2, an offset near INT64_MAX, a negative value): an
 //     INVALID_ARGUMENT status naming that operand, nothing read or written
 //     outside the buffers (AddressSanitizer).
+// Keys are bf16 or f8E4M3FN (any byte, NaN bytes included, through the
+// _f8e4m3fn entries); f8 keys must also give the ids of their exact bf16
+// twins, bit for bit.
 #include "case_gen.h"
 #include "msa/msa_kernels.h"
 #include "msa/msa_reference.h"
@@ -141,8 +144,12 @@ void fuzz_strided_ciface(msa_test::Case &c, int64_t qh, int64_t kd, Reader &r,
   Strided<uint16_t, 3> q(c.q.data(), {c.rows, qh, D}, r, 0xFFFF);
   Strided<uint32_t, 1> off(c.off.data(), {c.batch + 1}, r, 0xEEEEEEEEu);
   Strided<uint32_t, 1> pre(c.prefix.data(), {c.batch}, r, 0xEEEEEEEEu);
+  const bool f8 = c.k_type == MSA_KEY_F8E4M3FN;
+  // Only the key type's buffer is given to the entry (the other stays dense).
   Strided<uint16_t, 6> k(c.k.data(), {c.num_pages, 1, c.num_layers, ps, 1, kd},
                          r, 0xFFFF);
+  Strided<uint8_t, 6> k8(c.k8.data(), {c.num_pages, 1, c.num_layers, ps, 1, kd},
+                         r, 0x7F);
   Strided<uint32_t, 1> cache(c.cache.data(), {c.batch}, r, 0xEEEEEEEEu);
   Strided<uint32_t, 2> lut(c.lut.data(), {c.batch, c.max_pages}, r,
                            0xEEEEEEEEu);
@@ -156,7 +163,7 @@ void fuzz_strided_ciface(msa_test::Case &c, int64_t qh, int64_t kd, Reader &r,
     case 0: broken = "q"; must_reject = q.corrupt(r); break;
     case 1: broken = "input_row_offsets"; must_reject = off.corrupt(r); break;
     case 2: broken = "prefix_lens"; must_reject = pre.corrupt(r); break;
-    case 3: broken = "k_blocks"; must_reject = k.corrupt(r); break;
+    case 3: broken = "k_blocks"; must_reject = f8 ? k8.corrupt(r) : k.corrupt(r); break;
     case 4: broken = "k_cache_lengths"; must_reject = cache.corrupt(r); break;
     case 5: broken = "k_lookup_table"; must_reject = lut.corrupt(r); break;
     case 6: broken = "k_max_lengths"; must_reject = kmax.corrupt(r); break;
@@ -164,13 +171,21 @@ void fuzz_strided_ciface(msa_test::Case &c, int64_t qh, int64_t kd, Reader &r,
     }
   }
   const std::vector<int32_t> before = out.buf;
-  const int32_t st = _mlir_ciface_msa_indexer_ragged_paged_cpu(
-      (msa_memref_bf16_3d_t *)&q.d, (msa_memref_u32_1d_t *)&off.d,
-      (msa_memref_u32_1d_t *)&pre.d, (msa_memref_bf16_6d_t *)&k.d,
-      (msa_memref_u32_1d_t *)&cache.d, (msa_memref_u32_2d_t *)&lut.d,
-      (msa_memref_u32_2d_t *)&kmax.d, (msa_memref_i32_3d_t *)&out.d,
-      a.num_index_heads, a.idx_head_dim, a.block_size, a.topk, a.init_blocks,
-      a.local_blocks, a.layer_idx, a.scale, a.order);
+  const int32_t st =
+      f8 ? _mlir_ciface_msa_indexer_ragged_paged_cpu_f8e4m3fn(
+               (msa_memref_bf16_3d_t *)&q.d, (msa_memref_u32_1d_t *)&off.d,
+               (msa_memref_u32_1d_t *)&pre.d, (msa_memref_f8_6d_t *)&k8.d,
+               (msa_memref_u32_1d_t *)&cache.d, (msa_memref_u32_2d_t *)&lut.d,
+               (msa_memref_u32_2d_t *)&kmax.d, (msa_memref_i32_3d_t *)&out.d,
+               a.num_index_heads, a.idx_head_dim, a.block_size, a.topk,
+               a.init_blocks, a.local_blocks, a.layer_idx, a.scale, a.order)
+         : _mlir_ciface_msa_indexer_ragged_paged_cpu(
+               (msa_memref_bf16_3d_t *)&q.d, (msa_memref_u32_1d_t *)&off.d,
+               (msa_memref_u32_1d_t *)&pre.d, (msa_memref_bf16_6d_t *)&k.d,
+               (msa_memref_u32_1d_t *)&cache.d, (msa_memref_u32_2d_t *)&lut.d,
+               (msa_memref_u32_2d_t *)&kmax.d, (msa_memref_i32_3d_t *)&out.d,
+               a.num_index_heads, a.idx_head_dim, a.block_size, a.topk,
+               a.init_blocks, a.local_blocks, a.layer_idx, a.scale, a.order);
   const std::string msg = msa_last_error();
   if (must_reject) {
     if (st != MSA_STATUS_INVALID_ARGUMENT ||
@@ -196,6 +211,23 @@ void fuzz_strided_ciface(msa_test::Case &c, int64_t qh, int64_t kd, Reader &r,
   for (size_t i = 0; i < out.buf.size(); ++i)
     if (!element[i] && out.buf[i] != before[i])
       die("strided _mlir_ciface_ wrote outside out's elements", c, msg);
+}
+
+// The plain entry's tensors of c with the buffers' own q heads and key dim
+// (they may differ from the attributes); empty buffers as NULL.
+msa_indexer_tensors_t tensors(msa_test::Case &c, int64_t qh, int64_t kd) {
+  msa_indexer_tensors_t t = c.tensors();
+  t.num_q_heads = qh;
+  t.k_head_dim = kd;
+  if (c.q.empty())
+    t.q = nullptr;
+  if (c.k.empty())
+    t.k_blocks = nullptr;
+  if (c.lut.empty())
+    t.k_lookup_table = nullptr;
+  if (c.out.empty())
+    t.out = nullptr;
+  return t;
 }
 
 } // namespace
@@ -267,22 +299,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (auto &v : c.q)
     v = palette[r.byte() & 15];
   c.k.resize(nk);
-  for (auto &v : c.k)
-    v = palette[r.byte() & 15];
+  if (r.byte() < 96) { // f8E4M3FN keys: any byte; k holds their bf16 twins
+    c.k_type = MSA_KEY_F8E4M3FN;
+    c.k8.resize(nk);
+    for (size_t e = 0; e < nk; ++e) {
+      c.k8[e] = r.byte();
+      c.k[e] = msa_float_to_bf16((float)msa_test::e4m3_value(c.k8[e]));
+    }
+  } else {
+    for (auto &v : c.k)
+      v = palette[r.byte() & 15];
+  }
   c.out.assign((size_t)std::max<int64_t>(H * c.rows * std::max(a.topk, 0), 0),
                0x7B7B7B7B);
 
-  msa_indexer_tensors_t t = c.tensors();
-  t.num_q_heads = qh;
-  t.k_head_dim = kd;
-  if (c.q.empty())
-    t.q = nullptr;
-  if (c.k.empty())
-    t.k_blocks = nullptr;
-  if (c.lut.empty())
-    t.k_lookup_table = nullptr;
-  if (c.out.empty())
-    t.out = nullptr;
+  msa_indexer_tensors_t t = tensors(c, qh, kd);
   const msa_status_t st = msa_indexer_cpu(&t, &a);
   const std::string msg = msa_last_error();
   std::vector<int32_t> ref(c.out.size(), 0x7B7B7B7B);
@@ -310,6 +341,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const std::string err = msa_test::compare_with_reference(c, c.out);
   if (!err.empty())
     die("result does not match the reference", c, err);
+  if (c.k_type == MSA_KEY_F8E4M3FN) { // the bf16 twins: the same ids
+    msa_test::Case twin = c;
+    twin.k_type = MSA_KEY_BF16;
+    twin.out.assign(c.out.size(), 0x7B7B7B7B);
+    msa_indexer_tensors_t tt = tensors(twin, qh, kd);
+    if (msa_indexer_cpu(&tt, &a) != MSA_STATUS_OK || twin.out != c.out)
+      die("f8E4M3FN ids differ from the bf16 twins' ids", c, msa_last_error());
+  }
   // The same through the _mlir_ciface_ entry (contiguous descriptors).
   std::vector<int32_t> out2(c.out.size(), 0x7B7B7B7B);
   msa_memref_bf16_3d_t mq = {c.q.data(), c.q.data(), 0, {c.rows, H, D},
@@ -322,16 +361,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                              {c.num_pages, 1, c.num_layers, ps, 1, D},
                              {c.num_layers * ps * D, c.num_layers * ps * D,
                               ps * D, D, D, 1}};
+  msa_memref_f8_6d_t mk8 = {c.k8.data(), c.k8.data(), 0,
+                            {c.num_pages, 1, c.num_layers, ps, 1, D},
+                            {c.num_layers * ps * D, c.num_layers * ps * D,
+                             ps * D, D, D, 1}};
   msa_memref_u32_2d_t mlut = {c.lut.data(), c.lut.data(), 0,
                               {c.batch, c.max_pages}, {c.max_pages, 1}};
   msa_memref_u32_2d_t mkmax = {c.kmax.data(), c.kmax.data(), 0, {1, 2}, {2, 1}};
   msa_memref_i32_3d_t mout = {out2.data(), out2.data(), 0,
                               {H, c.rows, a.topk},
                               {c.rows * a.topk, a.topk, 1}};
-  const int32_t cst = _mlir_ciface_msa_indexer_ragged_paged_cpu(
-      &mq, &moff, &mpre, &mk, &mcache, &mlut, &mkmax, &mout, a.num_index_heads,
-      a.idx_head_dim, a.block_size, a.topk, a.init_blocks, a.local_blocks,
-      a.layer_idx, a.scale, a.order);
+  const int32_t cst =
+      c.k_type == MSA_KEY_F8E4M3FN
+          ? _mlir_ciface_msa_indexer_ragged_paged_cpu_f8e4m3fn(
+                &mq, &moff, &mpre, &mk8, &mcache, &mlut, &mkmax, &mout,
+                a.num_index_heads, a.idx_head_dim, a.block_size, a.topk,
+                a.init_blocks, a.local_blocks, a.layer_idx, a.scale, a.order)
+          : _mlir_ciface_msa_indexer_ragged_paged_cpu(
+                &mq, &moff, &mpre, &mk, &mcache, &mlut, &mkmax, &mout,
+                a.num_index_heads, a.idx_head_dim, a.block_size, a.topk,
+                a.init_blocks, a.local_blocks, a.layer_idx, a.scale, a.order);
   if (cst != 0 || out2 != c.out)
     die("_mlir_ciface_ entry differs from msa_indexer_cpu", c, msa_last_error());
   return 0;

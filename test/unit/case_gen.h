@@ -23,6 +23,9 @@
 //   - NaN key rows, keys with -inf, and "planted" huge keys: at positions
 //     that some rows must not see (just past a row's causal boundary), in
 //     unread slots of the last page, other layers and unused pages.
+// to_e4m3(c, seed) turns a case's keys into f8E4M3FN keys (k8, k_type) and
+// its bf16 keys k into their exact bf16 twins, so that one case runs with
+// either key type and must give bit-identical ids.
 #ifndef MSA_TEST_CASE_GEN_H
 #define MSA_TEST_CASE_GEN_H
 
@@ -82,6 +85,10 @@ struct Case {
   int64_t rows = 0, batch = 0, num_pages = 0, num_layers = 1, page_size = 1,
           max_pages = 0;
   std::vector<uint16_t> q, k;
+  // f8E4M3FN keys (same shape as k) when k_type says so; k then holds their
+  // exact bf16 twins (to_e4m3).
+  int32_t k_type = MSA_KEY_BF16;
+  std::vector<uint8_t> k8;
   std::vector<uint32_t> off, prefix, cache, lut, kmax;
   std::vector<int32_t> out;
 
@@ -93,7 +100,9 @@ struct Case {
     t.q = q.data();
     t.input_row_offsets = off.data();
     t.prefix_lens = prefix.data();
-    t.k_blocks = k.data();
+    t.k_blocks = k_type == MSA_KEY_F8E4M3FN ? (const void *)k8.data()
+                                             : (const void *)k.data();
+    t.k_type = k_type;
     t.k_cache_lengths = cache.data();
     t.k_lookup_table = lut.data();
     t.k_max_lengths = kmax.data();
@@ -120,13 +129,14 @@ struct Case {
     std::snprintf(buf, sizeof buf,
                   "seed=%llu batch=%lld rows=%lld H=%d D=%d bs=%d topk=%d "
                   "init=%d local=%d order=%d layer=%d/%lld pages=%lld "
-                  "max_pages=%lld scale=%g",
+                  "max_pages=%lld scale=%g keys=%s",
                   (unsigned long long)seed, (long long)batch, (long long)rows,
                   attrs.num_index_heads, attrs.idx_head_dim, attrs.block_size,
                   attrs.topk, attrs.init_blocks, attrs.local_blocks,
                   attrs.order, attrs.layer_idx, (long long)num_layers,
                   (long long)num_pages, (long long)max_pages,
-                  (double)attrs.scale);
+                  (double)attrs.scale,
+                  k_type == MSA_KEY_F8E4M3FN ? "f8E4M3FN" : "bf16");
     std::string s = buf;
     for (int64_t b = 0; b < batch; ++b) {
       std::snprintf(buf, sizeof buf, " [seq%lld prefix=%u new=%u cache=%u]",
@@ -136,6 +146,26 @@ struct Case {
     return s;
   }
 };
+
+// One sequence of `rows` new rows after `prefix` cached keys, one layer,
+// pages of page_size keys (num_pages physical, max_pages lookup-table
+// columns); lut, q, k and out are the caller's.
+inline Case one_sequence(const msa_indexer_attrs_t &a, int64_t rows,
+                         int64_t prefix, int64_t num_pages, int64_t max_pages) {
+  Case c;
+  c.attrs = a;
+  c.batch = 1;
+  c.rows = rows;
+  c.num_layers = 1;
+  c.page_size = a.block_size;
+  c.num_pages = num_pages;
+  c.max_pages = max_pages;
+  c.off = {0, (uint32_t)rows};
+  c.prefix = {(uint32_t)prefix};
+  c.cache = {(uint32_t)prefix};
+  c.kmax = {(uint32_t)rows, (uint32_t)(prefix + rows)};
+  return c;
+}
 
 // Sequence kinds drawn by make_random_case.
 enum SeqKind { kEmpty, kPrefill, kChunked, kDecode };
@@ -428,6 +458,82 @@ inline Case make_decode_case(uint64_t seed, const DecodeOptions &o) {
   return c;
 }
 
+// ---- f8E4M3FN keys ---------------------------------------------------------
+
+// The value of an e4m3 byte, decoded here from its fields (independently of
+// the library): s.eeee.mmm, bias 7, e = 0 subnormal, s.1111.111 NaN.
+inline double e4m3_value(uint8_t b) {
+  const int e = (b >> 3) & 0xF, m = b & 7;
+  if (e == 0xF && m == 7)
+    return std::numeric_limits<double>::quiet_NaN();
+  const double mag = e == 0 ? std::ldexp((double)m, -9)
+                            : std::ldexp(8.0 + m, e - 10);
+  return (b & 0x80) ? -mag : mag;
+}
+inline bool e4m3_is_nan(uint8_t b) { return (b & 0x7F) == 0x7F; }
+
+// The e4m3 byte nearest to v (ties to even), saturating at +-448.
+inline uint8_t e4m3_nearest(double v) {
+  const uint8_t sign = std::signbit(v) ? 0x80 : 0x00;
+  const double a = std::fabs(v);
+  int mag;
+  if (a >= 448.0) {
+    mag = 0x7E;
+  } else if (a < std::ldexp(1.0, -6)) {
+    mag = (int)std::nearbyint(std::ldexp(a, 9)); // m * 2^-9; 8 is 2^-6
+  } else {
+    int e2 = 0;
+    const double fr = std::frexp(a, &e2); // a = fr * 2^e2, fr in [0.5, 1)
+    const int e = e2 - 1;                 // a = (1 + m/8) * 2^e
+    const int m = (int)std::nearbyint((fr * 2.0 - 1.0) * 8.0);
+    mag = ((e + 7) << 3) + m; // m == 8 carries into the exponent
+    if (mag > 0x7E)
+      mag = 0x7E;
+  }
+  return (uint8_t)(sign | mag);
+}
+
+// How to_e4m3 draws the bytes.
+enum E4M3Keys {
+  kE4M3Rounded,   // the case's values rounded (NaN, -inf, planted kept)
+  kE4M3Tiny,      // the values * 2^-7 rounded: mostly subnormals and zeros
+  kE4M3AnyByte,   // every byte uniform over all 254 non-NaN bytes
+  kE4M3Mixed,     // per element one of the above
+};
+
+// Turns c's keys into f8E4M3FN (k8, k_type) and k into their exact bf16
+// twins. The case's NaN elements become NaN bytes (0x7F or 0xFF), -inf
+// becomes a NaN byte or -448, the planted huge keys +-448 (the largest
+// e4m3 magnitude). q is untouched.
+inline void to_e4m3(Case &c, uint64_t seed, E4M3Keys how = kE4M3Mixed) {
+  Rng r(seed ^ 0xE4E3);
+  c.k8.resize(c.k.size());
+  for (size_t e = 0; e < c.k.size(); ++e) {
+    const float v = msa_bf16_to_float(c.k[e]);
+    E4M3Keys h = how;
+    if (h == kE4M3Mixed)
+      h = (E4M3Keys)r.uniform(0, 2);
+    uint8_t b;
+    if (std::isnan(v))
+      b = r.chance(0.5) ? 0x7F : 0xFF;
+    else if (std::isinf(v))
+      b = v < 0 && r.chance(0.5) ? 0xFF : e4m3_nearest(v);
+    else if (std::fabs(v) >= 800.0f) // planted
+      b = e4m3_nearest(v);
+    else if (h == kE4M3Tiny)
+      b = e4m3_nearest(std::ldexp((double)v, -7));
+    else if (h == kE4M3AnyByte)
+      do
+        b = (uint8_t)r.uniform(0, 255);
+      while (e4m3_is_nan(b));
+    else
+      b = e4m3_nearest(v);
+    c.k8[e] = b;
+    c.k[e] = msa_float_to_bf16((float)e4m3_value(b));
+  }
+  c.k_type = MSA_KEY_F8E4M3FN;
+}
+
 // The contract's forced blocks of a row with nblk blocks: init first, then local,
 // each ascending; a block that is both is local.
 inline std::vector<int64_t> forced_blocks(const msa_indexer_attrs_t &a,
@@ -600,6 +706,7 @@ struct Descs {
   msa_memref_bf16_3d_t q;
   msa_memref_u32_1d_t off, pre, cache;
   msa_memref_bf16_6d_t k;
+  msa_memref_f8_6d_t k8; // the f8E4M3FN keys, for call_ciface_cpu_f8
   msa_memref_u32_2d_t lut, kmax;
   msa_memref_i32_3d_t out;
 };
@@ -612,6 +719,8 @@ inline Descs descs(Case &c) {
   d.cache = memref<msa_memref_u32_1d_t>(c.cache.data(), {c.batch});
   d.k = memref<msa_memref_bf16_6d_t>(
       c.k.data(), {c.num_pages, 1, c.num_layers, c.page_size, 1, c.D()});
+  d.k8 = memref<msa_memref_f8_6d_t>(
+      c.k8.data(), {c.num_pages, 1, c.num_layers, c.page_size, 1, c.D()});
   d.lut = memref<msa_memref_u32_2d_t>(c.lut.data(), {c.batch, c.max_pages});
   d.kmax = memref<msa_memref_u32_2d_t>(c.kmax.data(), {1, 2});
   d.out = memref<msa_memref_i32_3d_t>(c.out.data(),
@@ -626,6 +735,17 @@ inline int32_t call_ciface_cpu(Descs &d, const msa_indexer_attrs_t &a) {
       &d.q, &d.off, &d.pre, &d.k, &d.cache, &d.lut, &d.kmax, &d.out,
       a.num_index_heads, a.idx_head_dim, a.block_size, a.topk, a.init_blocks,
       a.local_blocks, a.layer_idx, a.scale, a.order);
+}
+inline int32_t call_ciface_cpu_f8(Descs &d, const msa_indexer_attrs_t &a) {
+  return _mlir_ciface_msa_indexer_ragged_paged_cpu_f8e4m3fn(
+      &d.q, &d.off, &d.pre, &d.k8, &d.cache, &d.lut, &d.kmax, &d.out,
+      a.num_index_heads, a.idx_head_dim, a.block_size, a.topk, a.init_blocks,
+      a.local_blocks, a.layer_idx, a.scale, a.order);
+}
+// The entry of the case's key type.
+inline int32_t call_ciface_cpu_keys(Descs &d, const Case &c) {
+  return c.k_type == MSA_KEY_F8E4M3FN ? call_ciface_cpu_f8(d, c.attrs)
+                                      : call_ciface_cpu(d, c.attrs);
 }
 
 } // namespace msa_test

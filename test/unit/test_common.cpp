@@ -325,19 +325,9 @@ TEST(Common, StatusStrings) {
 // The reference on a case worked out by hand: H=1, D=1, bs=2, q=1, scale=1,
 // one prefill of 5 rows; keys 1, 5, 3, NaN, -inf.
 TEST(Reference, HandWorkedPrefill) {
-  msa_test::Case c;
-  c.attrs = {1, 1, 2, 3, 0, 0, 0, 1.0f, MSA_ORDER_SCORE};
-  c.batch = 1;
-  c.rows = 5;
-  c.num_layers = 1;
-  c.page_size = 2;
-  c.num_pages = 3;
-  c.max_pages = 4;
-  c.off = {0, 5};
-  c.prefix = {0};
-  c.cache = {0};
+  msa_test::Case c = msa_test::one_sequence(
+      {1, 1, 2, 3, 0, 0, 0, 1.0f, MSA_ORDER_SCORE}, 5, 0, 3, 4);
   c.lut = {2, 0, 1, 3 /* padding = num_pages */};
-  c.kmax = {5, 5};
   c.q.assign(5, bf16(1.0f));
   c.k.assign(6, bf16(-7.0f)); // slot 1 of page 1 (position 5) is never read
   auto key = [&](int p) -> uint16_t & {

@@ -214,6 +214,81 @@ TEST(CifaceDescriptors, HugeStrideOnUnitDimIsFine) {
   EXPECT_EQ(c.out, want);
 }
 
+// ---- the f8E4M3FN entry: strided and offset keys -------------------------
+
+int32_t call_f8(Descs &d, const msa_indexer_attrs_t &a, std::string *err) {
+  testing::internal::CaptureStderr();
+  const int32_t st = msa_test::call_ciface_cpu_f8(d, a);
+  *err = testing::internal::GetCapturedStderr();
+  return st;
+}
+
+// k_blocks as an f8E4M3FN memref that is not dense: an offset, every other
+// byte of D, a gap after each page and the layer dim outermost-but-one
+// (strides permuted); the buffer holds exactly the descriptor's extent, so a
+// read outside it is a sanitizer report. The ids equal the plain entry's on
+// the dense bytes, and the bf16 entry's on the keys' bf16 twins.
+TEST(CifaceF8, StridedAndOffsetKeysMatchThePlainEntry) {
+  for (uint64_t seed = 0; seed < 24; ++seed) {
+    msa_test::Case c = seed == 0 ? small_case() : msa_test::make_random_case(seed);
+    msa_test::to_e4m3(c, seed);
+    msa_indexer_tensors_t t = c.tensors();
+    ASSERT_EQ(msa_indexer_cpu(&t, &c.attrs), MSA_STATUS_OK) << msa_last_error();
+    const std::vector<int32_t> want = c.out;
+    c.poison();
+    Descs d = descs(c);
+    const int64_t P = c.num_pages, L = c.num_layers, S = c.page_size, D = c.D();
+    // Element (p, 0, l, s, 0, d) at off + l * sl + p * sp + s * ss + d * 2.
+    const int64_t off = 5, sd = 2, ss = D * sd, sp = S * ss + 3, sl = P * sp + 1;
+    const int64_t extent = P == 0 ? off : off + (L - 1) * sl + (P - 1) * sp +
+                                              (S - 1) * ss + (D - 1) * sd + 1;
+    std::vector<uint8_t> k8s((size_t)extent, 0x7F); // unread bytes: NaN
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t l = 0; l < L; ++l)
+        for (int64_t s2 = 0; s2 < S; ++s2)
+          for (int64_t e = 0; e < D; ++e)
+            k8s[(size_t)(off + l * sl + p * sp + s2 * ss + e * sd)] =
+                c.k8[(size_t)(((p * L + l) * S + s2) * D + e)];
+    d.k8.allocated = d.k8.aligned = k8s.empty() ? nullptr : k8s.data();
+    d.k8.offset = off;
+    const int64_t strides[6] = {sp, 1 << 20, sl, ss, 1 << 20, sd};
+    for (int i = 0; i < 6; ++i)
+      d.k8.strides[i] = strides[i];
+    std::string err;
+    ASSERT_EQ(call_f8(d, c.attrs, &err), 0) << err;
+    EXPECT_EQ(c.out, want) << c.describe();
+    // The bf16 entry on the twins, dense.
+    c.poison();
+    Descs d16 = descs(c);
+    ASSERT_EQ(call(d16, c.attrs, &err), 0) << err;
+    EXPECT_EQ(c.out, want) << "bf16 twins differ; " << c.describe();
+  }
+}
+
+// The f8E4M3FN entry checks its k_blocks descriptor like the bf16 one:
+// overflowing and negative strides and offsets are INVALID_ARGUMENT naming
+// k_blocks, and out is filled with -1.
+TEST(CifaceF8, OverflowingAndNegativeKeyDescriptorsAreRejected) {
+  void (*const breakers[])(Descs &) = {
+      [](Descs &d) { d.k8.strides[0] = kHugeStride; },
+      [](Descs &d) { d.k8.offset = kHugeOffset; },
+      [](Descs &d) { d.k8.strides[5] = -1; },
+      [](Descs &d) { d.k8.offset = -1; },
+  };
+  for (auto f : breakers) {
+    msa_test::Case c = small_case();
+    msa_test::to_e4m3(c, 1);
+    Descs d = descs(c);
+    f(d);
+    std::string err;
+    EXPECT_EQ(call_f8(d, c.attrs, &err), MSA_STATUS_INVALID_ARGUMENT) << err;
+    EXPECT_NE(err.find("msa.indexer_ragged_paged (cpu): k_blocks:"),
+              std::string::npos)
+        << err;
+    EXPECT_TRUE(all_equal(c.out, -1)) << err;
+  }
+}
+
 // ---- scratch sized by the work -------------------------------------------
 
 msa_test::Case huge_d_case(int32_t D, int64_t rows) {

@@ -1,7 +1,9 @@
-// Tests of the CPU kernel (msa_indexer_cpu and its _mlir_ciface_ entry)
+// Tests of the CPU kernel (msa_indexer_cpu and its _mlir_ciface_ entries)
 // against the scalar reference (msa_indexer_reference), for every back end
 // this machine can run: the AMX kernel, the AVX512-BF16 kernel, Highway's
-// best target, and Highway limited to AVX2 and to its portable EMU128 target.
+// best target, and Highway limited to AVX2 and to its portable EMU128 target,
+// each with bf16 and with f8E4M3FN keys (a path this CPU cannot run is
+// reported as skipped, never as passed).
 //
 // Seeds are fresh on every run (printed on failure); MSA_TEST_SEED=<n> replays
 // one base seed, MSA_TEST_CASES=<n> changes the number of random cases.
@@ -44,7 +46,11 @@ struct PathParam {
   int32_t path;
   const char *name;
   int cases;
+  int32_t key_type; // msa_key_type_t of the suite's keys
 };
+
+// gtest prints the parameter of a failing test by name.
+void PrintTo(const PathParam &p, std::ostream *os) { *os << p.name; }
 
 class CpuPath : public ::testing::TestWithParam<PathParam> {
 protected:
@@ -53,6 +59,20 @@ protected:
       GTEST_SKIP() << GetParam().name << " not available: " << msa_last_error();
   }
   void TearDown() override { msa_cpu_set_path(MSA_CPU_PATH_AUTO); }
+
+  bool f8() const { return GetParam().key_type == MSA_KEY_F8E4M3FN; }
+  // The suite's key type: f8E4M3FN suites store the case's keys as e4m3
+  // (rounded, tiny/subnormal or any byte, per element).
+  void keys(msa_test::Case &c, msa_test::E4M3Keys how = msa_test::kE4M3Mixed) const {
+    if (f8())
+      msa_test::to_e4m3(c, c.seed, how);
+  }
+  msa_test::Case random_case(uint64_t seed,
+                             const msa_test::Options &opt = msa_test::Options()) const {
+    msa_test::Case c = msa_test::make_random_case(seed, opt);
+    keys(c);
+    return c;
+  }
 };
 
 std::vector<int32_t> run_cpu(msa_test::Case &c) {
@@ -66,12 +86,13 @@ std::vector<int32_t> run_cpu(msa_test::Case &c) {
 TEST_P(CpuPath, RandomCasesMatchReference) {
   const uint64_t base = base_seed();
   const int n = num_cases(GetParam().cases);
-  std::printf("[ path ] %s, %d cases, base seed %llu\n", msa_cpu_path_name(),
-              n, (unsigned long long)base);
+  std::printf("[ path ] %s, %s keys, %d cases, base seed %llu\n",
+              msa_cpu_path_name(), f8() ? "f8E4M3FN" : "bf16", n,
+              (unsigned long long)base);
   int failures = 0;
   for (int i = 0; i < n && failures < 5; ++i) {
     const uint64_t seed = base + (uint64_t)i;
-    msa_test::Case c = msa_test::make_random_case(seed);
+    msa_test::Case c = random_case(seed);
     const std::vector<int32_t> got = run_cpu(c);
     for (int32_t v : got)
       ASSERT_NE(v, 0x7B7B7B7B) << "unwritten output; " << c.describe();
@@ -94,11 +115,13 @@ TEST_P(CpuPath, ExactTiesGoToTheSmallerBlockId) {
     opt.allow_special_values = false;
     msa_test::Case c = msa_test::make_random_case(base + i, opt);
     if (i % 2 == 0) {
-      // One key vector for every key of every page and layer.
+      // One key vector for every key of every page and layer (exact in e4m3).
       const int64_t D = c.D();
       for (size_t e = 0; e < c.k.size(); ++e)
         c.k[e] = c.k.empty() ? 0 : msa_test::bf16((float)((e % D) % 7) - 3.0f);
+      keys(c, msa_test::kE4M3Rounded);
     } else {
+      keys(c);
       // Every needed logical page on physical page 0 (padding untouched).
       for (int64_t b = 0; b < c.batch; ++b) {
         const int64_t keys = c.prefix[b] + (c.off[b + 1] - c.off[b]);
@@ -127,7 +150,7 @@ TEST_P(CpuPath, DeterministicAndBatchInvariant) {
   const uint64_t base = base_seed() ^ 0xBADC0FFEE;
   const int saved = omp_get_max_threads();
   for (int i = 0; i < 120; ++i) {
-    msa_test::Case c = msa_test::make_random_case(base + i);
+    msa_test::Case c = random_case(base + i);
     omp_set_num_threads(2);
     const std::vector<int32_t> a = run_cpu(c);
     const std::vector<int32_t> a2 = run_cpu(c);
@@ -161,7 +184,7 @@ TEST_P(CpuPath, LongContexts) {
     opt.max_keys = 6000;
     opt.max_new = 96;
     opt.max_batch = 3;
-    msa_test::Case c = msa_test::make_random_case(base + i, opt);
+    msa_test::Case c = random_case(base + i, opt);
     c.attrs.topk = 16;
     c.attrs.init_blocks = i % 2;
     c.attrs.local_blocks = 1;
@@ -218,6 +241,7 @@ TEST_P(CpuPath, DecodeSerialAndThreadedSplitsAgree) {
       const uint64_t seed = base + (uint64_t)i++;
       const int D = (i % 3 == 0) ? 72 : 128;
       msa_test::Case c = decode_case(seed, 1 + i % 3, ctx + i, H, D, 64);
+      keys(c);
       omp_set_num_threads(1);
       const std::vector<int32_t> one = run_cpu(c);
       omp_set_num_threads(2);
@@ -226,6 +250,144 @@ TEST_P(CpuPath, DecodeSerialAndThreadedSplitsAgree) {
       ASSERT_EQ(msa_test::compare_with_reference(c, two), "") << c.describe();
     }
   omp_set_num_threads(saved);
+}
+
+// The f8E4M3FN-only tests, on every path.
+class CpuPathE4M3 : public CpuPath {};
+
+// The cross-check of the two key types: e4m3 bytes (rounded values,
+// subnormals and zeros, any byte incl. -0 and +-448, NaN bytes) stored as
+// e4m3 and as their exact bf16 twins give the same ids, bit for bit, on the
+// same path (prefill, chunked and decode sequences, both kernels).
+TEST_P(CpuPathE4M3, E4M3KeysGiveTheIdsOfTheirBF16Twins) {
+  const uint64_t base = base_seed() ^ 0xE4E3;
+  const msa_test::E4M3Keys hows[] = {msa_test::kE4M3Rounded, msa_test::kE4M3Tiny,
+                                     msa_test::kE4M3AnyByte, msa_test::kE4M3Mixed};
+  for (int i = 0; i < 160; ++i) {
+    msa_test::Case c = msa_test::make_random_case(base + i);
+    msa_test::to_e4m3(c, base + i, hows[i % 4]);
+    const std::vector<int32_t> got8 = run_cpu(c);
+    c.k_type = MSA_KEY_BF16; // the twins, same path
+    const std::vector<int32_t> got16 = run_cpu(c);
+    ASSERT_EQ(got8, got16) << "MSA_TEST_SEED=" << base + i << " " << c.describe();
+  }
+  // Long decode rows too (the key range split over units and threads).
+  for (int i = 0; i < 6; ++i) {
+    msa_test::Case c = decode_case(base + 100 + i, 1 + i % 3, 3000 + 77 * i,
+                                   1 + i % 5, i % 2 ? 72 : 128, i % 3 ? 64 : 16);
+    msa_test::to_e4m3(c, base + 100 + i, hows[i % 4]);
+    const std::vector<int32_t> got8 = run_cpu(c);
+    c.k_type = MSA_KEY_BF16;
+    ASSERT_EQ(got8, run_cpu(c)) << c.describe();
+  }
+}
+
+// Every e4m3 byte at its exact value: block j (block_size 1) holds one key
+// whose D elements are all byte b_j (the 256 bytes in a shuffled order), q
+// is all ones, scale 1/8, so a block's score is D * value(b_j) / 8, exact in
+// f32. With topk = 256 and order=score the ids must be the non-NaN bytes'
+// blocks by descending value (ties, e.g. +0 / -0, to the smaller id), and
+// no block of a NaN byte (0x7F, 0xFF) may be picked. The order is computed
+// here from the bytes' fields (msa_test::e4m3_value). H = 1 scores on the
+// narrow (decode) kernel, H = 16 on the wide one; D = 40 has a chunk tail.
+// Also with MXCSR's DAZ and FTZ set on the calling thread (one thread): the
+// e4m3 subnormals must not be flushed.
+TEST_P(CpuPathE4M3, EveryE4M3ByteScoresAtItsValue) {
+  std::mt19937_64 g(base_seed() ^ 0xB17E);
+  const int saved = omp_get_max_threads();
+  for (int H : {1, 16})
+    for (int D : {32, 40, 128})
+      for (int daz = 0; daz < 2; ++daz) {
+        msa_test::Case c = msa_test::one_sequence(
+            {H, D, 1, 256, 0, 0, 0, 0.125f, MSA_ORDER_SCORE}, 1, 255, 256, 256);
+        c.lut.resize(256);
+        for (uint32_t p = 0; p < 256; ++p)
+          c.lut[p] = p;
+        std::shuffle(c.lut.begin(), c.lut.end(), g); // pages shuffled too
+        std::vector<uint8_t> byte(256); // byte of block j
+        for (int b = 0; b < 256; ++b)
+          byte[(size_t)b] = (uint8_t)b;
+        std::shuffle(byte.begin(), byte.end(), g);
+        c.q.assign((size_t)(H * D), msa_test::bf16(1.0f));
+        c.k8.resize((size_t)(256 * D));
+        for (int j = 0; j < 256; ++j)
+          for (int d = 0; d < D; ++d)
+            c.k8[(size_t)(c.lut[(size_t)j] * D + d)] = byte[(size_t)j];
+        c.k.resize(c.k8.size());
+        c.k_type = MSA_KEY_F8E4M3FN;
+        std::vector<int32_t> want;
+        for (int j = 0; j < 256; ++j)
+          if (!msa_test::e4m3_is_nan(byte[(size_t)j]))
+            want.push_back(j);
+        std::sort(want.begin(), want.end(), [&](int32_t x, int32_t y) {
+          const double vx = msa_test::e4m3_value(byte[(size_t)x]),
+                       vy = msa_test::e4m3_value(byte[(size_t)y]);
+          return vx != vy ? vx > vy : x < y; // ties: the smaller id first
+        });
+        want.resize(256, -1); // two NaN blocks: two -1 at the end
+        omp_set_num_threads(daz ? 1 : saved);
+#if defined(__x86_64__)
+        const unsigned csr = __builtin_ia32_stmxcsr();
+        if (daz)
+          __builtin_ia32_ldmxcsr(csr | 0x8040u); // FTZ | DAZ
+#endif
+        const std::vector<int32_t> got = run_cpu(c);
+#if defined(__x86_64__)
+        __builtin_ia32_ldmxcsr(csr);
+#endif
+        omp_set_num_threads(saved);
+        for (int h = 0; h < H; ++h)
+          for (int x = 0; x < 256; ++x)
+            ASSERT_EQ(got[(size_t)(h * 256 + x)], want[(size_t)x])
+                << "H=" << H << " D=" << D << " daz=" << daz << " head " << h
+                << " rank " << x << ": block of byte 0x" << std::hex
+                << (int)(x < 254 ? byte[(size_t)want[(size_t)x]] : 0);
+      }
+}
+
+// NaN bytes are NaN keys: in a decode batch with q > 0 and small keys,
+// block 3 holds only 0x7F keys, block 5 only 0xFF keys and block 8 keys
+// with one NaN byte each (the rest +448). With topk = every block, the
+// three blocks score -inf and must not be selected; a decoding of the NaN
+// bytes as any finite value (e.g. +-480, the pattern's value if the NaN
+// case were dropped) gives block 3 or 8 the top score, and block 5 a finite
+// one, which is then selected.
+TEST_P(CpuPathE4M3, E4M3NaNBytesAreNaNKeys) {
+  for (int H : {1, 4, 16})
+    for (int D : {16, 72, 128}) {
+      msa_test::Case c = decode_case(base_seed() ^ (uint64_t)(H * 1000 + D), 1,
+                                     16 * 12, H, D, 16);
+      for (auto &v : c.q)
+        v = msa_test::bf16(0.25f + std::fabs(msa_bf16_to_float(v)));
+      msa_test::to_e4m3(c, c.seed, msa_test::kE4M3Rounded);
+      c.attrs.topk = 12;
+      c.attrs.local_blocks = 0;
+      auto key = [&](int64_t pos) { // the key at position pos of sequence 0
+        return &c.k8[(size_t)((c.lut[(size_t)(pos / 16)] * 16 + pos % 16) * D)];
+      };
+      std::mt19937_64 g(c.seed);
+      for (int64_t p = 0; p < 16; ++p) {
+        uint8_t *k3 = key(3 * 16 + p), *k5 = key(5 * 16 + p), *k8 = key(8 * 16 + p);
+        for (int d = 0; d < D; ++d) {
+          k3[d] = 0x7F;
+          k5[d] = 0xFF;
+          k8[d] = 0x7E; // +448
+        }
+        k8[g() % (uint64_t)D] = (g() & 1) ? 0x7F : 0xFF;
+      }
+      const std::vector<int32_t> got = run_cpu(c);
+      for (int h = 0; h < H; ++h) {
+        int n = 0;
+        for (int x = 0; x < 12; ++x) {
+          const int32_t id = got[(size_t)(h * 12 + x)];
+          ASSERT_TRUE(id != 3 && id != 5 && id != 8)
+              << "a block of NaN-byte keys was selected; H=" << H << " D=" << D;
+          n += id >= 0;
+        }
+        ASSERT_EQ(n, 9) << "H=" << H << " D=" << D;
+      }
+      ASSERT_EQ(msa_test::compare_with_reference(c, got), "") << c.describe();
+    }
 }
 
 // Calls from several application threads at once (the helper pool serves
@@ -281,19 +443,34 @@ TEST(CpuPathName, AutoNamesTheBackEndItRuns) {
     EXPECT_EQ(name, "auto: " + hwy);
 }
 
-std::vector<PathParam> paths() {
-  return {{MSA_CPU_PATH_AUTO, "auto", 1000},
-          {MSA_CPU_PATH_AMX, "amx", 1000},
-          {MSA_CPU_PATH_AVX512BF16, "avx512bf16", 1000},
-          {MSA_CPU_PATH_HIGHWAY, "highway", 1000},
-          {MSA_CPU_PATH_HWY_AVX2, "hwy_avx2", 300},
-          {MSA_CPU_PATH_HWY_EMU128, "hwy_emu128", 200}};
+// The paths with keys of key_type (-1: both).
+std::vector<PathParam> paths(int32_t key_type) {
+  const PathParam bf16[] = {{MSA_CPU_PATH_AUTO, "auto", 1000, MSA_KEY_BF16},
+                            {MSA_CPU_PATH_AMX, "amx", 1000, MSA_KEY_BF16},
+                            {MSA_CPU_PATH_AVX512BF16, "avx512bf16", 1000, MSA_KEY_BF16},
+                            {MSA_CPU_PATH_HIGHWAY, "highway", 1000, MSA_KEY_BF16},
+                            {MSA_CPU_PATH_HWY_AVX2, "hwy_avx2", 300, MSA_KEY_BF16},
+                            {MSA_CPU_PATH_HWY_EMU128, "hwy_emu128", 200, MSA_KEY_BF16}};
+  // The same paths with f8E4M3FN keys (names "<path>_f8").
+  static const char *const f8_names[] = {"auto_f8",    "amx_f8",      "avx512bf16_f8",
+                                         "highway_f8", "hwy_avx2_f8", "hwy_emu128_f8"};
+  std::vector<PathParam> v;
+  for (const PathParam &p : bf16)
+    if (key_type == MSA_KEY_BF16 || key_type < 0)
+      v.push_back(p);
+  // Half the random cases: the conversion is covered by the twin tests too.
+  for (size_t i = 0; i < sizeof bf16 / sizeof bf16[0]; ++i)
+    if (key_type == MSA_KEY_F8E4M3FN || key_type < 0)
+      v.push_back({bf16[i].path, f8_names[i], bf16[i].cases / 2, MSA_KEY_F8E4M3FN});
+  return v;
 }
 
-INSTANTIATE_TEST_SUITE_P(Paths, CpuPath, ::testing::ValuesIn(paths()),
-                         [](const ::testing::TestParamInfo<PathParam> &p) {
-                           return std::string(p.param.name);
-                         });
+std::string param_name(const ::testing::TestParamInfo<PathParam> &p) {
+  return std::string(p.param.name);
+}
+INSTANTIATE_TEST_SUITE_P(Paths, CpuPath, ::testing::ValuesIn(paths(-1)), param_name);
+INSTANTIATE_TEST_SUITE_P(Paths, CpuPathE4M3,
+                         ::testing::ValuesIn(paths(MSA_KEY_F8E4M3FN)), param_name);
 
 // ---- run-time checks through the kernel entry ----------------------------
 
@@ -372,10 +549,12 @@ TEST(CpuCiface, ContiguousAndStridedMatchThePlainEntry) {
   const uint64_t base = base_seed() ^ 0xC1FA;
   for (int i = 0; i < 40; ++i) {
     msa_test::Case c = msa_test::make_random_case(base + i);
+    if (i % 2) // the f8E4M3FN entry (strided keys: test_cpu_abi)
+      msa_test::to_e4m3(c, base + i);
     const std::vector<int32_t> want = run_cpu(c);
     c.poison();
     Descs d = descs(c);
-    ASSERT_EQ(call(d, c.attrs), 0) << msa_last_error();
+    ASSERT_EQ(msa_test::call_ciface_cpu_keys(d, c), 0) << msa_last_error();
     ASSERT_EQ(c.out, want);
     // Strided: q and the result live as every other element of bigger
     // buffers (stride 2 in the last dim), the lookup table column-major,
@@ -403,7 +582,7 @@ TEST(CpuCiface, ContiguousAndStridedMatchThePlainEntry) {
     d.out.strides[0] *= 2;
     d.out.strides[1] *= 2;
     d.out.strides[2] = 2;
-    ASSERT_EQ(call(d, c.attrs), 0) << msa_last_error();
+    ASSERT_EQ(msa_test::call_ciface_cpu_keys(d, c), 0) << msa_last_error();
     for (size_t e = 0; e < want.size(); ++e)
       ASSERT_EQ(out2[2 * e], want[e]);
     for (size_t e = 0; e < want.size(); ++e)

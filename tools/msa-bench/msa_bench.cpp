@@ -21,8 +21,15 @@
 // the documented per-cycle rate times that clock; a ratio's denominator is
 // the larger of the two, so no ratio rests on an under-measured peak.
 //
+// --key-type f8e4m3fn runs every case with f8E4M3FN index-K; --key-type
+// both runs each case twice in a row, bf16 then f8E4M3FN, on the same keys
+// (the bf16 keys rounded to e4m3 and stored both ways: the two rows must
+// give the same ids, which the bench checks), and the f8 row gives its time
+// over the bf16 row's. Index-K GB/s counts 1 byte per f8 element.
+//
 //   msa-bench [--reps N] [--no-reference] [--no-torch] [--python PATH]
 //             [--torch-script PATH] [--case NAME]
+//             [--key-type bf16|f8e4m3fn|both]
 #include "case_gen.h"
 #include "msa/msa_kernels.h"
 #include "msa/msa_reference.h"
@@ -483,7 +490,7 @@ int main(int argc, char **argv) {
   int reps = 0;
   bool do_ref = true, do_torch = true;
   std::string python = "/usr/bin/python3", script = MSA_BENCH_TORCH_SCRIPT,
-              only;
+              only, key_type = "bf16";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--reps" && i + 1 < argc)
@@ -498,13 +505,24 @@ int main(int argc, char **argv) {
       script = argv[++i];
     else if (a == "--case" && i + 1 < argc)
       only = argv[++i];
+    else if (a == "--key-type" && i + 1 < argc &&
+             (std::string(argv[i + 1]) == "bf16" ||
+              std::string(argv[i + 1]) == "f8e4m3fn" ||
+              std::string(argv[i + 1]) == "both"))
+      key_type = argv[++i];
     else {
       std::fprintf(stderr, "usage: %s [--reps N] [--no-reference] [--no-torch] "
-                           "[--python PATH] [--torch-script PATH] [--case NAME]\n",
+                           "[--python PATH] [--torch-script PATH] [--case NAME] "
+                           "[--key-type bf16|f8e4m3fn|both]\n",
                    argv[0]);
       return 2;
     }
   }
+  std::vector<int32_t> key_types;
+  if (key_type != "f8e4m3fn")
+    key_types.push_back(MSA_KEY_BF16);
+  if (key_type != "bf16")
+    key_types.push_back(MSA_KEY_F8E4M3FN);
   const BenchCase cases[] = {
       {"prefill_T2048_p0", "prefill", 1, 2048, 0},
       {"prefill_T1024_p15360", "prefill", 1, 1024, 15360},
@@ -561,14 +579,14 @@ int main(int argc, char **argv) {
   const double peak256 = correct(peak_fma256, doc.fma256);
   const double peak512 = correct(peak_fma512, doc.fma512);
   const double peak_amx_c = correct(peak_amx, doc.amx);
-  std::printf("| case | AUTO runs | instruction | kernel ms (median) | best ms | "
+  std::printf("| case | index-K | AUTO runs | instruction | kernel ms (median) | best ms | "
               "GFLOP/s | %% of its instruction's peak | %% of bf16 peak | "
               "index-K GB/s | %% of read BW | %% of read BW (best) | "
               "%% of read BW (paired) | AMX-only ms | bf16-only ms | "
               "Highway-only ms | scalar ref ms | PyTorch ms | "
-              "speed-up vs PyTorch | speed-up vs scalar |\n");
+              "speed-up vs PyTorch | speed-up vs scalar | ms / bf16 ms |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-              "---|---|---|---|\n");
+              "---|---|---|---|---|---|\n");
   auto cell = [](double v, const char *fmt) {
     char b[64];
     if (std::isnan(v) || std::isinf(v))
@@ -581,6 +599,13 @@ int main(int argc, char **argv) {
     if (!only.empty() && only != bc.name)
       continue;
     Data d = make(bc);
+    if (key_types.back() == MSA_KEY_F8E4M3FN) // k: the e4m3 values' bf16 twins
+      msa_test::to_e4m3(d, 1, msa_test::kE4M3Rounded);
+    double t_bf16 = NAN;
+    std::vector<int32_t> ids_bf16;
+    for (const int32_t kt : key_types) {
+    d.k_type = kt;
+    const bool f8 = kt == MSA_KEY_F8E4M3FN;
     const bool decode = std::string(bc.kind) == "decode";
     const int r = reps > 0 ? reps : (decode ? 50 : 15);
     const int r2 = std::max(3, r / 5);
@@ -601,7 +626,7 @@ int main(int argc, char **argv) {
     }
     msa_cpu_set_path(MSA_CPU_PATH_AUTO);
     const double kbytes =
-        (double)bc.batch * (double)(bc.prefix + bc.new_tokens) * 128 * 2;
+        (double)bc.batch * (double)(bc.prefix + bc.new_tokens) * 128 * (f8 ? 1 : 2);
     const double paired =
         decode ? paired_read_ratio(d, std::max(5, r / 3), kbytes, big) : NAN;
     // The instruction AUTO's back end spends its flops on for this case.
@@ -614,18 +639,31 @@ int main(int argc, char **argv) {
     const double pairs = causal_pairs(bc);
     const double flops = pairs * 128 * 2 * 4;
     double tref = NAN;
-    if (do_ref && flops < 2e10) {
+    if (do_ref && flops < 2e10 && !f8) {
       msa_indexer_tensors_t tt = d.tensors();
       const double t0 = now_s();
       msa_indexer_reference(&tt, &d.attrs);
       tref = now_s() - t0;
     }
     const double ttorch =
-        do_torch ? torch_time(python, script, bc, decode ? 10 : 3) : NAN;
+        do_torch && !f8 ? torch_time(python, script, bc, decode ? 10 : 3) : NAN;
+    { // the ids of AUTO, compared across the key types
+      msa_cpu_set_path(MSA_CPU_PATH_AUTO);
+      msa_indexer_tensors_t tt = d.tensors();
+      msa_indexer_cpu(&tt, &d.attrs);
+      if (!f8)
+        ids_bf16 = d.out;
+      else if (!ids_bf16.empty() && ids_bf16 != d.out)
+        std::fprintf(stderr, "%s: f8E4M3FN ids differ from the bf16 twins' ids\n",
+                     bc.name);
+    }
+    if (!f8)
+      t_bf16 = t;
     const double gf = flops / t / 1e9;
-    std::printf("| %s | %s | %s | %.3f | %.3f | %.1f | %s | %s | %.1f | %.1f%% | "
-                "%.1f%% | %s | %s | %s | %.3f | %s | %s | %s | %s |\n",
-                bc.name, runs.c_str(), uses, t * 1e3, tbest * 1e3, gf,
+    std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.1f | %s | %s | %.1f | %.1f%% | "
+                "%.1f%% | %s | %s | %s | %.3f | %s | %s | %s | %s | %s |\n",
+                bc.name, f8 ? "f8E4M3FN" : "bf16", runs.c_str(), uses, t * 1e3,
+                tbest * 1e3, gf,
                 cell(100.0 * gf / own_peak, "%.1f%%").c_str(),
                 cell(100.0 * gf / peak_bf16, "%.1f%%").c_str(),
                 kbytes / t / 1e9, 100.0 * kbytes / t / 1e9 / bw,
@@ -635,8 +673,10 @@ int main(int argc, char **argv) {
                 th * 1e3, cell(tref * 1e3, "%.1f").c_str(),
                 cell(ttorch * 1e3, "%.2f").c_str(),
                 cell(ttorch / t, "%.1fx").c_str(),
-                cell(tref / t, "%.0fx").c_str());
+                cell(tref / t, "%.0fx").c_str(),
+                cell(f8 ? t / t_bf16 : NAN, "%.2f").c_str());
     std::fflush(stdout);
+    }
   }
   return 0;
 }
