@@ -2,13 +2,25 @@
 // top-k of the block scores by an orderable 64-bit key (descending score,
 // ties to the smaller block id), then order=block compaction and -1 padding.
 // One warp per row; used by the select kernel (prefill rows) and by the
-// decode kernel's merge. Not installed.
+// decode kernels. The scores come from the workspace (GlobalScores) or from
+// shared memory (SharedScores: the cluster decode kernel). Not installed.
 #ifndef MSA_CUDA_SELECT_CUH
 #define MSA_CUDA_SELECT_CUH
 
 #include "device_common.cuh"
 
 namespace msa_cuda {
+
+// A row's block scores, j in [0, nblk): in the workspace, written by another
+// CTA or kernel (read past L1), or in this CTA's shared memory.
+struct GlobalScores {
+  const float *p;
+  __device__ __forceinline__ float operator[](int j) const { return __ldcg(p + j); }
+};
+struct SharedScores {
+  const float *p;
+  __device__ __forceinline__ float operator[](int j) const { return p[j]; }
+};
 
 // ---------------------------------------------------------------------------
 // Selection: one warp picks the row's blocks from its scores.
@@ -19,7 +31,8 @@ namespace msa_cuda {
 // `prev` is the key of the last one: order=block writes the forced blocks and
 // every selectable block whose key is >= prev in ascending id order (a ballot
 // compaction); then -1 up to topk.
-__device__ __forceinline__ void finish_row(const float *__restrict__ sc, int nblk, int I1,
+template <class Scores>
+__device__ __forceinline__ void finish_row(const Scores sc, int nblk, int I1,
                                            int L0, int nf, int cnt, uint64_t prev,
                                            bool score_order, int topk,
                                            int32_t *__restrict__ out) {
@@ -33,7 +46,7 @@ __device__ __forceinline__ void finish_row(const float *__restrict__ sc, int nbl
         if (j < I1 || j >= L0) {
           sel = true;
         } else if (cnt > 0) {
-          const uint64_t k = make_key(__ldcg(sc + j), j);
+          const uint64_t k = make_key(sc[j], j);
           sel = k != 0 && k >= prev;
         }
       }
@@ -45,8 +58,8 @@ __device__ __forceinline__ void finish_row(const float *__restrict__ sc, int nbl
   for (int i = nf + cnt + lane; i < topk; i += 32) out[i] = -1;
 }
 
-template <int NPL>
-__device__ void select_row(const float *__restrict__ sc, int nblk,
+template <int NPL, class Scores>
+__device__ void select_row(const Scores sc, int nblk,
                            const KParams &p, int32_t *__restrict__ out) {
   const int lane = threadIdx.x & 31;
   const int topk = p.topk;
@@ -59,7 +72,7 @@ __device__ void select_row(const float *__restrict__ sc, int nblk,
 #pragma unroll
     for (int i = 0; i < NPL; ++i) {
       const int j = lane + 32 * i;
-      keys[i] = (j >= I1 && j < L0) ? make_key(__ldcg(sc + j), j) : 0ull;
+      keys[i] = (j >= I1 && j < L0) ? make_key(sc[j], j) : 0ull;
     }
   }
   const bool score_order = p.order == MSA_ORDER_SCORE;
@@ -75,7 +88,7 @@ __device__ void select_row(const float *__restrict__ sc, int nblk,
         if (keys[i] < prev && keys[i] > best) best = keys[i];
     } else {
       for (int j = I1 + lane; j < L0; j += 32) {
-        const uint64_t k = make_key(__ldcg(sc + j), j);
+        const uint64_t k = make_key(sc[j], j);
         if (k < prev && k > best) best = k;
       }
     }
@@ -101,7 +114,8 @@ __device__ __forceinline__ void cx_desc(uint64_t &a, uint64_t &b) {
   a = x;
   b = y;
 }
-static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, const KParams &p,
+template <class Scores>
+__device__ void select_row_s8(const Scores sc, int nblk, const KParams &p,
                               int32_t *__restrict__ out) {
   const int lane = threadIdx.x & 31;
   const int topk = p.topk;
@@ -113,7 +127,7 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
 #pragma unroll
   for (int i = 0; i < 8; ++i) {
     const int j = lane + 32 * i;
-    k[i] = (j >= I1 && j < L0) ? make_key(__ldcg(sc + j), j) : 0ull;
+    k[i] = (j >= I1 && j < L0) ? make_key(sc[j], j) : 0ull;
   }
   cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
   cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
