@@ -72,40 +72,7 @@ def load(path):
     lib.msa_indexer_cuda_status.restype = ctypes.c_int
     lib.msa_indexer_cuda_status.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     lib.msa_last_error.restype = ctypes.c_char_p
-    if hasattr(lib, "msa_cuda_decode_launch_counts"):  # since the cluster kernel
-        lib.msa_cuda_decode_launch_counts.restype = None
-        lib.msa_cuda_decode_launch_counts.argtypes = [ctypes.POINTER(ctypes.c_uint64)] * 2
-    lib.msa_cuda_set_path.restype = ctypes.c_int
-    lib.msa_cuda_set_path.argtypes = [ctypes.c_int32]
     return lib
-
-
-PATH_AUTO, PATH_SPLIT_DECODE = 0, 3  # msa_cuda_path_t
-
-
-def decode_kernel_of(lib, fn):
-    """fn()'s result and which decode kernel its calls launched ("cluster",
-    "split", "both", "-"; "?" for a library that does not count)."""
-    if not hasattr(lib, "msa_cuda_decode_launch_counts"):
-        return fn(), "?"
-    a, b = (ctypes.c_uint64(), ctypes.c_uint64()), (ctypes.c_uint64(), ctypes.c_uint64())
-    lib.msa_cuda_decode_launch_counts(ctypes.byref(a[0]), ctypes.byref(a[1]))
-    r = fn()
-    lib.msa_cuda_decode_launch_counts(ctypes.byref(b[0]), ctypes.byref(b[1]))
-    split, cluster = b[0].value - a[0].value, b[1].value - a[1].value
-    return r, {(True, False): "cluster", (False, True): "split", (True, True): "both"}.get(
-        (cluster > 0, split > 0), "-")
-
-
-def time_split_decode(lib, p, H):
-    """time_decode_graph with decode-only calls forced onto the split kernel
-    (None for a library without that path)."""
-    if lib.msa_cuda_set_path(PATH_SPLIT_DECODE) != 0:
-        return None
-    try:
-        return time_decode_graph(lib, p, H)
-    finally:
-        lib.msa_cuda_set_path(PATH_AUTO)
 
 
 def events_ms(fn, iters, warmup=3):
@@ -446,11 +413,8 @@ def main():
         for kt in keys:
             R = decode_layers(batch, ctx, kt)
             p = Problem(batch, new, ctx - new, H, layers=R, key_type=kt)
-            (us, outs), kern = decode_kernel_of(lib, lambda: time_decode_graph(lib, p, H))
+            us, outs = time_decode_graph(lib, p, H)
             us *= 1e3
-            split = time_split_decode(lib, p, H) if kern == "cluster" else None
-            us_split = None if split is None else split[0] * 1e3
-            same_split = None if split is None else bool(torch.equal(outs[0], split[1][0]))
             same_prev = None
             res_prev = prev_time(lambda: time_decode_graph(prev, p, H), kt)
             us_prev = None if res_prev is None else res_prev[0] * 1e3
@@ -467,14 +431,12 @@ def main():
             twin = same_as_twin(p, call_twin)
             gbs = p.kbytes() / (us * 1e-6) / 1e9
             row = dict(kind="decode", keys=kt, config=label, layers=R, us=us, us_prev=us_prev,
-                       kernel=kern, us_split=us_split, same_ids_split=same_split,
                        gbs=gbs, pct_read=100 * gbs / rd, floor_us=p.kbytes() / (rd * 1e3),
                        same_set_torch=same_set, forced_ok=forced_ok, same_set_prev=same_prev,
                        same_ids_bf16_twin=twin)
             rows.append(row)
-            print(f"decode {label} [{kt}] (R={R}, {kern} kernel): {us:.1f} us/call, {gbs:.0f} GB/s = "
-                  f"{row['pct_read']:.1f}% of read; split kernel "
-                  f"{'-' if us_split is None else f'{us_split:.1f} us (ids equal: {same_split})'}; prev "
+            print(f"decode {label} [{kt}] (R={R}): {us:.1f} us/call, {gbs:.0f} GB/s = "
+                  f"{row['pct_read']:.1f}% of read; prev "
                   f"{'-' if us_prev is None else f'{us_prev:.1f} us'}; same id set vs torch "
                   f"{100 * same_set:.1f}%, forced {100 * forced_ok:.1f}%"
                   + ("" if same_prev is None else f", vs prev {100 * same_prev:.1f}%")
@@ -529,19 +491,16 @@ def main():
           "an empty kernel node in a graph: "
           + ("-" if lf is None else f"{lf[1]:.2f} us (1 CTA), {lf[264]:.2f} us (264 CTAs)") + ".")
     print()
-    print("| decode (graph, one call per layer) | keys | layers R | kernel | msa now | "
-          "split kernel (same lib) | previous | speed-up vs previous | "
+    print("| decode (graph, one call per layer) | keys | layers R | msa now | previous | speed-up | "
           "GB/s | % of read | floor (bytes/read) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if r["kind"] != "decode":
             continue
         pv = "-" if r["us_prev"] is None else f"{r['us_prev']:.1f} us"
         sp = "-" if r["us_prev"] is None else f"{r['us_prev'] / r['us']:.2f}x"
-        sk = "-" if r["us_split"] is None else f"{r['us_split']:.1f} us"
-        print(f"| {r['config']} | {r['keys']} | {r['layers']} | {r['kernel']} | {r['us']:.1f} us | "
-              f"{sk} | {pv} | {sp} | {r['gbs']:.0f} | {r['pct_read']:.1f}% | "
-              f"{r['floor_us']:.1f} us |")
+        print(f"| {r['config']} | {r['keys']} | {r['layers']} | {r['us']:.1f} us | {pv} | {sp} | "
+              f"{r['gbs']:.0f} | {r['pct_read']:.1f}% | {r['floor_us']:.1f} us |")
     print()
     print("| prefill (stream) | keys | msa now | previous | TFLOP/s | % of matmul | ids = previous |")
     print("|---|---|---|---|---|---|---|")

@@ -2,11 +2,12 @@
 """Decode time per call for bf16 and f8E4M3FN index-K side by side, the
 decode rows of bench_cuda.py only (its harness: layer-rotating CUDA graph,
 R layers so that R x index-K >= 2.5 x L2, the read-only ceiling of the same
-run), with the decode kernel AUTO ran and, where that was the cluster kernel,
-the split kernel's time in the same run. A short run for decode-kernel
-changes.
+run). A short run for decode-kernel changes.
 
-  python3 kernels_gpu/bench/decode_keys.py LIB
+  python3 kernels_gpu/bench/decode_keys.py LIB [PREV_LIB]
+
+With PREV_LIB (a previous build) its time for each row is taken in the same
+run, right after LIB's on the same buffers, and its ids compared.
 """
 import sys
 
@@ -23,27 +24,30 @@ CASES = [("B=1 ctx=8192 H=4", 1, 1, 8192, 4), ("B=16 ctx=8192 H=4", 16, 1, 8192,
 
 def main():
     lib = bc.load(sys.argv[1])
+    prev = bc.load(sys.argv[2]) if len(sys.argv) > 2 else None
     _, _, rd, how = bc.ceilings()
     print(f"read-only ceiling this run: {rd:.0f} GB/s ({how})")
-    print("| case | kernel | bf16 us | % read | split kernel bf16 us | fp8 us | % read | "
-          "split kernel fp8 us | fp8/bf16 |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| case | bf16 us | % read | previous bf16 us | fp8 us | % read | previous fp8 us | "
+          "fp8/bf16 |")
+    print("|---|---|---|---|---|---|---|---|")
     for label, batch, new, ctx, H in CASES:
         res = {}
         for kt in ("bf16", "f8e4m3fn"):
             p = bc.Problem(batch, new, ctx - new, H, layers=bc.decode_layers(batch, ctx, kt),
                            key_type=kt)
-            (ms, outs), kern = bc.decode_kernel_of(lib, lambda: bc.time_decode_graph(lib, p, H))
-            split = bc.time_split_decode(lib, p, H) if kern == "cluster" else None
-            sp = "-" if split is None else f"{split[0] * 1e3:.1f}"
-            if split is not None and not torch.equal(outs[0], split[1][0]):
-                sp += " (ids DIFFER)"
-            res[kt] = (ms * 1e3, 100 * p.kbytes() / (ms * 1e-3) / 1e9 / rd, sp, kern)
-            del p, outs, split
+            ms, outs = bc.time_decode_graph(lib, p, H)
+            pv = "-"
+            if prev is not None:
+                ms_prev, outs_prev = bc.time_decode_graph(prev, p, H)
+                pv = f"{ms_prev * 1e3:.1f}"
+                if not torch.equal(outs[0], outs_prev[0]):
+                    pv += " (ids DIFFER)"
+            res[kt] = (ms * 1e3, 100 * p.kbytes() / (ms * 1e-3) / 1e9 / rd, pv)
+            del p, outs
             torch.cuda.empty_cache()
         b, f = res["bf16"], res["f8e4m3fn"]
-        print(f"| {label} | {b[3]}/{f[3]} | {b[0]:.1f} | {b[1]:.1f}% | {b[2]} | {f[0]:.1f} | "
-              f"{f[1]:.1f}% | {f[2]} | {f[0] / b[0]:.3f} |", flush=True)
+        print(f"| {label} | {b[0]:.1f} | {b[1]:.1f}% | {b[2]} | {f[0]:.1f} | {f[1]:.1f}% | "
+              f"{f[2]} | {f[0] / b[0]:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 // checks.cuh - the contract's run-time metadata rules on the device, shared by
 // the prep kernel (whole batch, before the other kernels) and the decode
-// kernels (decode-only calls check the sequences themselves): the scalar rules of
+// kernel (decode-only calls check their own sequences): the scalar rules of
 // msa_check_sequence plus the workspace and max_new_tokens bounds, and the
 // error record of the smallest failing sequence. Not installed.
 #ifndef MSA_CUDA_CHECKS_CUH
@@ -31,39 +31,6 @@ __device__ __forceinline__ bool sequence_breaks_scalar_rules(const KParams &p, i
   const int64_t pages = (keys + p.page_size - 1) / p.page_size;
   const int64_t nblk = (keys + p.bs - 1) / p.bs;
   return pages > p.max_pages || nblk > p.lay.nblk_cap || newt > p.max_new;
-}
-
-// Sequences worker, worker + workers, ... (one warp each) against every rule
-// (the scalar rules above and every needed page id < num_pages, the page-id
-// scan spread over the lanes with 8 ids per lane in flight). Returns the
-// smallest failing sequence of the warp's share (LLONG_MAX: none), the same
-// in every lane. The prep kernel spreads the batch over its warps, the cluster
-// decode kernel over the warps of each cluster.
-__device__ __forceinline__ long long check_sequences(const KParams &p, int64_t worker,
-                                                     int64_t workers) {
-  const int lane = threadIdx.x & 31;
-  for (int64_t b = worker; b < p.batch; b += workers) {
-    int64_t newt = 0, keys = 0;
-    bool bad = sequence_breaks_scalar_rules(p, b, &newt, &keys);
-    if (!bad && newt > 0) {
-      const int64_t pages = (keys + p.page_size - 1) / p.page_size;
-      bool lbad = false;
-      const uint32_t *lut = p.lut + b * p.max_pages;
-      for (int64_t pg0 = 0; pg0 < pages; pg0 += 8 * 32) {
-        uint32_t id[8];
-#pragma unroll
-        for (int u = 0; u < 8; ++u) {
-          const int64_t pg = pg0 + u * 32 + lane;
-          id[u] = pg < pages ? lut[pg] : 0u;
-        }
-#pragma unroll
-        for (int u = 0; u < 8; ++u) lbad |= (int64_t)id[u] >= p.num_pages;
-      }
-      bad = __any_sync(0xffffffffu, lbad);
-    }
-    if (bad) return (long long)b;  // the share's later sequences are larger
-  }
-  return LLONG_MAX;
 }
 
 // The error record of the smallest failing sequence b (one thread): the

@@ -67,7 +67,7 @@ bool current_device_info(DeviceInfo *out) {
 }
 
 std::atomic<int> g_path{MSA_CUDA_PATH_AUTO};
-std::atomic<uint64_t> g_split_launches{0}, g_cluster_launches{0};
+std::atomic<uint64_t> g_decode_launches{0};
 
 int npl_for(int64_t nblk_cap) {
   if (nblk_cap <= 256) return 8;
@@ -105,64 +105,6 @@ static DecodePlan plan_decode(int64_t batch, int64_t nblk_cap, int bs, int64_t r
   spc = (spc + spb - 1) / spb * spb;
   splits = (stages_cap + spc - 1) / spc;
   return {splits, spc};
-}
-
-// Cluster decode plan (decode-only calls): a cluster of `cl` CTAs per
-// sequence, `spc` stages each, score rows of `cap` blocks in shared memory.
-// cl = 0: the call takes the split kernel. The cluster kernel is chosen
-// where (1) its whole-batch check is cheap (every cluster reads every needed
-// page id: batch^2 x max_pages ids in all, at most kClusterCheckIds), (2) its
-// score rows fit in shared memory beside the ring without costing CTAs per
-// SM, and (3) it fills the GPU (batch x cl >= 90% of the resident CTAs) or
-// its shares are short (<= 4 stages: latency-bound calls, where the split
-// kernel's grid barrier and workspace round trip dominate). Otherwise (few
-// sequences with long contexts, huge batches) the split kernel spreads the
-// keys over every SM.
-struct ClusterPlan {
-  int cl = 0;
-  int64_t spc = 0, cap = 0;
-  size_t smem = 0;
-};
-constexpr int64_t kClusterCheckIds = int64_t(1) << 22;
-static ClusterPlan plan_cluster_decode(const KParams &kp, int64_t cmax, int nt,
-                                       const DeviceInfo &dev) {
-  ClusterPlan cp;
-  const int64_t B = kp.batch;
-  if (B <= 0 || kp.max_pages <= 0 || B > kClusterCheckIds / B / kp.max_pages) return cp;
-  // a valid sequence has at most max_pages pages, so at most this many blocks
-  const int64_t blocks_by_pages = (kp.max_pages * kp.page_size + kp.bs - 1) / kp.bs;
-  const int64_t cap = std::max<int64_t>(1, std::min<int64_t>(kp.lay.nblk_cap, blocks_by_pages));
-  if (cap > INT32_MAX) return cp;
-  const int64_t spb = kp.bs >= 128 ? kp.bs / 128 : 1;  // stages per block
-  const int64_t stages_cap = (cap * kp.bs + 127) / 128;
-  // CTAs per SM of the ring alone (the split kernel's figure)
-  int per_sm = 0, clusters = 0, base_per_sm = 0;
-  if (decode_prepare(kp.dim, kp.key_type, nt, npl_for(cap), &base_per_sm) != cudaSuccess ||
-      base_per_sm < 1) {
-    (void)cudaGetLastError();
-    return cp;
-  }
-  const int64_t resident = (int64_t)base_per_sm * dev.sms;
-  int64_t cl = std::min<int64_t>({std::max<int64_t>(1, resident / B), 16, stages_cap});
-  int64_t spc = (stages_cap + cl - 1) / cl;
-  spc = (spc + spb - 1) / spb * spb;
-  cl = (stages_cap + spc - 1) / spc;
-  const int64_t rows = (cmax + cl - 1) / cl;
-  const size_t smem = decode_cluster_smem(kp.dim, kp.key_type, rows, cap);
-  const bool fills = B * cl * 10 >= resident * 9, short_shares = spc <= 4;
-  if (!(fills || short_shares) || B * cl > INT32_MAX) return cp;
-  if (decode_cluster_prepare(kp.dim, kp.key_type, nt, npl_for(cap), (int)cl, smem, &per_sm,
-                             &clusters) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return cp;
-  }
-  // the score rows must not cost CTAs per SM, and a cluster must fit
-  if (per_sm < base_per_sm || clusters < 1) return cp;
-  cp.cl = (int)cl;
-  cp.spc = spc;
-  cp.cap = cap;
-  cp.smem = smem;
-  return cp;
 }
 
 msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a,
@@ -252,19 +194,6 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
     const int64_t cmax =
         std::min<int64_t>(std::min<int64_t>(max_new_tokens, kDecRows), t->rows) * H;
     const int nt = cmax <= 8 ? 1 : (cmax <= 16 ? 2 : 4);
-    kp.dec_own_checks = decode_only ? 1 : 0;
-    if (decode_only && path != MSA_CUDA_PATH_SPLIT_DECODE) {
-      const ClusterPlan cp = plan_cluster_decode(kp, cmax, nt, dev);
-      if (cp.cl > 0) {
-        kp.splits = cp.cl;
-        kp.dec_spc = cp.spc;
-        kp.dec_cap = (int32_t)cp.cap;
-        if ((e = launch_decode_cluster(kp, nt, npl_for(cp.cap), cp.cl, cp.smem, st)) != cudaSuccess)
-          return launch_failed(e);
-        g_cluster_launches.fetch_add(1, std::memory_order_relaxed);
-        return MSA_STATUS_OK;
-      }
-    }
     int per_sm = 0;
     if ((e = decode_prepare(D, kp.key_type, nt, npl, &per_sm)) != cudaSuccess) return launch_failed(e);
     // The grid barrier needs every CTA resident: at most what fits at once.
@@ -273,9 +202,10 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
     const DecodePlan dp = plan_decode(t->batch, nblk_cap, bs, resident);
     kp.splits = (int32_t)dp.splits;
     kp.dec_spc = dp.spc;
+    kp.dec_own_checks = decode_only ? 1 : 0;
     const int64_t grid = std::min(dp.splits * t->batch, resident);
     if ((e = launch_decode(kp, nt, npl, grid, st)) != cudaSuccess) return launch_failed(e);
-    g_split_launches.fetch_add(1, std::memory_order_relaxed);
+    g_decode_launches.fetch_add(1, std::memory_order_relaxed);
     if (decode_only) return MSA_STATUS_OK;
   }
   if (use_pf && may_prefill) {
@@ -310,15 +240,12 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
 
 extern "C" msa_status_t msa_cuda_set_path(int32_t path) {
   if (path != MSA_CUDA_PATH_AUTO && path != MSA_CUDA_PATH_GENERIC &&
-      path != MSA_CUDA_PATH_MMA_SYNC && path != MSA_CUDA_PATH_SPLIT_DECODE)
+      path != MSA_CUDA_PATH_MMA_SYNC)
     return msa_set_last_error(MSA_STATUS_INVALID_ARGUMENT, "unknown CUDA path %d", (int)path);
   msa_cuda::g_path.store(path, std::memory_order_relaxed);
   return MSA_STATUS_OK;
 }
 
-extern "C" void msa_cuda_decode_launch_counts(uint64_t *split_launches,
-                                              uint64_t *cluster_launches) {
-  if (split_launches) *split_launches = msa_cuda::g_split_launches.load(std::memory_order_relaxed);
-  if (cluster_launches)
-    *cluster_launches = msa_cuda::g_cluster_launches.load(std::memory_order_relaxed);
+extern "C" uint64_t msa_cuda_decode_launches(void) {
+  return msa_cuda::g_decode_launches.load(std::memory_order_relaxed);
 }

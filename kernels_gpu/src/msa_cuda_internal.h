@@ -73,7 +73,6 @@ struct KParams {
   int64_t dec_spc;        // decode: 128-key stages per work item
   int32_t dec_own_checks; // decode: no prep ran; the decode kernel checks
                           // its sequences and writes the error record
-  int32_t dec_cap;        // cluster decode: blocks per shared-memory score row
 };
 
 // The stream-ordered call (launch.cpp): checks the workspace, plans and
@@ -98,16 +97,6 @@ cudaError_t launch_select(const KParams &p, int npl, int64_t grid, cudaStream_t 
 // cooperative launch of `grid` CTAs, which must all fit at once.
 cudaError_t decode_prepare(int D, int key_type, int nt, int npl, int *ctas_per_sm);
 cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, cudaStream_t st);
-// decode.cu, the cluster kernel (decode-only calls, p.splits CTAs per
-// cluster = per sequence, p.dec_spc stages each, `score_rows` shared-memory
-// score rows of p.dec_cap blocks per CTA): its dynamic shared memory, its
-// preparation (CTAs per SM, clusters of `cl` that fit at once: 0 = it
-// cannot run) and its launch (one cluster per sequence).
-size_t decode_cluster_smem(int D, int key_type, int64_t score_rows, int64_t cap);
-cudaError_t decode_cluster_prepare(int D, int key_type, int nt, int npl, int cl, size_t smem,
-                                   int *ctas_per_sm, int *clusters_resident);
-cudaError_t launch_decode_cluster(const KParams &p, int nt, int npl, int cl, size_t smem,
-                                  cudaStream_t st);
 
 } // namespace msa_cuda
 

@@ -10,6 +10,37 @@ namespace msa_cuda {
 constexpr int kPrepThreads = 512;
 
 
+// Every sequence against msa_check_sequence's rules (plus the workspace and
+// max_new_tokens bounds), a warp per sequence with the page-id scan spread
+// over the lanes, 8 ids per lane in flight; the smallest failing sequence
+// goes to *s_bad (shared, LLONG_MAX when none). The caller syncs before
+// reading it.
+__device__ void check_batch(const KParams &p, long long *s_bad) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int nwarps = blockDim.x >> 5;
+  for (int64_t b = warp; b < p.batch; b += nwarps) {
+    int64_t newt = 0, keys = 0;
+    bool bad = sequence_breaks_scalar_rules(p, b, &newt, &keys);
+    if (!bad && newt > 0) {
+      const int64_t pages = (keys + p.page_size - 1) / p.page_size;
+      bool lbad = false;
+      const uint32_t *lut = p.lut + b * p.max_pages;
+      for (int64_t pg0 = 0; pg0 < pages; pg0 += 8 * 32) {
+        uint32_t id[8];
+#pragma unroll
+        for (int u = 0; u < 8; ++u) {
+          const int64_t pg = pg0 + u * 32 + lane;
+          id[u] = pg < pages ? lut[pg] : 0u;
+        }
+#pragma unroll
+        for (int u = 0; u < 8; ++u) lbad |= (int64_t)id[u] >= p.num_pages;
+      }
+      bad = __any_sync(0xffffffffu, lbad);
+    }
+    if (bad && lane == 0) atomicMin(s_bad, (long long)b);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // 1. prep: metadata checks, scratch reset, prefill tile offsets. One CTA.
 // ---------------------------------------------------------------------------
@@ -31,10 +62,7 @@ __global__ void __launch_bounds__(kPrepThreads) prep_kernel(KParams p) {
     }
     return;
   }
-  {
-    const long long bad = check_sequences(p, warp, nwarps);
-    if (bad != LLONG_MAX && lane == 0) atomicMin(&s_bad, bad);
-  }
+  check_batch(p, &s_bad);
   __syncthreads();
   if (tid == 0) {
     hdr->err = kErrNone;

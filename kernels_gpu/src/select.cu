@@ -25,12 +25,14 @@ __global__ void __launch_bounds__(kSelThreads) select_kernel(KParams p) {
   if (p.skip_decode && newt <= p.dec_rows) return;  // decode kernel selected
   const int64_t n = (int64_t)p.prefix[b] + (row - begin) + 1;
   const int nblk = (int)((n + p.bs - 1) / p.bs);
-  const GlobalScores sc{p.scores + (size_t)pair * p.lay.nblk_cap};
+  const float *sc = p.scores + (size_t)pair * p.lay.nblk_cap;
   int32_t *o = p.out + (size_t)pair * p.topk;
+  RowScores<NPL> pre;
+  pre.load(sc, nblk);
   if constexpr (NPL == 8)
-    select_row_s8(sc, nblk, p, o);
+    select_row_s8(sc, nblk, p, o, pre);
   else
-    select_row<NPL>(sc, nblk, p, o);
+    select_row<NPL>(sc, nblk, p, o, pre);
 }
 
 

@@ -2,25 +2,13 @@
 // top-k of the block scores by an orderable 64-bit key (descending score,
 // ties to the smaller block id), then order=block compaction and -1 padding.
 // One warp per row; used by the select kernel (prefill rows) and by the
-// decode kernels. The scores come from the workspace (GlobalScores) or from
-// shared memory (SharedScores: the cluster decode kernel). Not installed.
+// decode kernel's merge. Not installed.
 #ifndef MSA_CUDA_SELECT_CUH
 #define MSA_CUDA_SELECT_CUH
 
 #include "device_common.cuh"
 
 namespace msa_cuda {
-
-// A row's block scores, j in [0, nblk): in the workspace, written by another
-// CTA or kernel (read past L1), or in this CTA's shared memory.
-struct GlobalScores {
-  const float *p;
-  __device__ __forceinline__ float operator[](int j) const { return __ldcg(p + j); }
-};
-struct SharedScores {
-  const float *p;
-  __device__ __forceinline__ float operator[](int j) const { return p[j]; }
-};
 
 // ---------------------------------------------------------------------------
 // Selection: one warp picks the row's blocks from its scores.
@@ -31,8 +19,7 @@ struct SharedScores {
 // `prev` is the key of the last one: order=block writes the forced blocks and
 // every selectable block whose key is >= prev in ascending id order (a ballot
 // compaction); then -1 up to topk.
-template <class Scores>
-__device__ __forceinline__ void finish_row(const Scores sc, int nblk, int I1,
+__device__ __forceinline__ void finish_row(const float *__restrict__ sc, int nblk, int I1,
                                            int L0, int nf, int cnt, uint64_t prev,
                                            bool score_order, int topk,
                                            int32_t *__restrict__ out) {
@@ -46,7 +33,7 @@ __device__ __forceinline__ void finish_row(const Scores sc, int nblk, int I1,
         if (j < I1 || j >= L0) {
           sel = true;
         } else if (cnt > 0) {
-          const uint64_t k = make_key(sc[j], j);
+          const uint64_t k = make_key(__ldcg(sc + j), j);
           sel = k != 0 && k >= prev;
         }
       }
@@ -58,9 +45,27 @@ __device__ __forceinline__ void finish_row(const Scores sc, int nblk, int I1,
   for (int i = nf + cnt + lane; i < topk; i += 32) out[i] = -1;
 }
 
-template <int NPL, class Scores>
-__device__ void select_row(const Scores sc, int nblk,
-                           const KParams &p, int32_t *__restrict__ out) {
+// A lane's share of a row's block scores (block lane + 32 i; -inf past
+// nblk), read ahead of the selection so that the loads are in flight while
+// the caller does other work (the decode kernel: its error verdict). NPL ==
+// 0 reads nothing ahead: the selection re-reads the row every round.
+template <int NPL>
+struct RowScores {
+  float v[NPL > 0 ? NPL : 1];
+  __device__ __forceinline__ void load(const float *__restrict__ sc, int nblk) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int i = 0; i < NPL; ++i) {
+      const int j = lane + 32 * i;
+      v[i] = j < nblk ? __ldcg(sc + j) : -INFINITY;
+    }
+  }
+};
+
+template <int NPL>
+__device__ void select_row(const float *__restrict__ sc, int nblk,
+                           const KParams &p, int32_t *__restrict__ out,
+                           const RowScores<NPL> &pre) {
   const int lane = threadIdx.x & 31;
   const int topk = p.topk;
   const int L0 = max(0, nblk - p.local_blocks);
@@ -72,7 +77,7 @@ __device__ void select_row(const Scores sc, int nblk,
 #pragma unroll
     for (int i = 0; i < NPL; ++i) {
       const int j = lane + 32 * i;
-      keys[i] = (j >= I1 && j < L0) ? make_key(sc[j], j) : 0ull;
+      keys[i] = (j >= I1 && j < L0) ? make_key(pre.v[i], j) : 0ull;
     }
   }
   const bool score_order = p.order == MSA_ORDER_SCORE;
@@ -88,7 +93,7 @@ __device__ void select_row(const Scores sc, int nblk,
         if (keys[i] < prev && keys[i] > best) best = keys[i];
     } else {
       for (int j = I1 + lane; j < L0; j += 32) {
-        const uint64_t k = make_key(sc[j], j);
+        const uint64_t k = make_key(__ldcg(sc + j), j);
         if (k < prev && k > best) best = k;
       }
     }
@@ -114,9 +119,8 @@ __device__ __forceinline__ void cx_desc(uint64_t &a, uint64_t &b) {
   a = x;
   b = y;
 }
-template <class Scores>
-__device__ void select_row_s8(const Scores sc, int nblk, const KParams &p,
-                              int32_t *__restrict__ out) {
+static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, const KParams &p,
+                              int32_t *__restrict__ out, const RowScores<8> &pre) {
   const int lane = threadIdx.x & 31;
   const int topk = p.topk;
   const int L0 = max(0, nblk - p.local_blocks);
@@ -127,7 +131,7 @@ __device__ void select_row_s8(const Scores sc, int nblk, const KParams &p,
 #pragma unroll
   for (int i = 0; i < 8; ++i) {
     const int j = lane + 32 * i;
-    k[i] = (j >= I1 && j < L0) ? make_key(sc[j], j) : 0ull;
+    k[i] = (j >= I1 && j < L0) ? make_key(pre.v[i], j) : 0ull;
   }
   cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
   cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);

@@ -97,22 +97,17 @@ int msa_cuda_available(void);
 /* Kernel path, for tests and benchmarks (process-wide; default AUTO).
  *   AUTO:    tensor-core kernels where the shape allows, else the generic one
  *   GENERIC: the generic CUDA-core kernel for every shape
- *   MMA_SYNC: as AUTO, but prefill on mma.sync instead of wgmma (sm_90a)
- *   SPLIT_DECODE: as AUTO, but decode-only calls always take the split decode
- *            kernel (one cooperative launch) instead of the cluster one */
+ *   MMA_SYNC: as AUTO, but prefill on mma.sync instead of wgmma (sm_90a) */
 typedef enum msa_cuda_path {
   MSA_CUDA_PATH_AUTO = 0,
   MSA_CUDA_PATH_GENERIC = 1,
-  MSA_CUDA_PATH_MMA_SYNC = 2,
-  MSA_CUDA_PATH_SPLIT_DECODE = 3
+  MSA_CUDA_PATH_MMA_SYNC = 2
 } msa_cuda_path_t;
 msa_status_t msa_cuda_set_path(int32_t path);
 
-/* Which decode kernel served the calls: the number of launches of the split
- * kernel (one cooperative launch, grid barrier) and of the cluster kernel
- * (a cluster per sequence) this process made, for tests and benchmarks to
- * say what ran. Either pointer may be NULL. */
-void msa_cuda_decode_launch_counts(uint64_t *split_launches, uint64_t *cluster_launches);
+/* The number of decode-kernel launches this process made (every call that
+ * had decode sequences for it), for tests and benchmarks to say what ran. */
+uint64_t msa_cuda_decode_launches(void);
 
 /* The entry lowered MLIR calls for target=cuda. Same arguments as
  * _mlir_ciface_msa_indexer_ragged_paged_cpu. Each memref may be host or
