@@ -4,12 +4,16 @@
 // Work items: batch x splits, item (b, split) a range of `spc` stages of
 // sequence b; a stage is 128 consecutive key positions (128 / bs whole pages
 // for block sizes 16/32/64, one 128-key part of a page for multiples of
-// 128). CTAs of 4 warps take items persistently. Per item, thread 0 streams
-// the stages with the copy engine (cp.async.bulk: one contiguous copy per
-// page part, no registers, no address arithmetic per byte) into a
-// kDecStages-deep ring in shared memory, each stage completing on its own
-// mbarrier; it checks every page id before it copies, so no metadata value
-// can make it read outside k_blocks. The 4 warps score 32 keys each per
+// 128). CTAs of 5 warps take items persistently. Per item, the producer
+// warp's lane 0 streams the stages with the copy engine (cp.async.bulk: one
+// contiguous copy per page part, no registers, no address arithmetic per
+// byte) into a kDecStages-deep ring in shared memory, each slot with a full
+// mbarrier (its copies landed) and an empty one (the consumers read it); it
+// checks every page id before it copies, so no metadata value can make it
+// read outside k_blocks. A dedicated producer keeps the copy issue work off
+// the scoring warps, which meet once per stage at a barrier of their own
+// (the earlier kernel issued from thread 0, and every stage waited for warp
+// 0's issue work). The 4 consumer warps score 32 keys each per
 // stage on mma.sync m16n8k16: the keys are the M side (16 per instruction), the (row, head) columns of
 // the sequence the N side (8 per n-tile, NT n-tiles per pass, more passes
 // for more than 8 * NT columns), so every index-K byte is read once from
@@ -19,9 +23,7 @@
 // with 16-byte shared loads for both key types.
 //
 // f8E4M3FN keys (KB = 1 byte per element): the same stages hold 128 keys in
-// half the bytes, so twice the CTAs fit on an SM (the same bytes in flight
-// per SM, twice the independent stage pipelines: decode time is set by the
-// per-stage chain of copy wait, MMAs and the CTA barrier, not by bytes), and
+// half the bytes, so the ring is twice as deep at the same 2 CTAs per SM, and
 // each lane converts its 16 key bytes into the two bf16 chunks a bf16 key
 // would have given (fp8.cuh: exact), so the MMAs, scores and ids are those
 // of the same keys stored as bf16. A key with a NaN byte is skipped as a
@@ -54,7 +56,11 @@
 
 namespace msa_cuda {
 
-constexpr int kDecThreads = 128;  // 4 warps x 32 keys = one stage
+// 4 consumer warps x 32 keys = one stage, and one producer warp that issues
+// the copies (so that no scoring warp waits for copy issue work).
+constexpr int kConsumerThreads = 128;
+constexpr int kDecThreads = kConsumerThreads + 32;
+constexpr int kProducerWarp = kConsumerThreads / 32;
 constexpr int kStageKeys = 128;
 constexpr int kMaxCols = kDecRows * 8;  // decode serves H <= 8
 
@@ -62,18 +68,16 @@ constexpr int kMaxCols = kDecRows * 8;  // decode serves H <= 8
 template <int D, int KB>
 struct DecSmem {
   // Ring depth (stages in flight per CTA): as many as the SM's shared
-  // memory holds at the CTAs per SM the registers allow (bf16 2 x 3 x 32 KB,
-  // f8E4M3FN 3 x 4 x 16 KB). f8's 4th stage measured no faster than 3
-  // (B=64 x 32768: 106.0 vs 105.7 us, same run): the time per stage is the
-  // CTA's chain of copy wait, MMAs and barrier, not the bytes in flight.
-  static constexpr int kStages = KB == 1 ? 4 : 3;
+  // memory holds at 2 CTAs per SM (bf16 3 x 32 KB, f8E4M3FN 6 x 16 KB).
+  static constexpr int kStages = KB == 1 ? 6 : 3;
   static constexpr int kStageBytes = kStageKeys * D * KB;
   static constexpr int kRingOff = 0;
   // partial maxima [2 buffers][4 warps][2 halves][kMaxCols]
   static constexpr int kPartOff = kRingOff + kStages * kStageBytes;
   static constexpr int kPartBytes = 2 * 4 * 2 * kMaxCols * 4;
+  // mbarriers: full[kStages] (copies landed), then empty[kStages] (slot read)
   static constexpr int kBarOff = kPartOff + kPartBytes;
-  static constexpr int kBytes = kBarOff + kStages * 8;
+  static constexpr int kBytes = kBarOff + 2 * kStages * 8;
 };
 
 // Page ids and copy sizes of one stage (up to 8 pages for block size 16).
@@ -175,11 +179,38 @@ __device__ __forceinline__ uint32_t load_key_row(const unsigned char *row, int t
   return nan;
 }
 
+// The producer (lane 0 of the producer warp): the copies of one item's
+// `nst` stages, each into the next ring slot once the consumers released it
+// (empty barrier), completing on the slot's full barrier. Page ids are loaded
+// kIdAhead stages before they are settled (under a full memory load a
+// lookup-table round trip takes about as long as a stage); `ids` holds the
+// first ones, loaded by the caller together with the item's metadata.
+// `issued` counts the CTA's stages across items (slot and barrier phases),
+// as the consumers' `consumed` does.
+constexpr int kIdAhead = 4;
+template <int D, int KB>
+__device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *lut,
+                                             int64_t s_begin, int nst, int64_t pages_needed,
+                                             int64_t b, StageCopies (&ids)[kIdAhead],
+                                             uint32_t &issued, long long &bad_min,
+                                             uint32_t ring, uint32_t full, uint32_t empty) {
+  using S = DecSmem<D, KB>;
+  for (int t = 0; t < nst; ++t, ++issued) {
+    StageCopies c = ids[0];
+#pragma unroll
+    for (int i = 0; i + 1 < kIdAhead; ++i) ids[i] = ids[i + 1];
+    if (t + kIdAhead < nst) stage_pages(p, lut, s_begin + t + kIdAhead, ids[kIdAhead - 1]);
+    stage_settle<D, KB>(p, s_begin + t, pages_needed, c);
+    if (p.dec_own_checks && c.bad) bad_min = min(bad_min, (long long)b);
+    const uint32_t slot = issued % S::kStages, use = issued / S::kStages;
+    if (use > 0) mbar_wait(empty + 8 * slot, (use - 1) & 1u);
+    stage_issue<D, KB>(p, c, s_begin + t, ring + slot * S::kStageBytes, full + 8 * slot);
+  }
+}
+
 template <int D, int NT, int NPL, int KB>
-// fp8 CTAs need half the shared memory: 3 fit on an SM when the registers
-// allow it (the time per stage is a chain of latencies, so more CTAs are more
-// stages in flight).
-__global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KParams p) {
+// 2 CTAs per SM for both key types (shared memory: the rings above).
+__global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
 #ifdef MSA_HAVE_SM90
   extern __shared__ __align__(128) unsigned char smem[];
   using S = DecSmem<D, KB>;
@@ -190,7 +221,8 @@ __global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KP
   const int g = lane >> 2, t4 = lane & 3;
   const uint32_t ring = smem_u32(smem + S::kRingOff);
   float *part = reinterpret_cast<float *>(smem + S::kPartOff);
-  const uint32_t bars = smem_u32(smem + S::kBarOff);
+  const uint32_t bars = smem_u32(smem + S::kBarOff);           // full barriers
+  const uint32_t empty = bars + 8 * kDecStages;                 // empty barriers
   const int H = p.heads, bs = p.bs;
   const int64_t items = p.batch * p.splits;
   const bool own = p.dec_own_checks != 0;
@@ -198,9 +230,10 @@ __global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KP
   int64_t last_begin = 0, last_newt = 0, last_prefix = 0;  // of the CTA's last item
   bool last_work = false;  // the last item's metadata is safe to follow
   uint32_t consumed = 0;          // stages consumed by this CTA (mbarrier phases)
+  uint32_t issued = 0;            // stages issued (the producer)
 
   if (tid == 0) {
-    for (int i = 0; i < kDecStages; ++i) mbar_init(bars + 8 * i, 1);
+    for (int i = 0; i < 2 * kDecStages; ++i) mbar_init(bars + 8 * i, 1);
     fence_mbarrier_init();
   }
   // Programmatic dependent launch: the kernel may start while the previous
@@ -218,19 +251,10 @@ __global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KP
     // loaded together with it (they lie in the table whatever it holds).
     const uint32_t *lut = p.lut + b * p.max_pages;
     const int64_t s_begin = (int64_t)split * p.dec_spc;
-    // Thread 0's page ids: the first ring's worth, then `next` (the stage to
-    // issue when a slot frees) and the kIdAhead stages behind it, whose ids
-    // are loaded that many stages before they are settled: under a full
-    // memory load a lookup-table round trip takes about as long as a stage,
-    // and thread 0 must not wait for one per stage.
-    constexpr int kIdAhead = 2;
-    StageCopies first[kDecStages], next, ahead[kIdAhead];
-    if (tid == 0) {
+    StageCopies ids[kIdAhead];  // the producer's first page ids
+    if (warp == kProducerWarp && lane == 0) {
 #pragma unroll
-      for (int i = 0; i < kDecStages; ++i) stage_pages(p, lut, s_begin + i, first[i]);
-      stage_pages(p, lut, s_begin + kDecStages, next);
-#pragma unroll
-      for (int i = 0; i < kIdAhead; ++i) stage_pages(p, lut, s_begin + kDecStages + 1 + i, ahead[i]);
+      for (int i = 0; i < kIdAhead; ++i) stage_pages(p, lut, s_begin + i, ids[i]);
     }
     int64_t newt = 0, nkeys = 0;
     const bool broken = sequence_breaks_scalar_rules(p, b, &newt, &nkeys);
@@ -250,16 +274,11 @@ __global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KP
     const int64_t nstages_seq = work ? (nkeys + kStageKeys - 1) / kStageKeys : 0;
     const int64_t s_end = min(nstages_seq, s_begin + p.dec_spc);
     const int nst = s_end > s_begin ? (int)(s_end - s_begin) : 0;
-    if (tid == 0 && nst > 0) {
-#pragma unroll
-      for (int i = 0; i < kDecStages; ++i)
-        if (i < nst) {
-          const uint32_t slot = (consumed + i) % kDecStages;
-          stage_settle<D, KB>(p, s_begin + i, pages_needed, first[i]);
-          if (own && first[i].bad) bad_min = min(bad_min, (long long)b);
-          stage_issue<D, KB>(p, first[i], s_begin + i, ring + slot * S::kStageBytes, bars + 8 * slot);
-        }
-      if (kDecStages < nst) stage_settle<D, KB>(p, s_begin + kDecStages, pages_needed, next);
+    if (warp == kProducerWarp) {  // copies only; the other lanes idle
+      if (lane == 0 && nst > 0)
+        produce_item<D, KB>(p, lut, s_begin, nst, pages_needed, b, ids, issued, bad_min, ring,
+                            bars, empty);
+      continue;
     }
 
     // ---- the sequence's columns: n = r * H + h
@@ -360,24 +379,16 @@ __global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KP
               if (g == 0 && n < C) pt[(warp * 2 + u) * kMaxCols + n] = v;
             }
       }
-      __syncthreads();  // the slot is read, the partials are written
-      if (tid == 0 && t + kDecStages < nst) {
-        if (own && next.bad) bad_min = min(bad_min, (long long)b);
-        stage_issue<D, KB>(p, next, stage + kDecStages, ring + slot * S::kStageBytes, bars + 8 * slot);
-        if (t + kDecStages + 1 < nst) {
-          next = ahead[0];
-          stage_settle<D, KB>(p, stage + kDecStages + 1, pages_needed, next);
-#pragma unroll
-          for (int i = 0; i + 1 < kIdAhead; ++i) ahead[i] = ahead[i + 1];
-          stage_pages(p, lut, stage + kDecStages + 1 + kIdAhead, ahead[kIdAhead - 1]);
-        }
-      }
+      // the 4 consumer warps only (named barrier 1): the slot is read and the
+      // partials are written; the slot goes back to the producer
+      asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
+      if (tid == 0) mbar_arrive(empty + 8 * slot);
       // Block maxima of this stage -> score rows. Thread 127 - i takes
       // (block, column) pairs i, i + 128, ... (the same thread for a column at
       // every stage, which keeps the running max of wide blocks in a
-      // register; counted from the last warp, because warp 0 issues the
-      // copies and the next barrier waits for the slowest warp).
-      for (int idx = kDecThreads - 1 - tid; idx < bps * C; idx += kDecThreads) {
+      // register; counted from the last warp, because thread 0 first
+      // releases the slot and the next barrier waits for the slowest warp).
+      for (int idx = kConsumerThreads - 1 - tid; idx < bps * C; idx += kConsumerThreads) {
         const int blk = idx / C, n = idx - blk * C;
         float v;
         if (bs == 16) v = pt[blk * kMaxCols + n];
@@ -407,7 +418,12 @@ __global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KP
 
   // ---- the grid barrier: every score is written and every item checked
   long long *verdicts = reinterpret_cast<long long *>(p.ws + p.lay.verdicts);
-  if (own && tid == 0) verdicts[blockIdx.x] = bad_min;
+  __shared__ long long s_bad;
+  if (tid == 0) s_bad = LLONG_MAX;
+  __syncthreads();
+  if (own && lane == 0 && bad_min != LLONG_MAX) atomicMin(&s_bad, bad_min);  // producer: page ids
+  __syncthreads();
+  if (own && tid == 0) verdicts[blockIdx.x] = s_bad;
   cooperative_groups::this_grid().sync();
   // The scores of the warp's first column of the CTA's last item (its
   // metadata is still in registers; in the common case of one item per CTA
@@ -428,7 +444,7 @@ __global__ void __launch_bounds__(kDecThreads, KB == 1 ? 3 : 1) decode_kernel(KP
     }
   }
   Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
-  __shared__ long long s_bad;
+  __syncthreads();  // every thread has read s_bad
   if (tid == 0) s_bad = LLONG_MAX;
   __syncthreads();
   bool failed;
