@@ -233,7 +233,10 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   uint32_t issued = 0;            // stages issued (the producer)
 
   if (tid == 0) {
-    for (int i = 0; i < 2 * kDecStages; ++i) mbar_init(bars + 8 * i, 1);
+    for (int i = 0; i < kDecStages; ++i) {
+      mbar_init(bars + 8 * i, 1);                           // full: the producer
+      mbar_init(empty + 8 * i, kConsumerThreads / 32);      // empty: each consumer warp
+    }
     fence_mbarrier_init();
   }
   // Programmatic dependent launch: the kernel may start while the previous
@@ -379,15 +382,17 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
               if (g == 0 && n < C) pt[(warp * 2 + u) * kMaxCols + n] = v;
             }
       }
-      // the 4 consumer warps only (named barrier 1): the slot is read and the
-      // partials are written; the slot goes back to the producer
+      // This warp has read its rows of the slot: it goes back to the producer
+      // once every consumer warp has released it.
+      __syncwarp();
+      if (lane == 0) mbar_arrive(empty + 8 * slot);
+      // the 4 consumer warps only (named barrier 1): the partials are written
       asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
-      if (tid == 0) mbar_arrive(empty + 8 * slot);
       // Block maxima of this stage -> score rows. Thread 127 - i takes
       // (block, column) pairs i, i + 128, ... (the same thread for a column at
       // every stage, which keeps the running max of wide blocks in a
-      // register; counted from the last warp, because thread 0 first
-      // releases the slot and the next barrier waits for the slowest warp).
+      // register; counted from the last warp, which mattered when warp 0
+      // issued the copies; any fixed assignment would do now).
       for (int idx = kConsumerThreads - 1 - tid; idx < bps * C; idx += kConsumerThreads) {
         const int blk = idx / C, n = idx - blk * C;
         float v;
