@@ -76,8 +76,12 @@ install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The CPU benchmark (static kernel library; needs no RUNPATH).
+# Its PyTorch baseline goes to share/msa, where the installed msa-bench looks
+# for it (relative to its own path) when the source tree is not there.
 if(TARGET msa-bench)
   install(TARGETS msa-bench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/tools/msa-bench/torch_baseline.py
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/msa)
 endif()
 
 if(NOT MSA_ENABLE_MLIR)

@@ -44,6 +44,7 @@
 #include <cpuid.h>
 #include <omp.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -60,6 +61,30 @@
 #endif
 
 namespace {
+
+// The PyTorch baseline script: the source tree's copy when it is there (a
+// build directory), else the installed one, <prefix>/share/msa, found from
+// this executable's path (<prefix>/bin/msa-bench).
+std::string default_torch_script() {
+  if (access(MSA_BENCH_TORCH_SCRIPT, R_OK) == 0) return MSA_BENCH_TORCH_SCRIPT;
+#if defined(MSA_BENCH_TORCH_SCRIPT_INSTALLED) && defined(MSA_BENCH_BINDIR)
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = 0;
+    std::string dir(exe);
+    dir = dir.substr(0, dir.rfind('/'));                    // <prefix>/bin
+    const std::string bindir = MSA_BENCH_BINDIR;
+    if (dir.size() > bindir.size() &&
+        dir.compare(dir.size() - bindir.size(), bindir.size(), bindir) == 0) {
+      const std::string p =
+          dir.substr(0, dir.size() - bindir.size()) + MSA_BENCH_TORCH_SCRIPT_INSTALLED;
+      if (access(p.c_str(), R_OK) == 0) return p;
+    }
+  }
+#endif
+  return MSA_BENCH_TORCH_SCRIPT;  // not found: the baseline reports it missing
+}
 
 using clk = std::chrono::steady_clock;
 
@@ -489,7 +514,7 @@ std::string auto_backend(bool decode) {
 int main(int argc, char **argv) {
   int reps = 0;
   bool do_ref = true, do_torch = true;
-  std::string python = "/usr/bin/python3", script = MSA_BENCH_TORCH_SCRIPT,
+  std::string python = "/usr/bin/python3", script = default_torch_script(),
               only, key_type = "bf16";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
