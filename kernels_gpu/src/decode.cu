@@ -126,7 +126,7 @@ __device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
     }
 }
 
-// Thread 0: the copies of one stage into ring slot `dst`, completing on `bar`.
+// The producer: the copies of one stage into ring slot `dst`, completing on `bar`.
 // A page whose id is out of range is not copied (the call reports it, the
 // prep kernel or the decode kernel's own checks, and every CTA then writes
 // -1), so nothing outside k_blocks is read.
@@ -229,13 +229,15 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   long long bad_min = LLONG_MAX;  // smallest failing sequence seen (own checks)
   int64_t last_begin = 0, last_newt = 0, last_prefix = 0;  // of the CTA's last item
   bool last_work = false;  // the last item's metadata is safe to follow
-  uint32_t consumed = 0;          // stages consumed by this CTA (mbarrier phases)
-  uint32_t issued = 0;            // stages issued (the producer)
+  // stages consumed / issued by this CTA (ring slots and mbarrier phases;
+  // 32 bits: a CTA streams far fewer than 2^32 stages)
+  uint32_t consumed = 0;
+  uint32_t issued = 0;
 
   if (tid == 0) {
     for (int i = 0; i < kDecStages; ++i) {
       mbar_init(bars + 8 * i, 1);                           // full: the producer
-      mbar_init(empty + 8 * i, kConsumerThreads / 32);      // empty: each consumer warp
+      mbar_init(empty + 8 * i, kConsumerThreads);           // empty: every consumer thread
     }
     fence_mbarrier_init();
   }
@@ -382,10 +384,13 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
               if (g == 0 && n < C) pt[(warp * 2 + u) * kMaxCols + n] = v;
             }
       }
-      // This warp has read its rows of the slot: it goes back to the producer
-      // once every consumer warp has released it.
-      __syncwarp();
-      if (lane == 0) mbar_arrive(empty + 8 * slot);
+      // This thread has read its part of the slot: it goes back to the
+      // producer once every consumer thread has released it. Each reader
+      // releases for itself (an mbarrier arrive releases only the arriving
+      // thread's accesses), after a proxy fence: the next write into the slot
+      // is the copy engine's (async proxy), these reads were generic.
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      mbar_arrive(empty + 8 * slot);
       // the 4 consumer warps only (named barrier 1): the partials are written
       asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
       // Block maxima of this stage -> score rows. Thread 127 - i takes
@@ -433,11 +438,12 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   // The scores of the warp's first column of the CTA's last item (its
   // metadata is still in registers; in the common case of one item per CTA
   // and one column per warp, the only column) are read now, so that they
-  // are in flight while the verdict arrives.
+  // are in flight while the verdict arrives. Only for rows of <= 256 blocks
+  // (NPL 8): 32 scores per lane held across the verdict spill registers.
   const int wpc = kDecThreads / 32;  // warps (columns at a time) per item
   int pre_n = -1;
   RowScores<NPL> pre;
-  if (last_work && (int64_t)blockIdx.x < items) {
+  if (NPL == 8 && last_work && (int64_t)blockIdx.x < items) {
     const int64_t last_item =
         blockIdx.x + (items - 1 - blockIdx.x) / gridDim.x * (int64_t)gridDim.x;
     const int n = (int)(last_item % p.splits) * wpc + warp;
@@ -449,9 +455,8 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     }
   }
   Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
-  __syncthreads();  // every thread has read s_bad
-  if (tid == 0) s_bad = LLONG_MAX;
-  __syncthreads();
+  // s_bad still holds this CTA's own verdict, which is one of the slots the
+  // minimum below runs over, so it needs no reset
   bool failed;
   if (own) {
     long long m = LLONG_MAX;
