@@ -36,6 +36,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <numeric>
@@ -624,12 +625,46 @@ inline std::string compare_with_reference(Case &c,
       for (int64_t j : forced)
         if (!chosen[(size_t)j])
           return fail("a forced block is missing");
+      // Whether blocks u and s reach their (equal) scores with bit-identical
+      // key vectors: then every back end computes the same value for both,
+      // and the tie must go to the smaller id. Different vectors whose exact
+      // dots happen to be equal can round apart in f32: a tie within
+      // rounding, either order is right.
+      std::vector<std::vector<const uint16_t *>> best_rows((size_t)nblk);
+      std::vector<char> best_known((size_t)nblk, 0);
+      auto best_rows_of = [&](int64_t j) -> const std::vector<const uint16_t *> & {
+        // the key rows (bf16 twins) reaching score[j], found once per block
+        if (!best_known[(size_t)j]) {
+          best_known[(size_t)j] = 1;
+          const int64_t b = msa_reference_row_sequence(&t, row);
+          const int64_t ps = c.page_size, bs = a.block_size;
+          const uint16_t *qr = &c.q[(size_t)((row * H + h) * D)];
+          for (int64_t p = j * bs; p < std::min<int64_t>((j + 1) * bs, n); ++p) {
+            const int64_t page = c.lut[(size_t)(b * c.max_pages + p / ps)];
+            const uint16_t *kr =
+                &c.k[(size_t)(((page * c.num_layers + a.layer_idx) * ps + p % ps) * D)];
+            double dot = 0.0;  // the reference's sum, in its order
+            for (int64_t d = 0; d < D; ++d)
+              dot += (double)msa_bf16_to_float(qr[d]) * (double)msa_bf16_to_float(kr[d]);
+            if ((double)a.scale * dot == score[(size_t)j])
+              best_rows[(size_t)j].push_back(kr);
+          }
+        }
+        return best_rows[(size_t)j];
+      };
+      auto same_best_key = [&](int64_t u, int64_t s) {
+        for (const uint16_t *x : best_rows_of(u))
+          for (const uint16_t *y : best_rows_of(s))
+            if (x == y || std::memcmp(x, y, (size_t)D * sizeof(uint16_t)) == 0)
+              return true;
+        return false;
+      };
       // u is clearly better than s: higher beyond rounding, or an exact tie
-      // that the smaller id wins.
+      // on the same key vector that the smaller id wins.
       auto better = [&](int64_t u, int64_t s) {
         const double su = score[(size_t)u], ss = score[(size_t)s];
         if (su == ss)
-          return u < s;
+          return u < s && same_best_key(u, s);
         return su > ss + tol[(size_t)u] + tol[(size_t)s];
       };
       if (a.order == MSA_ORDER_SCORE) {
@@ -637,9 +672,12 @@ inline std::string compare_with_reference(Case &c,
           if (g[i] != forced[i])
             return fail("forced blocks not first / not in init-then-local "
                         "ascending order");
-        for (int64_t i = (int64_t)forced.size() + 1; i < cnt; ++i)
-          if (better(g[i], g[i - 1]))
-            return fail("unforced ids not in descending score order");
+        // every pair, not only neighbours: with ties within rounding, a
+        // binding tie can lie between non-adjacent ids
+        for (int64_t i = (int64_t)forced.size(); i < cnt; ++i)
+          for (int64_t j = i + 1; j < cnt; ++j)
+            if (better(g[j], g[i]))
+              return fail("unforced ids not in descending score order");
       } else {
         for (int64_t i = 1; i < cnt; ++i)
           if (g[i] <= g[i - 1])

@@ -396,6 +396,42 @@ TEST(Reference, TiesAndInitBlocks) {
   EXPECT_NE(msa_test::compare_with_reference(c, {0, 5, -1}), "");
 }
 
+// An exact tie of the reference's scores binds the order (smaller id first)
+// only when both blocks reach it with the same key vector: different
+// vectors with equal exact dots (here (3, 1) and (1, 3) against q = (1, 1))
+// may round apart in a back end's f32 sums, so either order is right.
+TEST(Reference, ExactTieBindsOnlyOnTheSameKeyVector) {
+  msa_test::Case c;
+  c.attrs = {1, 2, 1, 2, 0, 0, 0, 1.0f, MSA_ORDER_SCORE};
+  c.batch = 1;
+  c.rows = 1;
+  c.num_layers = 1;
+  c.page_size = 1;
+  c.num_pages = 4;
+  c.max_pages = 4;
+  c.off = {0, 1};
+  c.prefix = {3};
+  c.cache = {3};
+  c.lut = {0, 1, 2, 3};
+  c.kmax = {1, 4};
+  c.q = {bf16(1.0f), bf16(1.0f)};
+  // blocks 0 and 2: key (3, 1); block 1: key (1, 3); block 3: key (0, 1)
+  c.k = {bf16(3.0f), bf16(1.0f), bf16(1.0f), bf16(3.0f),
+         bf16(3.0f), bf16(1.0f), bf16(0.0f), bf16(1.0f)};
+  c.poison();
+  msa_indexer_tensors_t t = c.tensors();
+  ASSERT_EQ(msa_indexer_reference(&t, &c.attrs), MSA_STATUS_OK);
+  EXPECT_EQ(c.out, (std::vector<int32_t>{0, 1}));
+  EXPECT_EQ(msa_test::compare_with_reference(c, {1, 0}), "");  // other vectors: free
+  c.attrs.topk = 3;
+  c.out.assign(3, 0);
+  EXPECT_EQ(msa_test::compare_with_reference(c, {0, 1, 2}), "");
+  EXPECT_EQ(msa_test::compare_with_reference(c, {1, 0, 2}), "");
+  // blocks 0 and 2 share their key vector: 0 must come before 2
+  EXPECT_NE(msa_test::compare_with_reference(c, {2, 1, 0}), "");
+  EXPECT_NE(msa_test::compare_with_reference(c, {1, 2, 0}), "");
+}
+
 TEST(Reference, ErrorFillsMinusOne) {
   msa_test::Case c = small_case();
   c.lut[3] = 99;
