@@ -15,10 +15,11 @@
 //    from the cache once per task and scored against all the task's queries
 //    (every head and new row of the sequence) while it is in registers; see
 //    the comment above NarrowKeys.
-// e4m3 keys: both kernels turn the bytes into the bf16 of the same value
-// (E4M3ToBF16, below) in the small key buffers they read, and then run the
-// bf16 instructions, so the dots are bit-identical to those of the keys
-// stored as bf16.
+// e4m3 keys: the bytes become the bf16 of the same value (E4M3ToBF16,
+// below) and then go through the bf16 instructions, so the dots are
+// bit-identical to those of the keys stored as bf16: the wide kernel and the
+// narrow one on targets other than AVX2 convert into small key buffers; the
+// narrow kernel on AVX2 converts in registers (E4M3Tile).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "msa_cpu_hwy.cpp"
 #include "hwy/foreach_target.h" // IWYU pragma: keep
