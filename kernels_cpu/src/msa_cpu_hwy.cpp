@@ -466,14 +466,16 @@ template <int QT> struct BF16Tile {
 // e4m3 keys with 8 f32 lanes (AVX2): a chunk (16 bytes) of two keys of the
 // tile is loaded as one vector, key 2kp in the low 128-bit block and key
 // 2kp + 1 in the high one, and converted in registers (E4M3BlocksToBF16):
-// `u` holds pairs 0..3 of the chunk of each key (one key per block), `v`
-// pairs 4..7. Each (query, key) dot still accumulates pair l of every chunk
-// in one lane, in chunk order, even then odd element: acc[kp + KP * qq]
-// (the u halves) and acc[4 + ...] (the v halves) hold the pairs 0..3 and
-// 4..7, and the two Block4 trees plus one add are ReduceN's tree for each
-// dot ((p0 + p2) + (p1 + p3)) + ((p4 + p6) + (p5 + p7)), so the dots are
-// bit-identical to those of the same keys read as bf16. q is packed with
-// its pairs 0..3 (h = 0) or 4..7 (h = 1) in both blocks.
+// w[kp][0] (h = 0) holds pairs 0..3 of the chunk of each key (one key per
+// block), w[kp][1] (h = 1) pairs 4..7. Each (query, key) dot still
+// accumulates pair l of every chunk in one lane, in chunk order, even then
+// odd element: acc[4 * h + KP * qq + kp] holds the pairs 0..3 (h = 0) or
+// 4..7 (h = 1), and the two Block4 trees plus one add are ReduceN's tree for
+// each dot ((p0 + p2) + (p1 + p3)) + ((p4 + p6) + (p5 + p7)), so the dots
+// are bit-identical to those of the same keys read as bf16. q is packed
+// with its pairs 0..3 (h = 0) or 4..7 (h = 1) in both blocks. Covered by
+// the twin, NaN-byte and every-byte (with DAZ/FTZ) tests of
+// test_kernel_cpu.cpp, which run this path for H = 1..16.
 constexpr bool kE4M3InRegisters = kN == 8;
 
 template <int QT> struct E4M3Tile {
