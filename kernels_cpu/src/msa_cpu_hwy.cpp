@@ -15,10 +15,11 @@
 //    from the cache once per task and scored against all the task's queries
 //    (every head and new row of the sequence) while it is in registers; see
 //    the comment above NarrowKeys.
-// e4m3 keys: both kernels turn the bytes into the bf16 of the same value
-// (E4M3ToBF16, below) in the small key buffers they read, and then run the
-// bf16 instructions, so the dots are bit-identical to those of the keys
-// stored as bf16.
+// e4m3 keys: the bytes become the bf16 of the same value (E4M3ToBF16,
+// below) and then go through the bf16 instructions, so the dots are
+// bit-identical to those of the keys stored as bf16: the wide kernel and the
+// narrow one on targets other than AVX2 convert into small key buffers; the
+// narrow kernel on AVX2 converts in registers (E4M3Tile).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "msa_cpu_hwy.cpp"
 #include "hwy/foreach_target.h" // IWYU pragma: keep
@@ -107,20 +108,16 @@ template <size_t N64> struct ZipOrder {
   }
 };
 
-// 4N bytes at p -> their bf16, as u32 pairs: `first` = elements [0, 2N),
-// `second` = [2N, 4N) (the layout a LoadU of 2N bf16 gives).
-HWY_INLINE void E4M3ToBF16(const uint8_t *p, VU32 &first, VU32 &second) {
+using VU8 = hn::Vec<hn::Repartition<uint8_t, DF>>;
+
+// The bf16 of the 4N bytes of x, per 128-bit block: `first` holds, in each
+// block, the u32 pairs of the block's low 8 bytes, `second` those of its
+// high 8 bytes.
+HWY_INLINE void E4M3BlocksToBF16(VU8 x, VU32 &first, VU32 &second) {
   const hn::Repartition<uint8_t, DF> d8;
   const hn::Repartition<int8_t, DF> di8;
   const hn::Repartition<uint16_t, DF> d16;
   const DU32 du;
-  auto x = hn::LoadU(d8, p);
-  if constexpr (hn::MaxLanes(d8) > 16) { // several 128-bit blocks
-    const hn::Repartition<uint64_t, DF> d64;
-    static constexpr ZipOrder<hn::MaxLanes(d8) / 8> kOrder{};
-    x = hn::BitCast(d8, hn::TableLookupLanes(hn::BitCast(d64, x),
-                                             hn::SetTableIndices(d64, kOrder.v)));
-  }
   const auto nib_hi = hn::ShiftRight<4>(x);
   const auto nib_lo = hn::And(x, hn::Set(d8, 0x0F));
   auto hi = hn::TableLookupBytes(hn::LoadDup128(d8, kHighByte), nib_hi);
@@ -136,6 +133,20 @@ HWY_INLINE void E4M3ToBF16(const uint8_t *p, VU32 &first, VU32 &second) {
       lo);
   first = hn::BitCast(du, hn::ZipLower(d16, lo, hi));
   second = hn::BitCast(du, hn::ZipUpper(d16, lo, hi));
+}
+
+// 4N bytes at p -> their bf16, as u32 pairs: `first` = elements [0, 2N),
+// `second` = [2N, 4N) (the layout a LoadU of 2N bf16 gives).
+HWY_INLINE void E4M3ToBF16(const uint8_t *p, VU32 &first, VU32 &second) {
+  const hn::Repartition<uint8_t, DF> d8;
+  auto x = hn::LoadU(d8, p);
+  if constexpr (hn::MaxLanes(d8) > 16) { // several 128-bit blocks
+    const hn::Repartition<uint64_t, DF> d64;
+    static constexpr ZipOrder<hn::MaxLanes(d8) / 8> kOrder{};
+    x = hn::BitCast(d8, hn::TableLookupLanes(hn::BitCast(d64, x),
+                                             hn::SetTableIndices(d64, kOrder.v)));
+  }
+  E4M3BlocksToBF16(x, first, second);
 }
 #endif
 
@@ -411,17 +422,161 @@ HWY_INLINE void NarrowChunk(const float *qc, const VU32 (&w)[KT],
   }
 }
 
-// One query group (QT queries) against the bf16 keys [0, nk) at keys (rows
-// of D). bm[qq] receives the max of query qq over those keys (-inf if no
-// visible non-NaN key); lim[qq]: the keys query qq sees. pf / pf_lines /
-// pf_step: the next block's lines to prefetch, pf_step per tile.
-template <int QT>
+// bf16 keys: a tile's KT key rows are read in place as u32 pairs (NarrowChunk);
+// lane l of acc[p] holds pair l of the chunk, and ReduceN sums them.
+template <int QT> struct BF16Tile {
+  static constexpr int KT = (int)kN / QT;
+  using Key = uint16_t;
+  static constexpr int64_t kQFloats = 2 * (int64_t)kN; // per query and chunk
+  // Element of query row d for lane l of q vector (c, eo): the pair l.
+  static int64_t QElement(int64_t c, int eo, int h, size_t l) {
+    (void)h;
+    return c * 2 * (int64_t)kN + 2 * (int64_t)l + eo;
+  }
+  static void Lanes(int32_t (&pair)[kN]) { NarrowLanes(pair); }
+  static HWY_INLINE VF Dots(const float *qg, int64_t C, int64_t full,
+                            int64_t D, const Key *const (&row)[KT]) {
+    const DF df;
+    const DU32 du;
+    constexpr int64_t kChunk = 2 * (int64_t)kN; // key elements per chunk
+    VF acc[kN];
+    for (size_t p = 0; p < kN; ++p)
+      acc[p] = hn::Zero(df);
+    VU32 w[KT];
+    for (int64_t c = 0; c < full; ++c) {
+      for (int kk = 0; kk < KT; ++kk)
+        w[kk] = hn::LoadU(du, reinterpret_cast<const uint32_t *>(row[kk] + c * kChunk));
+      NarrowChunk<QT, KT>(qg + c * QT * kQFloats, w, acc);
+    }
+    if (full < C) { // D % 2N != 0: copy the last chunk, zero-padded
+      alignas(64) uint16_t tail[kChunk];
+      const int64_t d0 = full * kChunk;
+      for (int kk = 0; kk < KT; ++kk) {
+        for (int64_t d = 0; d < kChunk; ++d)
+          tail[d] = d0 + d < D ? row[kk][d0 + d] : (uint16_t)0;
+        w[kk] = hn::Load(du, reinterpret_cast<const uint32_t *>(tail));
+      }
+      NarrowChunk<QT, KT>(qg + full * QT * kQFloats, w, acc);
+    }
+    return ReduceN(acc);
+  }
+};
+
+#if HWY_TARGET != HWY_SCALAR
+// e4m3 keys with 8 f32 lanes (AVX2): a chunk (16 bytes) of two keys of the
+// tile is loaded as one vector, key 2kp in the low 128-bit block and key
+// 2kp + 1 in the high one, and converted in registers (E4M3BlocksToBF16):
+// w[kp][0] (h = 0) holds pairs 0..3 of the chunk of each key (one key per
+// block), w[kp][1] (h = 1) pairs 4..7. Each (query, key) dot still
+// accumulates pair l of every chunk in one lane, in chunk order, even then
+// odd element: acc[4 * h + KP * qq + kp] holds the pairs 0..3 (h = 0) or
+// 4..7 (h = 1), and the two Block4 trees plus one add are ReduceN's tree for
+// each dot ((p0 + p2) + (p1 + p3)) + ((p4 + p6) + (p5 + p7)), so the dots
+// are bit-identical to those of the same keys read as bf16. q is packed
+// with its pairs 0..3 (h = 0) or 4..7 (h = 1) in both blocks. Covered by
+// the twin, NaN-byte and every-byte (with DAZ/FTZ) tests of
+// test_kernel_cpu.cpp, which run this path for H = 1..16.
+constexpr bool kE4M3InRegisters = kN == 8;
+
+template <int QT> struct E4M3Tile {
+  static constexpr int KT = (int)kN / QT;
+  static constexpr int KP = KT / 2; // key pairs per tile
+  static_assert(kN == 8 && KT % 2 == 0, "E4M3Tile: 8 lanes, key pairs");
+  using Key = uint8_t;
+  static constexpr int64_t kQFloats = 4 * (int64_t)kN; // [h][eo][kN]
+  static int64_t QElement(int64_t c, int eo, int h, size_t l) {
+    return c * 2 * (int64_t)kN + 2 * (4 * (int64_t)h + (int64_t)(l % 4)) + eo;
+  }
+  // Lane l of Dots: acc a = l % 4 (query a / KP, key pair a % KP), block
+  // l / 4 (the pair's first or second key).
+  static void Lanes(int32_t (&pair)[kN]) {
+    for (size_t l = 0; l < kN; ++l) {
+      const int a = (int)(l % 4);
+      pair[l] = (a / KP) * KT + 2 * (a % KP) + (int)(l / 4);
+    }
+  }
+  // The bf16 pairs of chunk c of the tile's key pairs; the last chunk
+  // zero-padded when D % 16 != 0 (e4m3 0x00 is +0, as the bf16 tail's 0).
+  static HWY_INLINE void Convert(const Key *const (&row)[KT], int64_t c,
+                                 int64_t full, int64_t D, VU32 (&w)[KP][2]) {
+    const hn::Repartition<uint8_t, DF> d8;
+    const hn::Half<decltype(d8)> d8h;
+    constexpr int64_t kChunk = 2 * (int64_t)kN; // bytes per chunk
+    alignas(16) uint8_t tail[KT][kChunk];
+    const Key *r[KT];
+    int64_t off = c * kChunk;
+    for (int kk = 0; kk < KT; ++kk)
+      r[kk] = row[kk];
+    if (HWY_UNLIKELY(c >= full)) {
+      for (int kk = 0; kk < KT; ++kk) {
+        std::memset(tail[kk], 0, sizeof tail[kk]);
+        std::memcpy(tail[kk], row[kk] + off, (size_t)(D - off));
+        r[kk] = tail[kk];
+      }
+      off = 0;
+    }
+    for (int kp = 0; kp < KP; ++kp)
+      E4M3BlocksToBF16(hn::Combine(d8, hn::LoadU(d8h, r[2 * kp + 1] + off),
+                                   hn::LoadU(d8h, r[2 * kp] + off)),
+                       w[kp][0], w[kp][1]);
+  }
+  static HWY_INLINE void Fma(const float *qc, const VU32 (&w)[KP][2],
+                             VF (&acc)[kN]) {
+    const DF df;
+    const DU32 du;
+    const auto hi = hn::Set(du, 0xFFFF0000u);
+    for (int kp = 0; kp < KP; ++kp)
+      for (int h = 0; h < 2; ++h) {
+        const VF ke = hn::BitCast(df, hn::ShiftLeft<16>(w[kp][h]));
+        const VF ko = hn::BitCast(df, hn::And(w[kp][h], hi));
+        for (int qq = 0; qq < QT; ++qq) {
+          VF &a = acc[4 * h + KP * qq + kp];
+          const float *q = qc + (qq * 2 + h) * 2 * (int64_t)kN;
+          a = hn::MulAdd(hn::Load(df, q), ke, a);
+          a = hn::MulAdd(hn::Load(df, q + kN), ko, a);
+        }
+      }
+  }
+  static HWY_INLINE VF Dots(const float *qg, int64_t C, int64_t full,
+                            int64_t D, const Key *const (&row)[KT]) {
+    const DF df;
+    VF acc[kN];
+    for (size_t p = 0; p < kN; ++p)
+      acc[p] = hn::Zero(df);
+    // Chunk c + 1 is converted before chunk c's multiply-adds: the
+    // conversion's latency from the key load is long.
+    VU32 w[KP][2];
+    Convert(row, 0, full, D, w);
+    for (int64_t c = 0; c < C; ++c) {
+      VU32 wn[KP][2] = {};
+      if (c + 1 < C)
+        Convert(row, c + 1, full, D, wn);
+      Fma(qg + c * QT * kQFloats, w, acc);
+      for (int kp = 0; kp < KP; ++kp) {
+        w[kp][0] = wn[kp][0];
+        w[kp][1] = wn[kp][1];
+      }
+    }
+    return hn::Add(Block4(df, acc[0], acc[1], acc[2], acc[3]),
+                   Block4(df, acc[4], acc[5], acc[6], acc[7]));
+  }
+};
+#else
+constexpr bool kE4M3InRegisters = false;
+#endif
+
+// One query group (QT queries) against the keys [0, nk) at keys (rows of D)
+// read by Tile (BF16Tile or E4M3Tile). bm[qq] receives the max of query qq
+// over those keys (-inf if no visible non-NaN key); lim[qq]: the keys query
+// qq sees; pair: Tile::Lanes. pf / pf_lines / pf_step: the next block's
+// lines to prefetch, pf_step per tile.
+template <int QT, class Tile>
 HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
-                           int64_t D, const uint16_t *keys, int64_t nk,
-                           const int32_t (&pair)[kN], const int32_t *lim,
-                           float scale, const char *pf, int64_t pf_lines,
-                           int64_t pf_step, float *bm) {
-  constexpr int KT = (int)kN / QT;
+                           int64_t D, const typename Tile::Key *keys,
+                           int64_t nk, const int32_t (&pair)[kN],
+                           const int32_t *lim, float scale, const char *pf,
+                           int64_t pf_lines, int64_t pf_step, float *bm) {
+  constexpr int KT = Tile::KT;
   const DF df;
   const hn::RebindToSigned<DF> di;
   alignas(64) int32_t limv[kN], koff[kN];
@@ -433,35 +588,12 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
   const auto vkoff = hn::Load(di, koff);
   const VF vscale = hn::Set(df, scale);
   VF best = hn::Set(df, -std::numeric_limits<float>::infinity());
-  const DU32 du;
-  constexpr int64_t kChunk = 2 * (int64_t)kN; // key elements per chunk
   int64_t pf_done = 0;
   for (int64_t k0 = 0; k0 < nk; k0 += KT) {
-    const uint16_t *row[KT];
+    const typename Tile::Key *row[KT];
     for (int kk = 0; kk < KT; ++kk) // past nk: repeat the last key (masked)
       row[kk] = keys + (k0 + kk < nk ? k0 + kk : nk - 1) * D;
-    VF acc[kN];
-    for (size_t p = 0; p < kN; ++p)
-      acc[p] = hn::Zero(df);
-    {
-      VU32 w[KT];
-      for (int64_t c = 0; c < full; ++c) {
-        for (int kk = 0; kk < KT; ++kk)
-          w[kk] = hn::LoadU(du, reinterpret_cast<const uint32_t *>(row[kk] + c * kChunk));
-        NarrowChunk<QT, KT>(qg + c * QT * kChunk, w, acc);
-      }
-      if (full < C) { // D % 2N != 0: copy the last chunk, zero-padded
-        alignas(64) uint16_t tail[kChunk];
-        const int64_t d0 = full * kChunk;
-        for (int kk = 0; kk < KT; ++kk) {
-          for (int64_t d = 0; d < kChunk; ++d)
-            tail[d] = d0 + d < D ? row[kk][d0 + d] : (uint16_t)0;
-          w[kk] = hn::Load(du, reinterpret_cast<const uint32_t *>(tail));
-        }
-        NarrowChunk<QT, KT>(qg + full * QT * kChunk, w, acc);
-      }
-    }
-    const VF s = hn::Mul(ReduceN(acc), vscale);
+    const VF s = hn::Mul(Tile::Dots(qg, C, full, D, row), vscale);
     const auto vis = hn::RebindMask(
         df, hn::Lt(hn::Add(vkoff, hn::Set(di, (int32_t)k0)), vlim));
     // Gt is false for NaN: NaN scores are skipped.
@@ -480,45 +612,49 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
   }
 }
 
-// e4m3 keys are converted kE4M3Piece keys at a time into a bf16 buffer
-// (rows of D, like a bf16 page) in one streaming loop, and then scored by
-// the bf16 code: the conversion runs at full width with its tables in
-// registers, and no accumulator is live beside it.
+// e4m3 keys on targets other than AVX2 are converted kE4M3Piece keys at a
+// time into a bf16 buffer (rows of D, like a bf16 page) in one streaming
+// loop, and then scored by the bf16 code: the conversion runs at full width
+// with its tables in registers, and no accumulator is live beside it.
 constexpr int64_t kE4M3Piece = 32;
 
-template <int QT>
-void NarrowTask(const ScoreTask &t, void *scratch) {
+// The narrow kernel for one task; Tile reads the keys of a block (BF16Tile:
+// bf16 rows, in place or converted from e4m3 into a buffer; E4M3Tile: e4m3
+// rows in place).
+template <int QT, class Tile>
+void NarrowTaskWith(const ScoreTask &t, void *scratch) {
   const int64_t D = t.D;
   const int64_t full = D / (2 * (int64_t)kN);
   const int64_t C = (D + 2 * (int64_t)kN - 1) / (2 * (int64_t)kN);
   const int64_t ngroups = (t.nq + QT - 1) / QT;
-  const bool e4m3 = keys_e4m3(t);
-  // qp[g][c][qq][even/odd][kN], zero past D and past nq.
+  const bool buffered = keys_e4m3(t) && sizeof(typename Tile::Key) == 2;
+  // qp[g][c][qq][Tile::kQFloats], zero past D and past nq.
   float *qp = static_cast<float *>(scratch);
-  // e4m3 keys: kE4M3Piece keys of the block as bf16, [kE4M3Piece][D].
-  uint16_t *kbuf = reinterpret_cast<uint16_t *>(qp + ngroups * C * QT * 2 * (int64_t)kN);
+  const int64_t qfloats = Tile::kQFloats;
+  // Buffered e4m3 keys: kE4M3Piece keys of the block as bf16, [kE4M3Piece][D].
+  uint16_t *kbuf = reinterpret_cast<uint16_t *>(qp + ngroups * C * QT * qfloats);
   for (int64_t g = 0; g < ngroups; ++g)
     for (int64_t c = 0; c < C; ++c)
       for (int qq = 0; qq < QT; ++qq)
-        for (int eo = 0; eo < 2; ++eo)
+        for (int64_t v = 0; v < qfloats / (int64_t)kN; ++v)
           for (size_t l = 0; l < kN; ++l) {
             const int64_t i = g * QT + qq;
-            const int64_t d = c * 2 * (int64_t)kN + 2 * (int64_t)l + eo;
+            const int64_t d = Tile::QElement(c, (int)(v % 2), (int)(v / 2), l);
             float f = 0.0f;
             if (i < t.nq && d < D) {
               const uint32_t bits = (uint32_t)t.q[i * D + d] << 16;
               std::memcpy(&f, &bits, sizeof f);
             }
-            qp[(((g * C + c) * QT + qq) * 2 + eo) * (int64_t)kN + l] = f;
+            qp[((g * C + c) * QT + qq) * qfloats + v * (int64_t)kN + l] = f;
           }
   int32_t pair[kN];
-  NarrowLanes(pair);
+  Tile::Lanes(pair);
   const int64_t kmax = max_keys(t);
   auto block_keys = [&](int64_t j) {
     const int64_t left = kmax - j * t.bs;
     return left <= 0 ? 0 : (left < t.bs ? left : t.bs);
   };
-  constexpr int64_t KT = (int64_t)kN / QT; // keys per tile
+  constexpr int64_t KT = Tile::KT; // keys per tile
   int32_t lim[kMaxTileQueries];
   float bm[kMaxTileQueries];
   for (int64_t j = t.j0; j < t.j1; ++j) {
@@ -537,15 +673,20 @@ void NarrowTask(const ScoreTask &t, void *scratch) {
       pf = reinterpret_cast<const char *>(page_bytes(t, j + 1));
       pf_lines = (block_keys(j + 1) * D * key_bytes(t) + 63) / 64;
     }
-    // Pieces of the block: bf16 keys in place (one piece), e4m3 converted.
-    const int64_t piece = e4m3 ? kE4M3Piece : (nvis > 0 ? nvis : 1);
+    // Pieces of the block: keys in place (one piece), buffered e4m3 in
+    // pieces of kE4M3Piece.
+    const int64_t piece = buffered ? kE4M3Piece : (nvis > 0 ? nvis : 1);
     for (int64_t p0 = 0; p0 < nvis; p0 += piece) {
       const int64_t np = nvis - p0 < piece ? nvis - p0 : piece;
-      const uint16_t *kp = kbuf;
-      if (e4m3)
+      const typename Tile::Key *kp;
+      if constexpr (sizeof(typename Tile::Key) == 1) {
+        kp = page_keys_e4m3(t, j) + p0 * D;
+      } else if (buffered) {
         E4M3RowToBF16(page_keys_e4m3(t, j) + p0 * D, np * D, kbuf);
-      else
+        kp = kbuf;
+      } else {
         kp = page_keys(t, j) + p0 * D;
+      }
       // This piece's share of the next block's lines (first group's tiles).
       const int64_t l0 = pf_lines * p0 / nvis, l1 = pf_lines * (p0 + np) / nvis;
       for (int64_t g = 0; g < ngroups; ++g) {
@@ -561,9 +702,9 @@ void NarrowTask(const ScoreTask &t, void *scratch) {
         const int64_t tiles = (nk + KT - 1) / KT;
         const int64_t step = g == 0 ? (l1 - l0 + tiles - 1) / tiles : 0;
         float bp[QT];
-        NarrowKeys<QT>(qp + g * C * QT * 2 * (int64_t)kN, C, full, D, kp, nk,
-                       pair, lg, t.scale, pf ? pf + l0 * 64 : nullptr, l1 - l0,
-                       step, bp);
+        NarrowKeys<QT, Tile>(qp + g * C * QT * qfloats, C, full, D, kp, nk,
+                             pair, lg, t.scale, pf ? pf + l0 * 64 : nullptr,
+                             l1 - l0, step, bp);
         for (int qq = 0; qq < QT; ++qq) // exact: the max over all pieces
           if (bp[qq] > bm[g * QT + qq])
             bm[g * QT + qq] = bp[qq];
@@ -572,6 +713,19 @@ void NarrowTask(const ScoreTask &t, void *scratch) {
     for (int64_t i = 0; i < t.nq; ++i)
       t.scores[i * t.ld + (j - t.jbase)] = bm[i];
   }
+}
+
+template <int QT>
+void NarrowTask(const ScoreTask &t, void *scratch) {
+#if HWY_TARGET != HWY_SCALAR
+  if constexpr (kE4M3InRegisters) {
+    if (keys_e4m3(t)) {
+      NarrowTaskWith<QT, E4M3Tile<QT>>(t, scratch);
+      return;
+    }
+  }
+#endif
+  NarrowTaskWith<QT, BF16Tile<QT>>(t, scratch);
 }
 
 void ScoreNarrowImpl(const ScoreTask &t, void *scratch) {

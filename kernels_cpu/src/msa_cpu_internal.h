@@ -69,7 +69,8 @@ struct ScoreTask {
 //   Highway: q as f32 [lanes][D], kKeyChunk = 32 keys as f32 [32][D], and
 //            2 * lanes floats of block state;
 //            e4m3 keys: plus 32 key rows as bf16 (64 * D bytes, decode)
-//            or one (2 * D bytes, prefill);
+//            or one (2 * D bytes, prefill); AVX2 decode of e4m3 keys: no
+//            key rows, q twice (each half of a chunk in both 128-bit blocks);
 //   bf16:    q pairs [lanes][D/2] u32 (wide), or q [nq][Dp] bf16 (narrow);
 //            e4m3 keys: plus 16 key rows as bf16 [16][Dp] (32 * Dp bytes);
 //   AMX:     q pairs [lanes][Dp/2] u32, 8 KiB of tiles and 4 padded key
