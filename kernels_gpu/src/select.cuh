@@ -15,40 +15,11 @@ namespace msa_cuda {
 // NPL > 0: each lane keeps NPL candidates in registers (nblk <= 32 * NPL).
 // NPL == 0: candidates are re-read from memory every round (any nblk).
 // ---------------------------------------------------------------------------
-// The end of a row's selection, once `cnt` unforced blocks were chosen and
-// `prev` is the key of the last one: order=block writes the forced blocks and
-// every selectable block whose key is >= prev in ascending id order (a ballot
-// compaction); then -1 up to topk.
-__device__ __forceinline__ void finish_row(const float *__restrict__ sc, int nblk, int I1,
-                                           int L0, int nf, int cnt, uint64_t prev,
-                                           bool score_order, int topk,
-                                           int32_t *__restrict__ out) {
-  const int lane = threadIdx.x & 31;
-  if (!score_order) {
-    int base = 0;
-    for (int j0 = 0; j0 < nblk; j0 += 32) {
-      const int j = j0 + lane;
-      bool sel = false;
-      if (j < nblk) {
-        if (j < I1 || j >= L0) {
-          sel = true;
-        } else if (cnt > 0) {
-          const uint64_t k = make_key(__ldcg(sc + j), j);
-          sel = k != 0 && k >= prev;
-        }
-      }
-      const unsigned m = __ballot_sync(0xffffffffu, sel);
-      if (sel) out[base + __popc(m & ((1u << lane) - 1u))] = j;
-      base += __popc(m);
-    }
-  }
-  for (int i = nf + cnt + lane; i < topk; i += 32) out[i] = -1;
-}
-
 // A lane's share of a row's block scores (block lane + 32 i; -inf past
 // nblk), read ahead of the selection so that the loads are in flight while
-// the caller does other work (the decode kernel: its error verdict). NPL ==
-// 0 reads nothing ahead: the selection re-reads the row every round.
+// the caller does other work (the decode kernel: its error verdict), and
+// kept for the end of the row, which then reads nothing again. NPL == 0
+// reads nothing ahead: the selection re-reads the row every round.
 template <int NPL>
 struct RowScores {
   float v[NPL > 0 ? NPL : 1];
@@ -61,6 +32,92 @@ struct RowScores {
     }
   }
 };
+
+// order=block output of 32 consecutive blocks (block j in this lane): the
+// selected ones at out[base...] in ascending id order (a ballot compaction).
+__device__ __forceinline__ void block_order_group(int j, bool sel, int &base,
+                                                  int32_t *__restrict__ out) {
+  const int lane = threadIdx.x & 31;
+  const unsigned m = __ballot_sync(0xffffffffu, sel);
+  if (sel) out[base + __popc(m & ((1u << lane) - 1u))] = j;
+  base += __popc(m);
+}
+
+// The end of a row's selection, once `cnt` unforced blocks were chosen and
+// `prev` is the key of the last one: order=block writes the forced blocks and
+// every selectable block whose key is >= prev; then -1 up to topk. The keys
+// come from the lanes' registers (`k`: block 32 i + lane, 0 where not
+// selectable) or, for rows of any length (NPL == 0), from memory (`sc`).
+template <int NPL>
+__device__ __forceinline__ void finish_row(const float *__restrict__ sc, const uint64_t *k,
+                                           int nblk, int I1, int L0, int nf, int cnt,
+                                           uint64_t prev, bool score_order, int topk,
+                                           int32_t *__restrict__ out) {
+  const int lane = threadIdx.x & 31;
+  if (!score_order) {
+    auto selected = [&](int j, uint64_t key) {
+      return j < nblk && (j < I1 || j >= L0 || (cnt > 0 && key != 0 && key >= prev));
+    };
+    int base = 0;
+    if constexpr (NPL > 0) {
+#pragma unroll
+      for (int i = 0; i < NPL; ++i)
+        if (32 * i < nblk)  // uniform: one row per warp
+          block_order_group(32 * i + lane, selected(32 * i + lane, k[i]), base, out);
+    } else {
+      for (int j0 = 0; j0 < nblk; j0 += 32) {
+        const int j = j0 + lane;
+        const uint64_t key = j < nblk ? make_key(__ldcg(sc + j), j) : 0ull;
+        block_order_group(j, selected(j, key), base, out);
+      }
+    }
+  }
+  for (int i = nf + cnt + lane; i < topk; i += 32) out[i] = -1;
+}
+
+// Rows of <= 64 blocks (decode at 8k keys): ranks instead of rounds. Lane l
+// holds the keys of blocks l and l + 32; a key's rank is the number of
+// larger keys in the row, and the r largest are those of rank < r. Keys are
+// unique (the id breaks ties), so ranks are too. Only the high words (the
+// orderable score) travel between lanes: equal high words are ordered by
+// the ids, which the source lane fixes. 32 independent shuffle steps
+// replace up to r dependent warp reductions. A block that is not
+// selectable has key 0 (high word 0, below every selectable key: those
+// have a high word >= 0x00800000), so it outranks none.
+__device__ __forceinline__ void select_row_rank64(int nblk, const KParams &p,
+                                                  int32_t *__restrict__ out,
+                                                  const RowScores<8> &pre) {
+  const int lane = threadIdx.x & 31;
+  const int topk = p.topk;
+  const int L0 = max(0, nblk - p.local_blocks);
+  const int I1 = min(p.init_blocks, L0);
+  const int nf = I1 + (nblk - L0);
+  const int r = topk - nf;  // >= 0: init + local <= topk (checked on host)
+  const int j0 = lane, j1 = lane + 32;
+  const uint32_t h0 = (j0 >= I1 && j0 < L0) ? (uint32_t)(make_key(pre.v[0], j0) >> 32) : 0u;
+  const uint32_t h1 = (j1 >= I1 && j1 < L0) ? (uint32_t)(make_key(pre.v[1], j1) >> 32) : 0u;
+  int r0 = 0, r1 = 0;  // the ranks of blocks j0 and j1
+#pragma unroll
+  for (int s = 0; s < 32; ++s) {
+    const uint32_t g0 = __shfl_sync(0xffffffffu, h0, s);  // block s
+    const uint32_t g1 = __shfl_sync(0xffffffffu, h1, s);  // block s + 32
+    r0 += (g0 > h0 || (g0 == h0 && s < lane)) + (g1 > h0);
+    r1 += (g0 >= h1) + (g1 > h1 || (g1 == h1 && s < lane));
+  }
+  const bool s0 = h0 != 0u && r0 < r, s1 = h1 != 0u && r1 < r;
+  const int cnt = min(r, __popc(__ballot_sync(0xffffffffu, h0 != 0u)) +
+                             __popc(__ballot_sync(0xffffffffu, h1 != 0u)));
+  if (p.order == MSA_ORDER_SCORE) {
+    for (int i = lane; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+    if (s0) out[nf + r0] = j0;
+    if (s1) out[nf + r1] = j1;
+  } else {
+    int base = 0;
+    block_order_group(j0, j0 < nblk && (j0 < I1 || j0 >= L0 || s0), base, out);
+    if (nblk > 32) block_order_group(j1, j1 < nblk && (j1 < I1 || j1 >= L0 || s1), base, out);
+  }
+  for (int i = nf + cnt + lane; i < topk; i += 32) out[i] = -1;
+}
 
 template <int NPL>
 __device__ void select_row(const float *__restrict__ sc, int nblk,
@@ -102,7 +159,7 @@ __device__ void select_row(const float *__restrict__ sc, int nblk,
     if (score_order && lane == 0) out[nf + cnt] = key_id(best);
     prev = best;
   }
-  finish_row(sc, nblk, I1, L0, nf, cnt, prev, score_order, topk, out);
+  finish_row<NPL>(sc, keys, nblk, I1, L0, nf, cnt, prev, score_order, topk, out);
 }
 
 // select_row<8> with fewer instructions per round, for select_kernel (the
@@ -121,6 +178,10 @@ __device__ __forceinline__ void cx_desc(uint64_t &a, uint64_t &b) {
 }
 static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, const KParams &p,
                               int32_t *__restrict__ out, const RowScores<8> &pre) {
+  if (nblk <= 64) {
+    select_row_rank64(nblk, p, out, pre);
+    return;
+  }
   const int lane = threadIdx.x & 31;
   const int topk = p.topk;
   const int L0 = max(0, nblk - p.local_blocks);
@@ -164,7 +225,13 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
     }
   }
   if (score_order && lane < min(cnt, 32)) out[nf + lane] = mine;
-  finish_row(sc, nblk, I1, L0, nf, cnt, prev, score_order, topk, out);
+  // the row's keys again in block order (the sorted lists are consumed)
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int j = lane + 32 * i;
+    k[i] = (j >= I1 && j < L0) ? make_key(pre.v[i], j) : 0ull;
+  }
+  finish_row<8>(sc, k, nblk, I1, L0, nf, cnt, prev, score_order, topk, out);
 }
 
 
