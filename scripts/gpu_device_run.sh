@@ -93,6 +93,12 @@ if has sanitize; then
     s=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$LOG/san_$tool.log" | tail -1)
     summary+=("compute-sanitizer $tool: rc=$rc ($(( $(date +%s) - t0 )) s) ${s}")
     [ $rc -ne 0 ] && grep -m5 -E "Invalid|Race|Error|FAIL" "$LOG/san_$tool.log"
+    # a hazard as instructions: the SASS at every offset the report names
+    if [ $rc -ne 0 ] && command -v cuobjdump >/dev/null; then
+      for o in $(find build-gpu -name '*.cu.o'); do cuobjdump -sass "$o"; done >"$LOG/sass.txt" 2>/dev/null
+      python3 scripts/sass_at_offsets.py "$LOG/san_$tool.log" "$LOG/sass.txt" >"$LOG/san_${tool}_sass.txt"
+      head -60 "$LOG/san_${tool}_sass.txt"
+    fi
   done
 fi
 
