@@ -33,6 +33,22 @@ struct RowScores {
   }
 };
 
+// The forcing of a row of nblk blocks: [0, I1) (init) and [L0, nblk)
+// (local) are forced, nf blocks in all; r = topk - nf are chosen by score.
+struct RowForcing {
+  int L0, I1, nf, r;
+  __device__ __forceinline__ RowForcing(int nblk, const KParams &p) {
+    L0 = max(0, nblk - p.local_blocks);
+    I1 = min(p.init_blocks, L0);
+    nf = I1 + (nblk - L0);
+    r = p.topk - nf;  // >= 0: init + local <= topk (checked on host)
+  }
+  // order=score: the forced ids lead the row, init then local, ascending
+  __device__ __forceinline__ void write_forced(int32_t *__restrict__ out) const {
+    for (int i = threadIdx.x & 31; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+  }
+};
+
 // order=block output of 32 consecutive blocks (block j in this lane): the
 // selected ones at out[base...] in ascending id order (a ballot compaction).
 __device__ __forceinline__ void block_order_group(int j, bool sel, int &base,
@@ -88,11 +104,8 @@ __device__ __forceinline__ void select_row_rank64(int nblk, const KParams &p,
                                                   int32_t *__restrict__ out,
                                                   const RowScores<8> &pre) {
   const int lane = threadIdx.x & 31;
-  const int topk = p.topk;
-  const int L0 = max(0, nblk - p.local_blocks);
-  const int I1 = min(p.init_blocks, L0);
-  const int nf = I1 + (nblk - L0);
-  const int r = topk - nf;  // >= 0: init + local <= topk (checked on host)
+  const RowForcing rf(nblk, p);
+  const int topk = p.topk, L0 = rf.L0, I1 = rf.I1, nf = rf.nf, r = rf.r;
   const int j0 = lane, j1 = lane + 32;
   const uint32_t h0 = (j0 >= I1 && j0 < L0) ? (uint32_t)(make_key(pre.v[0], j0) >> 32) : 0u;
   const uint32_t h1 = (j1 >= I1 && j1 < L0) ? (uint32_t)(make_key(pre.v[1], j1) >> 32) : 0u;
@@ -108,7 +121,7 @@ __device__ __forceinline__ void select_row_rank64(int nblk, const KParams &p,
   const int cnt = min(r, __popc(__ballot_sync(0xffffffffu, h0 != 0u)) +
                              __popc(__ballot_sync(0xffffffffu, h1 != 0u)));
   if (p.order == MSA_ORDER_SCORE) {
-    for (int i = lane; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+    rf.write_forced(out);
     if (s0) out[nf + r0] = j0;
     if (s1) out[nf + r1] = j1;
   } else {
@@ -124,11 +137,8 @@ __device__ void select_row(const float *__restrict__ sc, int nblk,
                            const KParams &p, int32_t *__restrict__ out,
                            const RowScores<NPL> &pre) {
   const int lane = threadIdx.x & 31;
-  const int topk = p.topk;
-  const int L0 = max(0, nblk - p.local_blocks);
-  const int I1 = min(p.init_blocks, L0);
-  const int nf = I1 + (nblk - L0);
-  const int r = topk - nf;  // >= 0: init + local <= topk (checked on host)
+  const RowForcing rf(nblk, p);
+  const int topk = p.topk, L0 = rf.L0, I1 = rf.I1, nf = rf.nf, r = rf.r;
   uint64_t keys[NPL > 0 ? NPL : 1];
   if (NPL > 0) {
 #pragma unroll
@@ -139,7 +149,7 @@ __device__ void select_row(const float *__restrict__ sc, int nblk,
   }
   const bool score_order = p.order == MSA_ORDER_SCORE;
   if (score_order)
-    for (int i = lane; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+    rf.write_forced(out);
   uint64_t prev = ~0ull;
   int cnt = 0;
   for (; cnt < r; ++cnt) {
@@ -183,11 +193,8 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
     return;
   }
   const int lane = threadIdx.x & 31;
-  const int topk = p.topk;
-  const int L0 = max(0, nblk - p.local_blocks);
-  const int I1 = min(p.init_blocks, L0);
-  const int nf = I1 + (nblk - L0);
-  const int r = topk - nf;  // >= 0: init + local <= topk (checked on host)
+  const RowForcing rf(nblk, p);
+  const int topk = p.topk, L0 = rf.L0, I1 = rf.I1, nf = rf.nf, r = rf.r;
   uint64_t k[8];
 #pragma unroll
   for (int i = 0; i < 8; ++i) {
@@ -202,7 +209,7 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
   cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
   const bool score_order = p.order == MSA_ORDER_SCORE;
   if (score_order)
-    for (int i = lane; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+    rf.write_forced(out);
   uint64_t prev = ~0ull;
   int cnt = 0;
   int32_t mine = -1;
