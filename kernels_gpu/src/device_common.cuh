@@ -58,6 +58,17 @@ static __device__ void fill_invalid(int32_t *out, int64_t n) {
     out[i] = -1;
 }
 
+// The verdict of the call for a kernel that runs after prep (or after the
+// decode kernel of a mixed call): true when the error record says the call
+// failed, after this CTA's share of filling out with -1; the kernel then
+// returns without reading anything the metadata points to.
+__device__ __forceinline__ bool call_failed(const KParams &p) {
+  const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
+  if (hdr->err == kErrNone) return false;
+  fill_invalid(p.out, p.out_elems);
+  return true;
+}
+
 // Sequence of row r: largest b with off[b] <= r (off validated).
 __device__ __forceinline__ int64_t seq_of_row(const uint32_t *off,
                                               int64_t batch, int64_t r) {

@@ -23,11 +23,7 @@ __device__ __forceinline__ float key_value(uint8_t k) { return e4m3_to_float(k);
 
 template <bool F8>
 __global__ void __launch_bounds__(kGenThreads) generic_kernel(KParams p) {
-  const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
-  if (hdr->err != kErrNone) {
-    fill_invalid(p.out, p.out_elems);
-    return;
-  }
+  if (call_failed(p)) return;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int H = p.heads, D = p.dim, bs = p.bs;
   const size_t page_stride = (size_t)p.num_layers * p.page_size * D;

@@ -45,11 +45,7 @@ template <int D, bool F8>
 __global__ void __launch_bounds__(kPfThreads, 1) prefill_kernel(KParams p) {
   extern __shared__ __align__(128) unsigned char smem[];
   using S = PfSmem<D, F8>;
-  const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
-  if (hdr->err != kErrNone) {
-    fill_invalid(p.out, p.out_elems);
-    return;
-  }
+  if (call_failed(p)) return;
   PrefillTile pt;
   if (!prefill_tile_of(p, pt)) return;
   const int64_t seq_begin = pt.seq_begin, P = pt.P;

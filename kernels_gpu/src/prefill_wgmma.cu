@@ -42,11 +42,7 @@ __global__ void __launch_bounds__(kWgThreads, MINB) prefill_wg_kernel(KParams p)
 #ifdef MSA_HAVE_WGMMA
   extern __shared__ unsigned char smem_raw[];
   using S = WgSmem<D, kWgStages, F8>;
-  const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
-  if (hdr->err != kErrNone) {
-    fill_invalid(p.out, p.out_elems);
-    return;
-  }
+  if (call_failed(p)) return;
   PrefillTile pt;
   if (!prefill_tile_of(p, pt)) return;
   const int64_t seq_begin = pt.seq_begin, P = pt.P;

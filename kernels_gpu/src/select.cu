@@ -11,11 +11,7 @@ constexpr int kSelThreads = 256;
 
 template <int NPL>
 __global__ void __launch_bounds__(kSelThreads) select_kernel(KParams p) {
-  const Header *hdr = reinterpret_cast<const Header *>(p.ws + p.lay.hdr);
-  if (hdr->err != kErrNone) {
-    fill_invalid(p.out, p.out_elems);
-    return;
-  }
+  if (call_failed(p)) return;
   const int64_t pair = (int64_t)blockIdx.x * (kSelThreads / 32) + (threadIdx.x >> 5);
   if (pair >= (int64_t)p.heads * p.rows) return;
   const int64_t h = pair / p.rows, row = pair - h * p.rows;
