@@ -84,15 +84,15 @@ def events_ms(fn, iters, warmup=3, warm_ms=50.0):
     after idle time are one candidate), so no timing starts cold."""
     s = torch.cuda.Event(enable_timing=True)
     e = torch.cuda.Event(enable_timing=True)
-    done, spent = 0, 0.0
+    done, spent, step = 0, 0.0, max(1, warmup)
     while done < warmup or spent < warm_ms:
         s.record()
-        for _ in range(warmup):
+        for _ in range(step):
             fn()
         e.record()
         e.synchronize()
         spent += s.elapsed_time(e)
-        done += warmup
+        done += step
     torch.cuda.synchronize()
     ts = []
     for _ in range(iters):
