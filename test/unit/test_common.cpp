@@ -367,19 +367,9 @@ TEST(Reference, HandWorkedPrefill) {
 
 // Ties go to the smaller block id; init blocks come before local ones.
 TEST(Reference, TiesAndInitBlocks) {
-  msa_test::Case c;
-  c.attrs = {1, 1, 1, 3, 1, 1, 0, 1.0f, MSA_ORDER_SCORE};
-  c.batch = 1;
-  c.rows = 1;
-  c.num_layers = 1;
-  c.page_size = 1;
-  c.num_pages = 6;
-  c.max_pages = 6;
-  c.off = {0, 1};
-  c.prefix = {5};
-  c.cache = {5};
+  msa_test::Case c = msa_test::one_sequence(
+      {1, 1, 1, 3, 1, 1, 0, 1.0f, MSA_ORDER_SCORE}, 1, 5, 6, 6);
   c.lut = {0, 1, 2, 3, 4, 5};
-  c.kmax = {1, 6};
   c.q = {bf16(1.0f)};
   c.k = {bf16(0.0f), bf16(2.0f), bf16(4.0f), bf16(2.0f), bf16(4.0f),
          bf16(-1.0f)};
@@ -401,19 +391,9 @@ TEST(Reference, TiesAndInitBlocks) {
 // vectors with equal exact dots (here (3, 1) and (1, 3) against q = (1, 1))
 // may round apart in a back end's f32 sums, so either order is right.
 TEST(Reference, ExactTieBindsOnlyOnTheSameKeyVector) {
-  msa_test::Case c;
-  c.attrs = {1, 2, 1, 2, 0, 0, 0, 1.0f, MSA_ORDER_SCORE};
-  c.batch = 1;
-  c.rows = 1;
-  c.num_layers = 1;
-  c.page_size = 1;
-  c.num_pages = 4;
-  c.max_pages = 4;
-  c.off = {0, 1};
-  c.prefix = {3};
-  c.cache = {3};
+  msa_test::Case c = msa_test::one_sequence(
+      {1, 2, 1, 2, 0, 0, 0, 1.0f, MSA_ORDER_SCORE}, 1, 3, 4, 4);
   c.lut = {0, 1, 2, 3};
-  c.kmax = {1, 4};
   c.q = {bf16(1.0f), bf16(1.0f)};
   // blocks 0 and 2: key (3, 1); block 1: key (1, 3); block 3: key (0, 1)
   c.k = {bf16(3.0f), bf16(1.0f), bf16(1.0f), bf16(3.0f),
