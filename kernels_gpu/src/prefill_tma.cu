@@ -25,8 +25,9 @@ namespace msa_cuda {
 //                to the consumers.
 //   warpgroups 1, 2  consumers, 64 pairs each: tile t + 1's wgmma is issued
 //                (async) before tile t's epilogue, so the tensor cores work
-//                while the epilogue (scale, diagonal mask, block max, score
-//                store) runs; two accumulator sets, 2 x 64 registers.
+//                while the epilogue (scale, diagonal mask, block max, then
+//                the score store, or for topk <= 16 the pair's running
+//                top-k list) runs; two accumulator sets, 2 x 64 registers.
 // No CTA-wide barrier in the loop. Keys past the sequence inside the last
 // tile are real memory (same page) or zero fill, and always masked.
 //
