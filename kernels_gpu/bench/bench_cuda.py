@@ -376,10 +376,11 @@ def main():
                    ("B=64 ctx=32768 H=1", 64, 1, 32768, 1),
                    ("spec q=4 B=64 ctx=32768 H=4", 64, 4, 32768, 4),
                    ("spec q=2 B=1 ctx=8192 H=4", 1, 2, 8192, 4)]
-    prefill_cfgs = [(8192, 0), (32768, 0), (8192, 122880)]
+    # (new rows, prefix, H): issue 13's rows, H=1 = one index head per rank at TP=4
+    prefill_cfgs = [(8192, 0, 4), (32768, 0, 4), (8192, 122880, 4), (32768, 0, 1)]
     if args.quick:
         decode_cfgs = decode_cfgs[:2]
-        prefill_cfgs = [(2048, 0)]
+        prefill_cfgs = [(2048, 0, 4)]
     if args.profile:
         for label, batch, new, ctx, H in decode_cfgs:
             p = Problem(batch, new, ctx - new, H, layers=1, key_type=keys[0])
@@ -458,16 +459,16 @@ def main():
                   + ("" if twin is None else f"; ids = bf16 twins': {twin}"), flush=True)
             del p, outs, ref
             torch.cuda.empty_cache()
-    for new, prefix in prefill_cfgs:
+    for new, prefix, H in prefill_cfgs:
         for kt in keys:
-            p = Problem(1, new, prefix, 4, layers=1, key_type=kt)
+            p = Problem(1, new, prefix, H, layers=1, key_type=kt)
             res = {}
             for tag, l in (("now", lib), ("prev", prev)):
                 if l is None:
                     continue
 
                 def timed():
-                    call, check, ws = make_caller(l, p, new, 4)
+                    call, check, ws = make_caller(l, p, new, H)
                     cur = torch.cuda.current_stream().cuda_stream
                     t = events_ms(lambda: call(0, cur), 7 if new > 8192 else 15) * 1e3
                     check()
@@ -480,13 +481,13 @@ def main():
             same_set, forced_ok = agree(res["now_out"], ref)
 
             def call_twin(tw):
-                call, check, ws = make_caller(lib, tw, new, 4)
+                call, check, ws = make_caller(lib, tw, new, H)
                 call(0, torch.cuda.current_stream().cuda_stream)
                 check()
             p.outs[0].copy_(res["now_out"])
             twin = same_as_twin(p, call_twin)
             tf = p.flops() / (res["now"] * 1e-6) / 1e12
-            row = dict(kind="prefill", keys=kt, config=f"T={new} prefix={prefix}", us=res["now"],
+            row = dict(kind="prefill", keys=kt, config=f"T={new} prefix={prefix}" + ("" if H == 4 else f" H={H}"), us=res["now"],
                        us_prev=res.get("prev"), tflops=tf, pct_mm=100 * tf / mm,
                        same_set_torch=same_set, forced_ok=forced_ok,
                        same_prev=None if "prev_out" not in res else

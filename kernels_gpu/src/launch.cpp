@@ -208,13 +208,15 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
     g_decode_launches.fetch_add(1, std::memory_order_relaxed);
     if (decode_only) return MSA_STATUS_OK;
   }
+  bool prefill_selected = false;  // the TMA prefill wrote its rows' ids itself
   if (use_pf && may_prefill) {
     const int64_t tr = kp.tile_rows;
     const int64_t grid = (t->rows + tr - 1) / tr +
                          std::min<int64_t>(t->batch, t->rows / (kp.dec_rows + 1)) + 1;
     if (grid > INT32_MAX) return grid_too_large("the prefill kernel", grid);
     if (path != MSA_CUDA_PATH_MMA_SYNC && sm90) {
-      if (!launch_prefill_tma(t, kp, grid, st, &e)) e = launch_prefill_wgmma(kp, grid, st);
+      if (!launch_prefill_tma(t, kp, grid, st, &e, &prefill_selected))
+        e = launch_prefill_wgmma(kp, grid, st);
     } else {
       e = launch_prefill_mma(kp, grid, st);
     }
@@ -227,7 +229,7 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
     const int64_t gy = std::max<int64_t>(1, std::min<int64_t>((nblk_cap + 3) / 4, 64));
     if ((e = launch_generic(kp, gx, gy, st)) != cudaSuccess) return launch_failed(e);
   }
-  if (!use_dec || may_prefill) {
+  if ((!use_dec || may_prefill) && !prefill_selected) {
     const int64_t pairs = (int64_t)H * t->rows;
     const int64_t grid = (pairs + 7) / 8;  // a warp per (head, row), 8 per CTA
     if (grid > INT32_MAX) return grid_too_large("the select kernel", grid);

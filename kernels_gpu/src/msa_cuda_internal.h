@@ -86,9 +86,11 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
 cudaError_t launch_prep(const KParams &p, cudaStream_t st);                    // prep.cu
 cudaError_t launch_prefill_mma(const KParams &p, int64_t grid, cudaStream_t st);   // prefill_mma.cu
 cudaError_t launch_prefill_wgmma(const KParams &p, int64_t grid, cudaStream_t st); // prefill_wgmma.cu
-// prefill_tma.cu: false when the shape or the tensor maps do not allow it.
+// prefill_tma.cu: false when the shape or the tensor maps do not allow it;
+// *selected: the kernel wrote its rows' ids itself (topk <= 16), so the
+// select kernel has nothing to do for them.
 bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &p, int64_t grid,
-                        cudaStream_t st, cudaError_t *err);
+                        cudaStream_t st, cudaError_t *err, bool *selected);
 cudaError_t launch_generic(const KParams &p, int64_t gx, int64_t gy, cudaStream_t st);  // generic.cu
 cudaError_t launch_select(const KParams &p, int npl, int64_t grid, cudaStream_t st);    // select.cu
 // decode.cu: the kernel for D, the key type, nt n-tiles of 8 columns per pass and npl select

@@ -4,6 +4,7 @@
 // MMAs. Tensor maps are encoded per call on the host. bf16 or e4m3 keys.
 #include "fp8.cuh"
 #include "prefill_tile.cuh"
+#include "select.cuh"
 #include "wgmma.cuh"
 
 #include <mutex>
@@ -24,8 +25,9 @@ namespace msa_cuda {
 //                to the consumers.
 //   warpgroups 1, 2  consumers, 64 pairs each: tile t + 1's wgmma is issued
 //                (async) before tile t's epilogue, so the tensor cores work
-//                while the epilogue (scale, diagonal mask, block max, score
-//                store) runs; two accumulator sets, 2 x 64 registers.
+//                while the epilogue (scale, diagonal mask, block max, then
+//                the score store, or for topk <= 16 the pair's running
+//                top-k list) runs; two accumulator sets, 2 x 64 registers.
 // No CTA-wide barrier in the loop. Keys past the sequence inside the last
 // tile are real memory (same page) or zero fill, and always masked.
 //
@@ -66,7 +68,14 @@ struct TmaSmem {
 // kScaleOnce (launched only for scale > 0): the epilogue scales each block
 // max once instead of every dot; both store bit-identical scores
 // (docs/PERFORMANCE.md). F8: tmk maps e4m3 keys (see above).
-template <int D, bool kScaleOnce, bool F8>
+// kFused (topk <= kFusedTopk): no block score leaves the kernel. Lane t4 of
+// each quad (t4 = 0, 1: the quad's two accumulator rows) keeps its (row,
+// head) pair's kFusedTopk largest keys in registers, inserting each
+// selectable block as its max completes, and writes the pair's output row
+// at the end (select.cuh: the same keys as the select kernel, so the same
+// ids); the select kernel does not run for these rows.
+constexpr int kFusedTopk = 16;
+template <int D, bool kScaleOnce, bool F8, bool kFused>
 __global__ void __launch_bounds__(kTmaThreads, 1)
     prefill_tma_kernel(const __grid_constant__ CUtensorMap tmq,
                        const __grid_constant__ CUtensorMap tmk, KParams p) {
@@ -192,6 +201,17 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
     }
     const float scale = p.scale;
     float run[2] = {-INFINITY, -INFINITY};
+    // kFused: this lane's pair (lanes t4 = 2, 3 hold none) and its
+    // selectable blocks [I1, L0) (the init and local blocks are forced)
+    const int hfm = t4 & 1;
+    // (selects, not indexing: a dynamic index would put lim and rok in local memory)
+    const bool mine = kFused && t4 < 2 && (hfm ? rok[1] : rok[0]);
+    const int64_t lim_m = hfm ? lim[1] : lim[0];
+    const int nblk_m = (int)((lim_m + bs - 1) / bs);
+    const RowForcing rf_m(nblk_m, p);
+    uint64_t top[kFused ? kFusedTopk : 1];
+#pragma unroll
+    for (int c = 0; c < (kFused ? kFusedTopk : 1); ++c) top[c] = 0ull;
     const uint32_t qst = sbase + S::kQOff + cw * 64 * 128;
     auto issue = [&](float *acc, int t) {
       const int s = t % kTmaStages;
@@ -269,7 +289,10 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
       // tiles per block: 1 for block_size 128 (no division then)
       const int64_t j = tpb == 1 ? t : t / tpb;
       if (tpb == 1 || (t + 1) % tpb == 0 || t == ntiles - 1) {
-        if (t4 == 0)
+        if constexpr (kFused) {
+          const float v = hfm ? run[1] : run[0];
+          if (mine && j >= rf_m.I1 && j < rf_m.L0) insert_key(top, make_key(v, (int)j));
+        } else if (t4 == 0) {
 #pragma unroll
           for (int hf = 0; hf < 2; ++hf)
             if (rok[hf] && j * bs < lim[hf]) {
@@ -278,6 +301,7 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
               const int64_t row = seq_begin + i0 + rr;
               p.scores[((size_t)h * p.rows + row) * p.lay.nblk_cap + j] = run[hf];
             }
+        }
         run[0] = run[1] = -INFINITY;
       }
     };
@@ -319,6 +343,14 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
       acc_fence(acc0);
       release(t);
       epilogue(acc0, t);
+    }
+    if constexpr (kFused) {
+      if (mine) {
+        const int m = mrow0 + hfm * 8;
+        const int rr = m / H, h = m - rr * H;
+        const int64_t row = seq_begin + i0 + rr;
+        row_from_list(top, nblk_m, p, p.out + ((size_t)h * p.rows + row) * p.topk);
+      }
     }
   }
 #endif
@@ -375,8 +407,8 @@ static bool encode_e4m3_rows_map(CUtensorMap *m, const void *base, uint64_t rows
 // The TMA prefill when the shape allows it (block_size a multiple of 128,
 // D 64 or 128, both tensor maps encodable); returns false to fall back.
 template <int D>
-static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp,
-                               int64_t grid, cudaStream_t st, cudaError_t *err) {
+static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp, int64_t grid,
+                     cudaStream_t st, cudaError_t *err, bool *selected) {
   if (kp.bs % 128 != 0) return false;
   const uint64_t qrows = (uint64_t)t->rows * (uint64_t)kp.heads;
   const uint64_t krows = (uint64_t)t->num_pages * (uint64_t)t->num_layers *
@@ -391,10 +423,17 @@ static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp,
            : encode_rows_map(&mk, t->k_blocks, krows, D)))
     return false;
   const int bytes = f8 ? TmaSmem<D, true>::kBytes : TmaSmem<D, false>::kBytes;
-  auto kern = f8 ? (kp.scale > 0.f ? prefill_tma_kernel<D, true, true>
-                                   : prefill_tma_kernel<D, false, true>)
-                 : (kp.scale > 0.f ? prefill_tma_kernel<D, true, false>
-                                   : prefill_tma_kernel<D, false, false>);
+  const bool fused = kp.topk <= kFusedTopk;
+  using Kern = void (*)(const CUtensorMap, const CUtensorMap, KParams);
+  auto pick = [&](auto fz) -> Kern {
+    constexpr bool Z = decltype(fz)::value;
+    return f8 ? (kp.scale > 0.f ? prefill_tma_kernel<D, true, true, Z>
+                                : prefill_tma_kernel<D, false, true, Z>)
+              : (kp.scale > 0.f ? prefill_tma_kernel<D, true, false, Z>
+                                : prefill_tma_kernel<D, false, false, Z>);
+  };
+  const Kern kern = fused ? pick(std::true_type{}) : pick(std::false_type{});
+  *selected = fused;
   cudaError_t e =
       cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e == cudaSuccess) {
@@ -407,9 +446,10 @@ static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp,
 
 
 bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &kp, int64_t grid,
-                        cudaStream_t st, cudaError_t *err) {
-  return kp.dim == 64 ? launch_d<64>(t, kp, grid, st, err)
-                      : launch_d<128>(t, kp, grid, st, err);
+                        cudaStream_t st, cudaError_t *err, bool *selected) {
+  *selected = false;
+  return kp.dim == 64 ? launch_d<64>(t, kp, grid, st, err, selected)
+                      : launch_d<128>(t, kp, grid, st, err, selected);
 }
 
 } // namespace msa_cuda

@@ -242,6 +242,58 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
 }
 
 
+// ---------------------------------------------------------------------------
+// Selection by one thread from a running list (the fused prefill): `top`
+// holds the row's K largest keys among its selectable blocks, descending
+// (0 = empty), inserted block by block with insert_key; row_from_list then
+// writes the row as the warp routines above would: the same keys, so the
+// same ids in the same order. K >= topk (the caller's bound).
+// ---------------------------------------------------------------------------
+template <int K>
+__device__ __forceinline__ void insert_key(uint64_t (&top)[K], uint64_t x) {
+  if (x <= top[K - 1]) return;  // keys are unique; 0 (not selectable) never enters
+#pragma unroll
+  for (int i = K - 1; i > 0; --i)
+    top[i] = x > top[i - 1] ? top[i - 1] : (x > top[i] ? x : top[i]);
+  top[0] = x > top[0] ? x : top[0];
+}
+template <int K>
+__device__ __forceinline__ void row_from_list(const uint64_t (&top)[K], int nblk,
+                                              const KParams &p, int32_t *__restrict__ out) {
+  const RowForcing rf(nblk, p);
+  const int topk = p.topk;
+  int cnt = 0;  // selected by score: the first min(r, filled) entries
+#pragma unroll
+  for (int c = 0; c < K; ++c) cnt += (c < rf.r && top[c] != 0ull) ? 1 : 0;
+  if (p.order == MSA_ORDER_SCORE) {
+    for (int i = 0; i < rf.nf; ++i) out[i] = i < rf.I1 ? i : rf.L0 + (i - rf.I1);
+#pragma unroll
+    for (int c = 0; c < K; ++c)
+      if (c < cnt) out[rf.nf + c] = key_id(top[c]);
+  } else {
+    // ascending ids: init blocks, the selected ones (all in [I1, L0)), local
+    int32_t id[K];
+#pragma unroll
+    for (int c = 0; c < K; ++c) id[c] = c < cnt ? key_id(top[c]) : INT32_MAX;
+#pragma unroll
+    for (int a = 1; a < K; ++a)  // insertion sort, unrolled: registers only
+#pragma unroll
+      for (int b = a; b > 0; --b) {
+        const int32_t lo = min(id[b - 1], id[b]), hi = max(id[b - 1], id[b]);
+        id[b - 1] = lo;
+        id[b] = hi;
+      }
+    int o = 0;
+    for (int j = 0; j < rf.I1; ++j) out[o++] = j;
+#pragma unroll
+    for (int c = 0; c < K; ++c)
+      if (c < cnt) out[o + c] = id[c];
+    o += cnt;
+    for (int j = rf.L0; j < nblk; ++j) out[o++] = j;
+  }
+  for (int i = rf.nf + cnt; i < topk; ++i) out[i] = -1;
+}
+
 } // namespace msa_cuda
 
 #endif

@@ -394,6 +394,37 @@ void test_tma_prefill(int n, uint64_t seed0, int32_t k_type) {
   group("TMA prefill shapes (bs 128, D 64/128)", pass, n, k_type);
 }
 
+// The TMA prefill on long rows: block sizes 128 / 256 / 512, 2k-5k keys
+// (up to 39 blocks, so the fused kernel's 16-key lists fill and evict),
+// topk 1, 16 (fused), 17 and 32 (score rows + select kernel), both orders,
+// init/local forcing; chunked prefill sequences of exactly 140 new rows.
+void test_tma_long_rows(int n, uint64_t seed0, int32_t k_type) {
+  int pass = 0;
+  const int32_t topks[4] = {1, 16, 17, 32};
+  const int32_t sizes[3] = {128, 256, 512};
+  for (int i = 0; i < n; ++i) {
+    msa_test::Rng r(seed0 * 13 + (uint64_t)i);
+    msa_test::DecodeOptions o;
+    o.batch = r.uniform(1, 3);
+    o.max_new = 140;
+    o.fixed_new = true;
+    o.min_keys = 2000;
+    o.max_keys = 5000;
+    o.heads = r.chance(0.5) ? 4 : 1;
+    o.dim = r.chance(0.5) ? 128 : 64;
+    o.block_size = sizes[(i / 4) % 3];  // each topk with each block size over 12 cases
+    msa_test::Case c = msa_test::make_decode_case(seed0 + (uint64_t)i, o);
+    c.attrs.topk = topks[i % 4];
+    c.attrs.init_blocks = (int32_t)r.uniform(0, std::min<int64_t>(c.attrs.topk, 2));
+    c.attrs.local_blocks =
+        (int32_t)r.uniform(0, std::min<int64_t>(c.attrs.topk - c.attrs.init_blocks, 2));
+    c.poison();  // out sized for the new topk
+    KCase kc = with_keys(c, k_type);
+    pass += check_case(kc, "tma long rows", i % 3 == 0) ? 1 : 0;
+  }
+  group("TMA prefill, long rows (bs 128/256/512, topk 1/16/17/32)", pass, n, k_type);
+}
+
 // Decode batches (1..16 new rows per sequence): through msa_indexer_cuda_ex
 // with the batch's bound (decode kernels only) and through msa_indexer_cuda
 // (the mixed plan, where decode sequences take the same kernel: the ids
@@ -1076,6 +1107,7 @@ int main(int argc, char **argv) {
     test_fast_shapes(part(quick ? 4 : 60, 3), seed + 200000, MSA_CUDA_PATH_AUTO, "large cases (wgmma prefill on sm_90)", kt);
     test_fast_shapes(part(quick ? 2 : 20, 3), seed + 400000, MSA_CUDA_PATH_MMA_SYNC, "large cases (mma.sync prefill)", kt);
     test_tma_prefill(part(quick ? 3 : 40, 3), seed + 500000, kt);
+    test_tma_long_rows(part(quick ? 4 : 12, 2), seed + 550000, kt);
     test_decode(quick, seed + 600000, kt, f8 ? 1.0 / 3 : 1.0);
     test_invalid(false, kt);
     test_invalid(true, kt);
