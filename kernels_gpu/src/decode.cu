@@ -208,6 +208,17 @@ __device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *l
   }
 }
 
+// Whether a sequence's rows are selected one per item by the 4 scoring warps
+// together (each counts the ranks over 8 of the 32 source lanes of
+// rank64_count; the partial ranks are summed in shared memory) instead of
+// one warp per row: when every row fits in 64 blocks (the last row sees all
+// P + newt keys) and there are no more rows than items. A decode step with
+// few sequences waits for its rows' selection, and four warps take about a
+// quarter of the time of one.
+__device__ __forceinline__ bool rows_shared_by_warps(int C, int64_t keys, int bs, int splits) {
+  return C <= splits && keys <= 64 * (int64_t)bs;
+}
+
 template <int D, int NT, int NPL, int KB>
 // 2 CTAs per SM for both key types (shared memory: the rings above).
 __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
@@ -446,8 +457,11 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   if (NPL == 8 && last_work && (int64_t)blockIdx.x < items) {
     const int64_t last_item =
         blockIdx.x + (items - 1 - blockIdx.x) / gridDim.x * (int64_t)gridDim.x;
-    const int n = (int)(last_item % p.splits) * wpc + warp;
-    if (n < (int)last_newt * H) {
+    const int last_split = (int)(last_item % p.splits), Cl = (int)last_newt * H;
+    const int n = !rows_shared_by_warps(Cl, last_prefix + last_newt, bs, p.splits)
+                      ? last_split * wpc + warp
+                      : (warp < kConsumerThreads / 32 ? last_split : Cl);
+    if (n < Cl) {
       pre_n = n;
       const int r = n / H, h = n - r * H;
       pre.load(p.scores + ((size_t)h * p.rows + last_begin + r) * p.lay.nblk_cap,
@@ -487,6 +501,38 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     if (newt < 1 || newt > p.dec_rows) continue;  // verified: not a decode sequence
     const int64_t P = again ? last_prefix : (int64_t)p.prefix[b];
     const int C = (int)newt * H;
+    if constexpr (NPL == 8) {
+      if (rows_shared_by_warps(C, P + newt, bs, p.splits)) {
+        const int pr = split;  // this item's row, if any: the 4 scoring warps
+        if (pr < C && warp < kConsumerThreads / 32) {
+          const int r = pr / H, h = pr - r * H;
+          const int64_t row = seq_begin + r;
+          const int nbr = (int)((P + r + 1 + bs - 1) / bs);
+          if (!(again && pr == pre_n))
+            pre.load(p.scores + ((size_t)h * p.rows + row) * p.lay.nblk_cap, nbr);
+          Rank64 k = rank64_keys(nbr, p, pre);
+          rank64_count<8>(k, 8 * warp);
+          // the partials buffer is free after the grid barrier
+          int2 *ranks = reinterpret_cast<int2 *>(part);
+          ranks[warp * 32 + lane] = make_int2(k.r0, k.r1);
+          asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
+          if (warp == 0) {
+            k.r0 = k.r1 = 0;
+#pragma unroll
+            for (int w = 0; w < kConsumerThreads / 32; ++w) {
+              const int2 v = ranks[w * 32 + lane];
+              k.r0 += v.x;
+              k.r1 += v.y;
+            }
+          }
+          // read before the next item's row writes the buffer
+          asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
+          if (warp == 0) rank64_write(nbr, p, k, p.out + ((size_t)h * p.rows + row) * p.topk);
+        }
+        pre_n = -1;
+        continue;
+      }
+    }
     for (int pr = split * wpc + warp; pr < C; pr += p.splits * wpc) {
       const int r = pr / H, h = pr - r * H;
       const int64_t row = seq_begin + r;

@@ -100,36 +100,64 @@ __device__ __forceinline__ void finish_row(const float *__restrict__ sc, const u
 // replace up to r dependent warp reductions. A block that is not
 // selectable has key 0 (high word 0, below every selectable key: those
 // have a high word >= 0x00800000), so it outranks none.
-__device__ __forceinline__ void select_row_rank64(int nblk, const KParams &p,
-                                                  int32_t *__restrict__ out,
-                                                  const RowScores<8> &pre) {
+//
+// Three steps, so that several warps can share one row (the decode kernel
+// on rows of sequences with few rows: each of its 4 scoring warps counts 8
+// of the 32 source lanes, and the partial ranks are summed): the keys, the
+// count over source lanes [s0, s0 + ns), and the output from the ranks.
+struct Rank64 {
+  uint32_t h0, h1;  // high words of blocks lane and lane + 32 (0: not selectable)
+  int r0, r1;       // their ranks (so far)
+};
+__device__ __forceinline__ Rank64 rank64_keys(int nblk, const KParams &p,
+                                              const RowScores<8> &pre) {
+  const int lane = threadIdx.x & 31;
+  const RowForcing rf(nblk, p);
+  const int j0 = lane, j1 = lane + 32;
+  Rank64 k;
+  k.h0 = (j0 >= rf.I1 && j0 < rf.L0) ? (uint32_t)(make_key(pre.v[0], j0) >> 32) : 0u;
+  k.h1 = (j1 >= rf.I1 && j1 < rf.L0) ? (uint32_t)(make_key(pre.v[1], j1) >> 32) : 0u;
+  k.r0 = k.r1 = 0;
+  return k;
+}
+template <int NS>
+__device__ __forceinline__ void rank64_count(Rank64 &k, int s0) {
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int i = 0; i < NS; ++i) {
+    const int s = s0 + i;
+    const uint32_t g0 = __shfl_sync(0xffffffffu, k.h0, s);  // block s
+    const uint32_t g1 = __shfl_sync(0xffffffffu, k.h1, s);  // block s + 32
+    k.r0 += (g0 > k.h0 || (g0 == k.h0 && s < lane)) + (g1 > k.h0);
+    k.r1 += (g0 >= k.h1) + (g1 > k.h1 || (g1 == k.h1 && s < lane));
+  }
+}
+__device__ __forceinline__ void rank64_write(int nblk, const KParams &p, const Rank64 &k,
+                                             int32_t *__restrict__ out) {
   const int lane = threadIdx.x & 31;
   const RowForcing rf(nblk, p);
   const int topk = p.topk, L0 = rf.L0, I1 = rf.I1, nf = rf.nf, r = rf.r;
   const int j0 = lane, j1 = lane + 32;
-  const uint32_t h0 = (j0 >= I1 && j0 < L0) ? (uint32_t)(make_key(pre.v[0], j0) >> 32) : 0u;
-  const uint32_t h1 = (j1 >= I1 && j1 < L0) ? (uint32_t)(make_key(pre.v[1], j1) >> 32) : 0u;
-  int r0 = 0, r1 = 0;  // the ranks of blocks j0 and j1
-#pragma unroll
-  for (int s = 0; s < 32; ++s) {
-    const uint32_t g0 = __shfl_sync(0xffffffffu, h0, s);  // block s
-    const uint32_t g1 = __shfl_sync(0xffffffffu, h1, s);  // block s + 32
-    r0 += (g0 > h0 || (g0 == h0 && s < lane)) + (g1 > h0);
-    r1 += (g0 >= h1) + (g1 > h1 || (g1 == h1 && s < lane));
-  }
-  const bool s0 = h0 != 0u && r0 < r, s1 = h1 != 0u && r1 < r;
-  const int cnt = min(r, __popc(__ballot_sync(0xffffffffu, h0 != 0u)) +
-                             __popc(__ballot_sync(0xffffffffu, h1 != 0u)));
+  const bool s0 = k.h0 != 0u && k.r0 < r, s1 = k.h1 != 0u && k.r1 < r;
+  const int cnt = min(r, __popc(__ballot_sync(0xffffffffu, k.h0 != 0u)) +
+                             __popc(__ballot_sync(0xffffffffu, k.h1 != 0u)));
   if (p.order == MSA_ORDER_SCORE) {
     rf.write_forced(out);
-    if (s0) out[nf + r0] = j0;
-    if (s1) out[nf + r1] = j1;
+    if (s0) out[nf + k.r0] = j0;
+    if (s1) out[nf + k.r1] = j1;
   } else {
     int base = 0;
     block_order_group(j0, j0 < nblk && (j0 < I1 || j0 >= L0 || s0), base, out);
     if (nblk > 32) block_order_group(j1, j1 < nblk && (j1 < I1 || j1 >= L0 || s1), base, out);
   }
   for (int i = nf + cnt + lane; i < topk; i += 32) out[i] = -1;
+}
+__device__ __forceinline__ void select_row_rank64(int nblk, const KParams &p,
+                                                  int32_t *__restrict__ out,
+                                                  const RowScores<8> &pre) {
+  Rank64 k = rank64_keys(nblk, p, pre);
+  rank64_count<32>(k, 0);
+  rank64_write(nblk, p, k, out);
 }
 
 template <int NPL>

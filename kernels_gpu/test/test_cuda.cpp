@@ -441,6 +441,9 @@ void test_decode(bool quick, uint64_t seed0, int32_t k_type, double share) {
       {64, 4, 100, 2000, 1, 128, 3}, {256, 1, 1, 2048, 4, 128, 2},
       {256, 3, 1, 700, 2, 64, 1},  {4, 5, 1, 3000, 0, 48, 4},
       {2, 2, 131072, 140000, 4, 128, 1}, {1, 2, 520000, 524288, 4, 128, 1},
+      // rows of <= 64 blocks selected by 4 warps together, up to and just past 64
+      // blocks of 128 (8192 keys), H 1..8
+      {1, 4, 7000, 8192, 0, 128, 6}, {2, 3, 8150, 8300, 0, 128, 4},
   };
   int pass = 0, total = 0;
   uint64_t seed = seed0;
