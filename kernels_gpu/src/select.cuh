@@ -43,9 +43,11 @@ struct RowForcing {
     nf = I1 + (nblk - L0);
     r = p.topk - nf;  // >= 0: init + local <= topk (checked on host)
   }
-  // order=score: the forced ids lead the row, init then local, ascending
+  // order=score: the forced ids lead the row, init then local, ascending;
+  // forced_id(i) is the i-th of them (i < nf)
+  __device__ __forceinline__ int forced_id(int i) const { return i < I1 ? i : L0 + (i - I1); }
   __device__ __forceinline__ void write_forced(int32_t *__restrict__ out) const {
-    for (int i = threadIdx.x & 31; i < nf; i += 32) out[i] = i < I1 ? i : L0 + (i - I1);
+    for (int i = threadIdx.x & 31; i < nf; i += 32) out[i] = forced_id(i);
   }
 };
 
@@ -294,7 +296,7 @@ __device__ __forceinline__ void row_from_list(const uint64_t (&top)[K], int nblk
 #pragma unroll
   for (int c = 0; c < K; ++c) cnt += (c < rf.r && top[c] != 0ull) ? 1 : 0;
   if (p.order == MSA_ORDER_SCORE) {
-    for (int i = 0; i < rf.nf; ++i) out[i] = i < rf.I1 ? i : rf.L0 + (i - rf.I1);
+    for (int i = 0; i < rf.nf; ++i) out[i] = rf.forced_id(i);
 #pragma unroll
     for (int c = 0; c < K; ++c)
       if (c < cnt) out[rf.nf + c] = key_id(top[c]);
