@@ -217,6 +217,22 @@ __device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *l
 // the time of one (H200: 0.72 against 1.44 us per row; the sum, two named
 // barriers and warp 0's output are not split).
 constexpr int kRankWarps = kConsumerThreads / 32;
+
+// Row pr = r * H + h of the sequence that starts at row seq_begin after P
+// prefix keys: its score row, its output row and its block count.
+struct DecodeRow {
+  const float *sc;
+  int32_t *out;
+  int nblk;
+};
+// (H = p.heads and bs = p.bs, passed as the caller's registers)
+__device__ __forceinline__ DecodeRow decode_row(const KParams &p, int64_t seq_begin, int64_t P,
+                                                int pr, int H, int bs) {
+  const int r = pr / H, h = pr - r * H;
+  const int64_t row = seq_begin + r;
+  return {p.scores + ((size_t)h * p.rows + row) * p.lay.nblk_cap,
+          p.out + ((size_t)h * p.rows + row) * p.topk, (int)((P + r + 1 + bs - 1) / bs)};
+}
 __device__ __forceinline__ bool rows_shared_by_warps(int C, int64_t keys, int bs, int splits) {
   return C <= splits && keys <= 64 * (int64_t)bs;
 }
@@ -465,9 +481,8 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
                       : (warp < kRankWarps ? last_split : Cl);
     if (n < Cl) {
       pre_n = n;
-      const int r = n / H, h = n - r * H;
-      pre.load(p.scores + ((size_t)h * p.rows + last_begin + r) * p.lay.nblk_cap,
-               (int)((last_prefix + r + 1 + bs - 1) / bs));
+      const DecodeRow dr = decode_row(p, last_begin, last_prefix, n, H, bs);
+      pre.load(dr.sc, dr.nblk);
     }
   }
   Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
@@ -503,23 +518,13 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     if (newt < 1 || newt > p.dec_rows) continue;  // verified: not a decode sequence
     const int64_t P = again ? last_prefix : (int64_t)p.prefix[b];
     const int C = (int)newt * H;
-    // row pr = r * H + h of the sequence: its block count, scores and output
-    auto row_of = [&](int pr, const float *&sc, int32_t *&o) {
-      const int r = pr / H, h = pr - r * H;
-      const int64_t row = seq_begin + r;
-      sc = p.scores + ((size_t)h * p.rows + row) * p.lay.nblk_cap;
-      o = p.out + ((size_t)h * p.rows + row) * p.topk;
-      return (int)((P + r + 1 + bs - 1) / bs);
-    };
     if constexpr (NPL == 8) {
       if (rows_shared_by_warps(C, P + newt, bs, p.splits)) {
         const int pr = split;  // this item's row, if any: the 4 scoring warps
         if (pr < C && warp < kRankWarps) {
-          const float *sc;
-          int32_t *o;
-          const int nbr = row_of(pr, sc, o);
-          if (!(again && pr == pre_n)) pre.load(sc, nbr);
-          Rank64 k = rank64_keys(nbr, p, pre);
+          const DecodeRow dr = decode_row(p, seq_begin, P, pr, H, bs);
+          if (!(again && pr == pre_n)) pre.load(dr.sc, dr.nblk);
+          Rank64 k = rank64_keys(dr.nblk, p, pre);
           constexpr int kSteps = 32 / kRankWarps;  // of rank64_count's 32
           rank64_count<kSteps>(k, kSteps * warp);
           // the partials buffer is free after the grid barrier
@@ -537,22 +542,20 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
           }
           // read before the next item's row writes the buffer
           asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
-          if (warp == 0) rank64_write(nbr, p, k, o);
+          if (warp == 0) rank64_write(dr.nblk, p, k, dr.out);
         }
         pre_n = -1;
         continue;
       }
     }
     for (int pr = split * wpc + warp; pr < C; pr += p.splits * wpc) {
-      const float *sc;
-      int32_t *o;
-      const int nbr = row_of(pr, sc, o);
-      if (!(again && pr == pre_n)) pre.load(sc, nbr);  // not read ahead
+      const DecodeRow dr = decode_row(p, seq_begin, P, pr, H, bs);
+      if (!(again && pr == pre_n)) pre.load(dr.sc, dr.nblk);  // not read ahead
       pre_n = -1;
       if constexpr (NPL == 8)
-        select_row_s8(sc, nbr, p, o, pre);
+        select_row_s8(dr.sc, dr.nblk, p, dr.out, pre);
       else
-        select_row<NPL>(sc, nbr, p, o, pre);
+        select_row<NPL>(dr.sc, dr.nblk, p, dr.out, pre);
     }
   }
 #endif
