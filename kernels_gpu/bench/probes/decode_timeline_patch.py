@@ -48,17 +48,17 @@ rep("  cooperative_groups::this_grid().sync();\n",
     "  if (tid == 0) TL(4);\n  cooperative_groups::this_grid().sync();\n  if (tid == 0) TL(5);\n")
 rep("  if (failed) {\n    fill_invalid(p.out, p.out_elems);\n",
     "  if (tid == 0) TL(6);\n  if (failed) {\n    fill_invalid(p.out, p.out_elems);\n")
-rep("      if constexpr (NPL == 8)\n        select_row_s8(sc, nbr, p, o, pre);\n      else\n        select_row<NPL>(sc, nbr, p, o, pre);\n",
+rep("      if constexpr (NPL == 8)\n        select_row_s8(dr.sc, dr.nblk, p, dr.out, pre);\n      else\n        select_row<NPL>(dr.sc, dr.nblk, p, dr.out, pre);\n",
     "      if (tid == 0) { if (pre.v[0] != 1.2345f) TL(14); else TL(14); }\n"
-    "      if constexpr (NPL == 8)\n        select_row_s8(sc, nbr, p, o, pre);\n      else\n        select_row<NPL>(sc, nbr, p, o, pre);\n"
+    "      if constexpr (NPL == 8)\n        select_row_s8(dr.sc, dr.nblk, p, dr.out, pre);\n      else\n        select_row<NPL>(dr.sc, dr.nblk, p, dr.out, pre);\n"
     "      if (tid == 0) TL(15);\n")
 # the end of the kernel: after the selection loop
-rep("        select_row<NPL>(sc, nbr, p, o, pre);\n      if (tid == 0) TL(15);\n    }\n  }\n",
-    "        select_row<NPL>(sc, nbr, p, o, pre);\n      if (tid == 0) TL(15);\n    }\n  }\n  __syncthreads();\n  if (tid == 0) TL(7);\n")
-rep("          Rank64 k = rank64_keys(nbr, p, pre);\n",
+rep("        select_row<NPL>(dr.sc, dr.nblk, p, dr.out, pre);\n      if (tid == 0) TL(15);\n    }\n  }\n",
+    "        select_row<NPL>(dr.sc, dr.nblk, p, dr.out, pre);\n      if (tid == 0) TL(15);\n    }\n  }\n  __syncthreads();\n  if (tid == 0) TL(7);\n")
+rep("          Rank64 k = rank64_keys(dr.nblk, p, pre);\n",
     "          if (tid == 0) { if (pre.v[0] != 1.2345f) TL(14); else TL(14); }\n"
-    "          Rank64 k = rank64_keys(nbr, p, pre);\n")
-rep("          if (warp == 0) rank64_write(nbr, p, k, p.out + ((size_t)h * p.rows + row) * p.topk);\n",
-    "          if (warp == 0) rank64_write(nbr, p, k, p.out + ((size_t)h * p.rows + row) * p.topk);\n"
+    "          Rank64 k = rank64_keys(dr.nblk, p, pre);\n")
+rep("          if (warp == 0) rank64_write(dr.nblk, p, k, dr.out);\n",
+    "          if (warp == 0) rank64_write(dr.nblk, p, k, dr.out);\n"
     "          if (tid == 0) TL(15);\n")
 open(sys.argv[1], "w").write(src)
