@@ -257,6 +257,8 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   const bool own = p.dec_own_checks != 0;
   long long bad_min = LLONG_MAX;  // smallest failing sequence seen (own checks)
   int64_t last_begin = 0, last_newt = 0, last_prefix = 0;  // of the CTA's last item
+  int64_t last_b = 0;
+  int last_split = 0;
   bool last_work = false;  // the last item's metadata is safe to follow
   // stages consumed / issued by this CTA (ring slots and mbarrier phases;
   // 32 bits: a CTA streams far fewer than 2^32 stages)
@@ -296,6 +298,8 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     const int64_t seq_begin = p.off[b];
     const int64_t P = nkeys - newt;
     last_begin = seq_begin;
+    last_b = b;
+    last_split = split;
     last_newt = newt;
     last_prefix = P;
     const int64_t nblk = (nkeys + bs - 1) / bs;
@@ -463,28 +467,28 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   if (own && lane == 0 && bad_min != LLONG_MAX) atomicMin(&s_bad, bad_min);  // producer: page ids
   __syncthreads();
   if (own && tid == 0) verdicts[blockIdx.x] = s_bad;
-  cooperative_groups::this_grid().sync();
-  // The scores of the warp's first column of the CTA's last item (its
-  // metadata is still in registers; in the common case of one item per CTA
-  // and one column per warp, the only column) are read now, so that they
-  // are in flight while the verdict arrives. Only for rows of <= 256 blocks
-  // (NPL 8): 32 scores per lane held across the verdict spill registers.
+  // The warp's first row of the CTA's last item (its metadata is still in
+  // registers; in the common case of one item per CTA and one row per warp,
+  // the only row): found before the grid barrier (the divisions are off the
+  // path after it) and its scores read right after it, so that they are in
+  // flight while the verdict arrives. Only for rows of <= 256 blocks (NPL 8):
+  // 32 scores per lane held across the verdict spill registers.
   const int wpc = kDecThreads / 32;  // warps (columns at a time) per item
   int pre_n = -1;
-  RowScores<NPL> pre;
+  DecodeRow pre_row = {nullptr, nullptr, 0};
   if (NPL == 8 && last_work && (int64_t)blockIdx.x < items) {
-    const int64_t last_item =
-        blockIdx.x + (items - 1 - blockIdx.x) / gridDim.x * (int64_t)gridDim.x;
-    const int last_split = (int)(last_item % p.splits), Cl = (int)last_newt * H;
+    const int Cl = (int)last_newt * H;
     const int n = !rows_shared_by_warps(Cl, last_prefix + last_newt, bs, p.splits)
                       ? last_split * wpc + warp
                       : (warp < kRankWarps ? last_split : Cl);
     if (n < Cl) {
       pre_n = n;
-      const DecodeRow dr = decode_row(p, last_begin, last_prefix, n, H, bs);
-      pre.load(dr.sc, dr.nblk);
+      pre_row = decode_row(p, last_begin, last_prefix, n, H, bs);
     }
   }
+  cooperative_groups::this_grid().sync();
+  RowScores<NPL> pre;
+  if (pre_n >= 0) pre.load(pre_row.sc, pre_row.nblk);
   Header *hdr = reinterpret_cast<Header *>(p.ws + p.lay.hdr);
   // s_bad still holds this CTA's own verdict, which is one of the slots the
   // minimum below runs over, so it needs no reset
@@ -508,11 +512,11 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   }
   // ---- selection: the warps of sequence b's items take its (row, head) rows
   for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
-    const int64_t b = item / p.splits;
-    const int split = (int)(item - b * p.splits);
     // the CTA's last item: its metadata is still in registers (the common
-    // case of one item per CTA saves a memory round trip)
+    // case of one item per CTA saves a memory round trip and a division)
     const bool again = item + gridDim.x >= items;
+    const int64_t b = again ? last_b : item / p.splits;
+    const int split = again ? last_split : (int)(item - b * p.splits);
     const int64_t seq_begin = again ? last_begin : (int64_t)p.off[b];
     const int64_t newt = again ? last_newt : (int64_t)p.off[b + 1] - seq_begin;
     if (newt < 1 || newt > p.dec_rows) continue;  // verified: not a decode sequence
@@ -522,8 +526,9 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
       if (rows_shared_by_warps(C, P + newt, bs, p.splits)) {
         const int pr = split;  // this item's row, if any: the 4 scoring warps
         if (pr < C && warp < kRankWarps) {
-          const DecodeRow dr = decode_row(p, seq_begin, P, pr, H, bs);
-          if (!(again && pr == pre_n)) pre.load(dr.sc, dr.nblk);
+          const bool ahead = again && pr == pre_n;
+          const DecodeRow dr = ahead ? pre_row : decode_row(p, seq_begin, P, pr, H, bs);
+          if (!ahead) pre.load(dr.sc, dr.nblk);
           Rank64 k = rank64_keys(dr.nblk, p, pre);
           constexpr int kSteps = 32 / kRankWarps;  // of rank64_count's 32
           rank64_count<kSteps>(k, kSteps * warp);
@@ -549,8 +554,9 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
       }
     }
     for (int pr = split * wpc + warp; pr < C; pr += p.splits * wpc) {
-      const DecodeRow dr = decode_row(p, seq_begin, P, pr, H, bs);
-      if (!(again && pr == pre_n)) pre.load(dr.sc, dr.nblk);  // not read ahead
+      const bool ahead = again && pr == pre_n;
+      const DecodeRow dr = ahead ? pre_row : decode_row(p, seq_begin, P, pr, H, bs);
+      if (!ahead) pre.load(dr.sc, dr.nblk);  // not read ahead
       pre_n = -1;
       if constexpr (NPL == 8)
         select_row_s8(dr.sc, dr.nblk, p, dr.out, pre);

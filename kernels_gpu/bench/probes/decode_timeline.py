@@ -13,7 +13,8 @@ names = {0: "entry", 1: "after wait", 8: "prod: ids+meta", 2: "cons: meta", 10: 
          6: "verdict", 14: "sel: scores in", 15: "sel: row done", 7: "done"}
 order = [0, 1, 8, 2, 10, 9, 3, 11, 12, 13, 4, 5, 6, 14, 15, 7]
 N = 16
-for label, B, new, ctx in [("B=1 ctx=8192", 1, 1, 8192), ("q=2 B=1", 1, 2, 8192), ("B=16 ctx=8192", 16, 1, 8192), ("B=64 ctx=32768", 64, 1, 32768)]:
+for label, B, new, ctx in [("B=1 ctx=8192", 1, 1, 8192), ("q=2 B=1", 1, 2, 8192), ("B=16 ctx=8192", 16, 1, 8192), ("B=64 ctx=32768", 64, 1, 32768),
+                            ("B=8 ctx=131072", 8, 1, 131072)]:
     p = bc.Problem(B, new, ctx - new, 4, layers=bc.decode_layers(B, ctx, "bf16"), key_type="bf16")
     ms, _ = bc.time_decode_graph(lib, p, 4)
     buf = (ctypes.c_uint64 * (2048 * N))()

@@ -1,4 +1,4 @@
-"""decode_timeline_patch.py OUT: writes kernels_gpu/src/decode.cu with 16 %globaltimer
+"""decode_timeline_patch.py OUT [IN]: writes IN (default kernels_gpu/src/decode.cu) with 16 %globaltimer
 stamps per CTA (g_tl[cta][0..15], read back by msa_cuda_debug_timeline) to OUT.
 A probe, never built into the library: build it as a variant
 (build_variant.sh tl:kernels_gpu/src/decode.cu=OUT) and read it with
@@ -6,7 +6,7 @@ decode_timeline.py. Each stamp is taken by thread 0 (the first scoring warp) or 
 producer lane; a stamp after a value is forced to wait for it by a branch on it.
 Fails loudly when decode.cu no longer has the lines it patches."""
 import re, sys
-src = open("kernels_gpu/src/decode.cu").read()
+src = open(sys.argv[2] if len(sys.argv) > 2 else "kernels_gpu/src/decode.cu").read()
 def rep(old, new, count=1):
     global src
     assert src.count(old) == count, (old, src.count(old))
