@@ -28,9 +28,10 @@ __device__ __forceinline__ bool sequence_breaks_scalar_rules(const KParams &p, i
     return true;
   if (prefix > cached || newt > kmax0 || cached + newt > kmax1) return true;
   if (newt == 0) return false;
-  const int64_t pages = (keys + p.page_size - 1) / p.page_size;
-  const int64_t nblk = (keys + p.bs - 1) / p.bs;
-  return pages > p.max_pages || nblk > p.lay.nblk_cap || newt > p.max_new;
+  // ceil(keys / d) > c as keys > c * d (keys >= 1 here): the decode kernel
+  // runs this on its way to the first copy, where a 64-bit division costs
+  return keys > p.max_pages * p.page_size || keys > p.lay.nblk_cap * p.bs ||
+         newt > p.max_new;
 }
 
 // The error record of the smallest failing sequence b (one thread): the

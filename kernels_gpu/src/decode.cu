@@ -94,10 +94,18 @@ struct StageCopies {
 // needs) and `bytes` (valid ids only) are settled by stage_settle.
 // The stage's first logical page and its number of pages (a stage lies in
 // one page for block sizes >= 128).
+// Block sizes are 16, 32, 64 or multiples of 128 here: no division but for
+// blocks above 128 keys (a 64-bit division is a routine of ~80 dependent
+// instructions, and these run on the way to the first copy).
 __device__ __forceinline__ int64_t stage_first_page(const KParams &p, int64_t stage,
                                                     int *pps) {
-  *pps = p.bs >= kStageKeys ? 1 : kStageKeys / p.bs;
-  return stage * kStageKeys / p.bs;
+  if (p.bs < kStageKeys) {
+    *pps = kStageKeys >> (__ffs(p.bs) - 1);  // 128 / bs
+    return stage * *pps;
+  }
+  *pps = 1;
+  const int spb = p.bs / kStageKeys;  // stages per block (32-bit)
+  return spb == 1 ? stage : stage / spb;
 }
 __device__ __forceinline__ void stage_pages(const KParams &p, const uint32_t *lut,
                                             int64_t stage, StageCopies &c) {
@@ -107,9 +115,10 @@ __device__ __forceinline__ void stage_pages(const KParams &p, const uint32_t *lu
   for (int i = 0; i < 8; ++i)
     c.id[i] = (i < pps && pg0 + i < p.max_pages) ? lut[pg0 + i] : 0xFFFFFFFFu;
 }
+// (nkeys: the sequence's keys; page pg is needed when pg * page_size < nkeys)
 template <int D, int KB>
 __device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
-                                             int64_t pages_needed, StageCopies &c) {
+                                             int64_t nkeys, StageCopies &c) {
   int pps;
   const int64_t pg0 = stage_first_page(p, stage, &pps);
   const uint32_t page_bytes =
@@ -119,7 +128,7 @@ __device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
   c.bad = false;
 #pragma unroll
   for (int i = 0; i < 8; ++i)
-    if (i < pps && pg0 + i < pages_needed) {
+    if (i < pps && (pg0 + i) * p.page_size < nkeys) {
       c.n = i + 1;
       if (c.id[i] < (uint64_t)p.num_pages) c.bytes += page_bytes;
       else c.bad = true;
@@ -141,7 +150,8 @@ __device__ __forceinline__ void stage_issue(const KParams &p, const StageCopies 
       (size_t)p.layer * p.page_size * D * KB;
   if (p.bs >= kStageKeys) {
     if (c.n == 1 && c.id[0] < (uint64_t)p.num_pages) {
-      const int64_t slot0 = stage * kStageKeys % p.bs;
+      const int spb = p.bs / kStageKeys;
+      const int64_t slot0 = spb == 1 ? 0 : stage % spb * kStageKeys;
       bulk_load(dst, kl + (size_t)c.id[0] * page_bytes + (size_t)slot0 * D * KB,
                 kStageKeys * D * KB, bar);
     }
@@ -190,7 +200,7 @@ __device__ __forceinline__ uint32_t load_key_row(const unsigned char *row, int t
 constexpr int kIdAhead = 4;
 template <int D, int KB>
 __device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *lut,
-                                             int64_t s_begin, int nst, int64_t pages_needed,
+                                             int64_t s_begin, int nst, int64_t nkeys,
                                              int64_t b, StageCopies (&ids)[kIdAhead],
                                              uint32_t &issued, long long &bad_min,
                                              uint32_t ring, uint32_t full, uint32_t empty) {
@@ -200,7 +210,7 @@ __device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *l
 #pragma unroll
     for (int i = 0; i + 1 < kIdAhead; ++i) ids[i] = ids[i + 1];
     if (t + kIdAhead < nst) stage_pages(p, lut, s_begin + t + kIdAhead, ids[kIdAhead - 1]);
-    stage_settle<D, KB>(p, s_begin + t, pages_needed, c);
+    stage_settle<D, KB>(p, s_begin + t, nkeys, c);
     if (p.dec_own_checks && c.bad) bad_min = min(bad_min, (long long)b);
     const uint32_t slot = issued % S::kStages, use = issued / S::kStages;
     if (use > 0) mbar_wait(empty + 8 * slot, (use - 1) & 1u);
@@ -259,7 +269,24 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   int64_t last_begin = 0, last_newt = 0, last_prefix = 0;  // of the CTA's last item
   int64_t last_b = 0;
   int last_split = 0;
-  bool last_work = false;  // the last item's metadata is safe to follow
+  // The read-ahead row: the warp's first row of the CTA's last item (in the
+  // common case of one item per CTA and one row per warp, the only row),
+  // found while the item streams (its divisions are off the paths to the
+  // first copy and after the grid barrier). Only for rows of <= 256 blocks
+  // (NPL 8): 32 scores per lane held across the verdict spill registers.
+  const int wpc = kDecThreads / 32;  // warps (columns at a time) per item
+  int pre_n = -1;
+  DecodeRow pre_row = {nullptr, nullptr, 0};
+  auto find_read_ahead_row = [&](int64_t seq_begin, int64_t P, int64_t newt, int split) {
+    const int C = (int)newt * H;
+    const int n = !rows_shared_by_warps(C, P + newt, bs, p.splits)
+                      ? split * wpc + warp
+                      : (warp < kRankWarps ? split : C);
+    if (n < C) {
+      pre_n = n;
+      pre_row = decode_row(p, seq_begin, P, n, H, bs);
+    }
+  };
   // stages consumed / issued by this CTA (ring slots and mbarrier phases;
   // 32 bits: a CTA streams far fewer than 2^32 stages)
   uint32_t consumed = 0;
@@ -275,12 +302,14 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   // Programmatic dependent launch: the kernel may start while the previous
   // one in the stream still runs; it reads nothing in memory before that
   // one's writes are visible, and lets the next kernel start its launch.
+  // The first item's sequence needs no memory: found before the wait.
+  const int64_t b_first = (int64_t)(blockIdx.x / (uint32_t)p.splits);
   asm volatile("griddepcontrol.wait;\n" ::: "memory");
   asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
   __syncthreads();
 
   for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
-    const int64_t b = item / p.splits;
+    const int64_t b = item == blockIdx.x ? b_first : item / p.splits;
     const int split = (int)(item - b * p.splits);
     // ---- this item's share of sequence b. The metadata is checked before
     // anything it points to is read; the page ids of the first stages are
@@ -302,20 +331,21 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     last_split = split;
     last_newt = newt;
     last_prefix = P;
-    const int64_t nblk = (nkeys + bs - 1) / bs;
-    const int64_t pages_needed = (nkeys + p.page_size - 1) / p.page_size;
-    // memory safety first (mixed calls: prep's verdict decides the output)
+    // memory safety first (mixed calls: prep's verdict decides the output);
+    // ceil(nkeys / bs) <= cap as nkeys <= cap * bs: no division on the way
+    // to the first copy
     const bool work = newt >= 1 && newt <= p.dec_rows && seq_begin + newt <= p.rows &&
-                      nblk <= p.lay.nblk_cap && pages_needed <= p.max_pages &&
+                      nkeys <= p.lay.nblk_cap * bs && nkeys <= p.max_pages * p.page_size &&
                       !(own && broken);
-    last_work = work;
+    const bool read_ahead = NPL == 8 && work && item + gridDim.x >= items;
     const int64_t nstages_seq = work ? (nkeys + kStageKeys - 1) / kStageKeys : 0;
     const int64_t s_end = min(nstages_seq, s_begin + p.dec_spc);
     const int nst = s_end > s_begin ? (int)(s_end - s_begin) : 0;
     if (warp == kProducerWarp) {  // copies only; the other lanes idle
       if (lane == 0 && nst > 0)
-        produce_item<D, KB>(p, lut, s_begin, nst, pages_needed, b, ids, issued, bad_min, ring,
+        produce_item<D, KB>(p, lut, s_begin, nst, nkeys, b, ids, issued, bad_min, ring,
                             bars, empty);
+      if (read_ahead) find_read_ahead_row(seq_begin, P, newt, split);
       continue;
     }
 
@@ -345,9 +375,27 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         }
     };
     if (passes == 1) load_pass(0);
+    if (read_ahead) find_read_ahead_row(seq_begin, P, newt, split);
 
     const int bps = bs >= kStageKeys ? 1 : kStageKeys / bs;  // blocks per stage
     const int spb = bs >= kStageKeys ? bs / kStageKeys : 1;  // stages per block
+    // (block, column) pair idx of a stage: its block in the stage, its
+    // column, the column's score row and keys seen. Thread 127 - i takes
+    // pairs i, i + 128, ... of every stage; its first pair (the only one
+    // when a stage's pairs fit in 128 threads, as for blocks of >= 128 keys)
+    // is found once per item, so that no division runs per stage.
+    struct Pair {
+      int blk, n;
+      float *row;
+      int64_t lim;
+    };
+    auto pair_of = [&](int idx) {
+      const int blk = idx / C, n = idx - blk * C, r = n / H, h = n - r * H;
+      return Pair{blk, n, p.scores + ((size_t)h * p.rows + seq_begin + r) * p.lay.nblk_cap,
+                  P + r + 1};
+    };
+    const int idx0 = kConsumerThreads - 1 - tid;
+    const Pair pair0 = idx0 < bps * C ? pair_of(idx0) : Pair{0, 0, nullptr, 0};
     float run = -INFINITY;  // running block max (block sizes above 128)
     for (int t = 0; t < nst; ++t, ++consumed) {
       const uint32_t slot = consumed % kDecStages;
@@ -426,13 +474,13 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
       mbar_arrive(empty + 8 * slot);
       // the 4 consumer warps only (named barrier 1): the partials are written
       asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
-      // Block maxima of this stage -> score rows. Thread 127 - i takes
-      // (block, column) pairs i, i + 128, ... (the same thread for a column at
-      // every stage, which keeps the running max of wide blocks in a
-      // register; counted from the last warp, which mattered when warp 0
-      // issued the copies; any fixed assignment would do now).
-      for (int idx = kConsumerThreads - 1 - tid; idx < bps * C; idx += kConsumerThreads) {
-        const int blk = idx / C, n = idx - blk * C;
+      // Block maxima of this stage -> score rows (pairs as above: the same
+      // thread for a column at every stage, which keeps the running max of
+      // wide blocks in a register; counted from the last warp, which
+      // mattered when warp 0 issued the copies; any fixed assignment would do).
+      for (int idx = idx0; idx < bps * C; idx += kConsumerThreads) {
+        const Pair pr = idx == idx0 ? pair0 : pair_of(idx);
+        const int blk = pr.blk, n = pr.n;
         float v;
         if (bs == 16) v = pt[blk * kMaxCols + n];
         else if (bs == 32) v = pt[(blk * 2) * kMaxCols + n];
@@ -452,9 +500,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         } else {
           j = stage * bps + blk;
         }
-        const int r = n / H, h = n - r * H;
-        if (j < nblk && j * bs < P + r + 1)
-          p.scores[((size_t)h * p.rows + seq_begin + r) * p.lay.nblk_cap + j] = v;
+        if (j * bs < pr.lim) pr.row[j] = v;  // (so j < the sequence's block count)
       }
     }
   }
@@ -467,25 +513,8 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   if (own && lane == 0 && bad_min != LLONG_MAX) atomicMin(&s_bad, bad_min);  // producer: page ids
   __syncthreads();
   if (own && tid == 0) verdicts[blockIdx.x] = s_bad;
-  // The warp's first row of the CTA's last item (its metadata is still in
-  // registers; in the common case of one item per CTA and one row per warp,
-  // the only row): found before the grid barrier (the divisions are off the
-  // path after it) and its scores read right after it, so that they are in
-  // flight while the verdict arrives. Only for rows of <= 256 blocks (NPL 8):
-  // 32 scores per lane held across the verdict spill registers.
-  const int wpc = kDecThreads / 32;  // warps (columns at a time) per item
-  int pre_n = -1;
-  DecodeRow pre_row = {nullptr, nullptr, 0};
-  if (NPL == 8 && last_work && (int64_t)blockIdx.x < items) {
-    const int Cl = (int)last_newt * H;
-    const int n = !rows_shared_by_warps(Cl, last_prefix + last_newt, bs, p.splits)
-                      ? last_split * wpc + warp
-                      : (warp < kRankWarps ? last_split : Cl);
-    if (n < Cl) {
-      pre_n = n;
-      pre_row = decode_row(p, last_begin, last_prefix, n, H, bs);
-    }
-  }
+  // The read-ahead row's scores are read right after the barrier, so that
+  // they are in flight while the verdict arrives.
   cooperative_groups::this_grid().sync();
   RowScores<NPL> pre;
   if (pre_n >= 0) pre.load(pre_row.sc, pre_row.nblk);

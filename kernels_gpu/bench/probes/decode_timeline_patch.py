@@ -24,8 +24,8 @@ rep("    stage_issue<D, KB>(p, c, s_begin + t, ring + slot * S::kStageBytes, ful
     "    if (t == 0 && issued < 1) TL(9);\n")
 rep('  asm volatile("griddepcontrol.wait;\\n" ::: "memory");\n',
     '  if (tid == 0) TL(0);\n  asm volatile("griddepcontrol.wait;\\n" ::: "memory");\n  if (tid == 0) TL(1);\n')
-rep("    last_work = work;\n",
-    "    last_work = work;\n"
+rep("    const bool read_ahead = NPL == 8 && work && item + gridDim.x >= items;\n",
+    "    const bool read_ahead = NPL == 8 && work && item + gridDim.x >= items;\n"
     "    if (tid == 0 && item == blockIdx.x) { if (work) TL(2); else TL(2); }\n"
     "    if (tid == kProducerWarp * 32 && item == blockIdx.x) { if (work && ids[0].id[0] != 7u) TL(8); else TL(8); }\n")
 rep("    if (passes == 1) load_pass(0);\n",
@@ -41,8 +41,8 @@ src = src.replace('      asm volatile("bar.sync 1, %0;\\n" ::"n"(kConsumerThread
 rep("@@BAR1@@",
     '      asm volatile("bar.sync 1, %0;\\n" ::"n"(kConsumerThreads) : "memory");\n'
     "      if (tid == 0 && t == 0 && item == blockIdx.x) TL(12);\n")
-rep("          p.scores[((size_t)h * p.rows + seq_begin + r) * p.lay.nblk_cap + j] = v;\n      }\n",
-    "          p.scores[((size_t)h * p.rows + seq_begin + r) * p.lay.nblk_cap + j] = v;\n      }\n"
+rep("        if (j * bs < pr.lim) pr.row[j] = v;  // (so j < the sequence's block count)\n      }\n",
+    "        if (j * bs < pr.lim) pr.row[j] = v;  // (so j < the sequence's block count)\n      }\n"
     "      if (tid == 0 && t == 0 && item == blockIdx.x) TL(13);\n")
 rep("  cooperative_groups::this_grid().sync();\n",
     "  if (tid == 0) TL(4);\n  cooperative_groups::this_grid().sync();\n  if (tid == 0) TL(5);\n")
