@@ -12,8 +12,11 @@ namespace msa_cuda {
 
 // Every rule for sequence b but the page ids (offsets, prefix <= cached,
 // the k_max_lengths bounds, pages <= max_pages, key blocks <= the workspace's
-// capacity, new rows <= max_new_tokens). The loads are independent (one
-// memory round trip). newt and keys: the sequence's new rows and keys.
+// capacity, new rows <= max_new_tokens). newt and keys: the sequence's new
+// rows and keys. The rules are combined without short-circuit (| on bools):
+// with early returns the compiler issued the later loads after the first
+// branch, two memory round trips on the decode kernel's way to its first copy
+// instead of one.
 __device__ __forceinline__ bool sequence_breaks_scalar_rules(const KParams &p, int64_t b,
                                                              int64_t *newt_out,
                                                              int64_t *keys_out) {
@@ -23,15 +26,14 @@ __device__ __forceinline__ bool sequence_breaks_scalar_rules(const KParams &p, i
   const int64_t newt = end - begin, keys = prefix + newt;
   *newt_out = newt;
   *keys_out = keys;
-  if ((b == 0 && begin != 0) || end < begin || end > p.rows ||
-      (b == p.batch - 1 && end != p.rows))
-    return true;
-  if (prefix > cached || newt > kmax0 || cached + newt > kmax1) return true;
-  if (newt == 0) return false;
-  // ceil(keys / d) > c as keys > c * d (keys >= 1 here): the decode kernel
-  // runs this on its way to the first copy, where a 64-bit division costs
-  return keys > p.max_pages * p.page_size || keys > p.lay.nblk_cap * p.bs ||
-         newt > p.max_new;
+  const bool offsets = ((b == 0) & (begin != 0)) | (end < begin) | (end > p.rows) |
+                       ((b == p.batch - 1) & (end != p.rows));
+  const bool bounds = (prefix > cached) | (newt > kmax0) | (cached + newt > kmax1);
+  // ceil(keys / d) > c as keys > c * d (keys >= 1 when newt >= 1 and the
+  // offsets hold): no 64-bit division on the decode kernel's first-copy path
+  const bool sizes = (newt != 0) & ((keys > p.max_pages * p.page_size) |
+                                    (keys > p.lay.nblk_cap * p.bs) | (newt > p.max_new));
+  return offsets | bounds | sizes;
 }
 
 // The error record of the smallest failing sequence b (one thread): the

@@ -357,9 +357,9 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     auto load_pass = [&](int pass) {
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt) {
+        // column n = r * H + h is q row (seq_begin + r) * H + h = seq_begin * H + n
         const int n = pass * GC + nt * 8 + g;
-        const int r = n / H, h = n - r * H;
-        const uint16_t *qr = p.q + ((size_t)(seq_begin + r) * H + h) * D;
+        const uint16_t *qr = p.q + ((size_t)seq_begin * H + n) * D;
 #pragma unroll
         for (int c = 0; c < CH; ++c)
           qf[nt][c] = n < C ? __ldg(reinterpret_cast<const uint4 *>(
