@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Decode time per call for bf16 and f8E4M3FN index-K side by side, the
 decode rows of bench_cuda.py only (its harness: layer-rotating CUDA graph,
-R layers so that R x index-K >= 2.5 x L2, the read-only ceiling of the same
+R layers so that R x index-K >= 2.5 x L2 and at least the R issue 9 names
+for a row (bench_cuda.decode_layers), the read-only ceiling of the same
 run). A short run for decode-kernel changes.
 
   python3 kernels_gpu/bench/decode_keys.py LIB [PREV_LIB]

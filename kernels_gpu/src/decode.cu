@@ -121,8 +121,13 @@ __device__ __forceinline__ void stage_settle(const KParams &p, int64_t stage,
                                              int64_t nkeys, StageCopies &c) {
   int pps;
   const int64_t pg0 = stage_first_page(p, stage, &pps);
-  const uint32_t page_bytes =
-      p.bs >= kStageKeys ? kStageKeys * D * KB : (uint32_t)p.bs * D * KB;
+  if (p.bs >= kStageKeys) {  // one page part (the loop below, for pps = 1)
+    c.n = pg0 * p.page_size < nkeys ? 1 : 0;
+    c.bad = c.n == 1 && c.id[0] >= (uint64_t)p.num_pages;
+    c.bytes = c.n == 1 && !c.bad ? kStageKeys * D * KB : 0u;
+    return;
+  }
+  const uint32_t page_bytes = (uint32_t)p.bs * D * KB;
   c.n = 0;
   c.bytes = 0;
   c.bad = false;
