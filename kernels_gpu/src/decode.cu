@@ -513,6 +513,11 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   // ---- the grid barrier: every score is written and every item checked
   long long *verdicts = reinterpret_cast<long long *>(p.ws + p.lay.verdicts);
   __shared__ long long s_bad;
+  // Every warp converged before the CTA barriers below: bar.sync counts a
+  // warp as one, and the producer warp's lanes 1-31 leave the item loop
+  // while its lane 0 may still issue copies (racecheck once reported the
+  // s_bad reset and a lane's atomicMin below as unordered, H200 2026-12-01).
+  __syncwarp();
   if (tid == 0) s_bad = LLONG_MAX;
   __syncthreads();
   if (own && lane == 0 && bad_min != LLONG_MAX) atomicMin(&s_bad, bad_min);  // producer: page ids
