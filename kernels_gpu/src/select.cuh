@@ -273,6 +273,110 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
 
 
 // ---------------------------------------------------------------------------
+// One row selected by the 4 scoring warps of a decode item (rows of up to
+// 128 K blocks, topk <= 32): warp w takes blocks [32 K w, 32 K (w + 1)), K
+// per lane, and finds its quarter's r best keys by rounds (as select_row_s8:
+// each lane's K keys sorted once, a round is two 32-bit warp reductions);
+// lane c keeps the c-th. A key's rank in the row is then its place in its
+// own list plus, for each other list, how many of that list's keys are
+// larger (a binary search in shared memory). Every key of rank < r is in its
+// quarter's r best, so these ranks are the row's: the same keys, the same
+// ids as select_row. `buf` holds 4 x 32 keys and 9 words (shared memory, the
+// caller's); the 4 warps meet at named barrier 1 (128 threads) three times.
+// ---------------------------------------------------------------------------
+constexpr int kSplitMaxTopk = 32;
+struct SplitBuf {
+  uint64_t cand[4][32];  // each quarter's best keys, descending (0: none)
+  uint64_t prev;         // order=block: the smallest selected key
+  int cnt[4];            // keys in each quarter's list
+  int nsel[4];           // order=block: selected blocks of each quarter
+};
+__device__ __forceinline__ void bar_split() {
+  asm volatile("bar.sync 1, 128;\n" ::: "memory");
+}
+// keys of list l greater than x (l descending, zeros last)
+__device__ __forceinline__ int count_greater(const uint64_t *l, uint64_t x) {
+  int pos = 0;
+#pragma unroll
+  for (int s = 32; s > 0; s >>= 1)
+    if (pos + s <= 32 && l[pos + s - 1] > x) pos += s;
+  return pos;
+}
+template <int K>
+__device__ void select_row_split4(const float *__restrict__ sc, int nblk, const KParams &p,
+                                  int32_t *__restrict__ out, int w, SplitBuf *buf) {
+  static_assert(K == 2 || K == 8, "quarters of 64 or 256 blocks");
+  const int lane = threadIdx.x & 31;
+  const RowForcing rf(nblk, p);
+  const int topk = p.topk, L0 = rf.L0, I1 = rf.I1, nf = rf.nf, r = rf.r;
+  const int base = 32 * K * w;
+  uint64_t key[K], k[K];
+#pragma unroll
+  for (int i = 0; i < K; ++i) {
+    const int j = base + lane + 32 * i;
+    key[i] = (j >= I1 && j < L0) ? make_key(__ldcg(sc + j), j) : 0ull;
+    k[i] = key[i];
+  }
+  if constexpr (K == 2) {
+    cx_desc(k[0], k[1]);
+  } else {
+    cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
+    cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
+    cx_desc(k[1], k[2]); cx_desc(k[5], k[6]);
+    cx_desc(k[0], k[4]); cx_desc(k[1], k[5]); cx_desc(k[2], k[6]); cx_desc(k[3], k[7]);
+    cx_desc(k[2], k[4]); cx_desc(k[3], k[5]);
+    cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
+  }
+  uint64_t mine = 0ull;  // this quarter's lane-th best key
+  int cnt = 0;
+  for (; cnt < r; ++cnt) {
+    const uint32_t hi = (uint32_t)(k[0] >> 32), lo = (uint32_t)k[0];
+    const uint32_t mh = __reduce_max_sync(0xffffffffu, hi);
+    if (mh == 0u) break;  // valid keys have a non-zero high word
+    const uint32_t ml = __reduce_max_sync(0xffffffffu, hi == mh ? lo : 0u);
+    if (hi == mh && lo == ml) {
+#pragma unroll
+      for (int i = 0; i + 1 < K; ++i) k[i] = k[i + 1];
+      k[K - 1] = 0ull;
+    }
+    if (lane == cnt) mine = ((uint64_t)mh << 32) | ml;
+  }
+  buf->cand[w][lane] = mine;
+  if (lane == 0) buf->cnt[w] = cnt;
+  bar_split();
+  int rank = lane;
+#pragma unroll
+  for (int v = 0; v < 4; ++v)
+    if (v != w) rank += count_greater(buf->cand[v], mine);
+  const bool sel = mine != 0ull && rank < r;
+  const int total = min(r, buf->cnt[0] + buf->cnt[1] + buf->cnt[2] + buf->cnt[3]);
+  if (p.order == MSA_ORDER_SCORE) {
+    if (w == 0) rf.write_forced(out);
+    if (sel) out[nf + rank] = key_id(mine);
+  } else {
+    if (sel && rank == total - 1) buf->prev = mine;
+    bar_split();  // prev written
+    const uint64_t prev = buf->prev;
+    bool s[K];
+    int n = 0;
+#pragma unroll
+    for (int i = 0; i < K; ++i) {
+      const int j = base + lane + 32 * i;
+      s[i] = j < nblk && (j < I1 || j >= L0 || (total > 0 && key[i] != 0ull && key[i] >= prev));
+      n += __popc(__ballot_sync(0xffffffffu, s[i]));
+    }
+    if (lane == 0) buf->nsel[w] = n;
+    bar_split();  // counts written
+    int at = 0;
+    for (int v = 0; v < w; ++v) at += buf->nsel[v];
+#pragma unroll
+    for (int i = 0; i < K; ++i) block_order_group(base + 32 * i + lane, s[i], at, out);
+  }
+  for (int i = nf + total + 32 * w + lane; i < topk; i += 128) out[i] = -1;
+  bar_split();  // the buffer is read: free for the next row
+}
+
+// ---------------------------------------------------------------------------
 // Selection by one thread from a running list (the fused prefill): `top`
 // holds the row's K largest keys among its selectable blocks, descending
 // (0 = empty), inserted block by block with insert_key; row_from_list then

@@ -444,6 +444,11 @@ void test_decode(bool quick, uint64_t seed0, int32_t k_type, double share) {
       // rows of <= 64 blocks selected by 4 warps together, up to and just past 64
       // blocks of 128 (8192 keys), H 1..8
       {1, 4, 7000, 8192, 0, 128, 6}, {2, 3, 8150, 8300, 0, 128, 4},
+      // longer rows of such sequences, selected by the 4 warps a quarter each
+      // (topk <= 32): 65..256 blocks (the NPL 8 kernels, block sizes 128 and
+      // 64), 257..1024 blocks (NPL 32), up to 16 rows with H=1
+      {1, 4, 9000, 32768, 0, 128, 6}, {1, 2, 5000, 16384, 0, 64, 3},
+      {2, 3, 33000, 131072, 0, 128, 4}, {3, 16, 9000, 20000, 1, 128, 2},
   };
   int pass = 0, total = 0;
   uint64_t seed = seed0;
