@@ -95,8 +95,9 @@ struct StageCopies {
 // The stage's first logical page and its number of pages (a stage lies in
 // one page for block sizes >= 128).
 // Block sizes are 16, 32, 64 or multiples of 128 here: no division but for
-// blocks above 128 keys (a 64-bit division is a routine of ~80 dependent
-// instructions, and these run on the way to the first copy).
+// blocks above 128 keys (nvcc's 64-bit division, even on its 32-bit fast
+// path, is a chain of about twenty dependent instructions, and these run on
+// the way to the first copy).
 __device__ __forceinline__ int64_t stage_first_page(const KParams &p, int64_t stage,
                                                     int *pps) {
   if (p.bs < kStageKeys) {
