@@ -252,14 +252,15 @@ __device__ __forceinline__ DecodeRow decode_row(const KParams &p, int64_t seq_be
 __device__ __forceinline__ bool rows_shared_by_warps(int C, int64_t keys, int bs, int splits) {
   return C <= splits && keys <= 64 * (int64_t)bs;
 }
-// Longer rows of such sequences, up to 32 NPL blocks (256 for the NPL 8
-// instances, 1024 for NPL 32), with topk <= 32: the 4 scoring warps select
-// one row together, a quarter each (select_row_split4); one warp took up to
-// 6.5 us for a 1024-block row (H200, B=8 x 131072), the call's largest step
-// after the streaming.
+// The rows of such sequences in the NPL 32 kernels (a workspace for 257 to
+// 1024 blocks), with topk <= 32: the 4 scoring warps select one row together,
+// a quarter each (select_row_split4); one warp took 6.5 us for a 1024-block
+// row (H200, B=8 x 131072), the call's largest step after the streaming. Not
+// in the NPL 8 kernels: there one warp's rounds (select_row_s8) are as many
+// as a quarter's, and the read-ahead would be lost.
 __device__ __forceinline__ bool rows_split_by_warps(int C, int64_t keys, int bs, int splits,
                                                     int topk, int npl) {
-  return npl > 0 && C <= splits && topk <= kSplitMaxTopk && keys <= 32 * (int64_t)npl * bs;
+  return npl == 32 && C <= splits && topk <= kSplitMaxTopk && keys <= 32 * (int64_t)npl * bs;
 }
 
 template <int D, int NT, int NPL, int KB>
@@ -294,10 +295,9 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   DecodeRow pre_row = {nullptr, nullptr, 0};
   auto find_read_ahead_row = [&](int64_t seq_begin, int64_t P, int64_t newt, int split) {
     const int C = (int)newt * H;
-    const bool shared = rows_shared_by_warps(C, P + newt, bs, p.splits);
-    if (!shared && rows_split_by_warps(C, P + newt, bs, p.splits, p.topk, NPL))
-      return;  // read by quarters after the barrier, not ahead
-    const int n = !shared ? split * wpc + warp : (warp < kRankWarps ? split : C);
+    const int n = !rows_shared_by_warps(C, P + newt, bs, p.splits)
+                      ? split * wpc + warp
+                      : (warp < kRankWarps ? split : C);
     if (n < C) {
       pre_n = n;
       pre_row = decode_row(p, seq_begin, P, n, H, bs);
@@ -603,16 +603,16 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         continue;
       }
     }
-    if constexpr (NPL == 8 || NPL == 32) {
+    if constexpr (NPL == 32) {
+      static_assert(kRankWarps == 4 && kConsumerThreads == 128, "select_row_split4's barrier");
       if (rows_split_by_warps(C, P + newt, bs, p.splits, p.topk, NPL)) {
         const int pr = split;  // this item's row, if any: the 4 scoring warps
         if (pr < C && warp < kRankWarps) {
           const DecodeRow dr = decode_row(p, seq_begin, P, pr, H, bs);
           // the partials buffer is free after the grid barrier
-          select_row_split4<NPL / 4>(dr.sc, dr.nblk, p, dr.out, warp,
-                                     reinterpret_cast<SplitBuf *>(part));
+          select_row_split4<8>(dr.sc, dr.nblk, p, dr.out, warp,
+                               reinterpret_cast<SplitBuf *>(part));
         }
-        pre_n = -1;
         continue;
       }
     }

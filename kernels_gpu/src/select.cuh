@@ -274,15 +274,16 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
 
 // ---------------------------------------------------------------------------
 // One row selected by the 4 scoring warps of a decode item (rows of up to
-// 128 K blocks, topk <= 32): warp w takes blocks [32 K w, 32 K (w + 1)), K
-// per lane, and finds its quarter's r best keys by rounds (as select_row_s8:
+// 128 K = 1024 blocks, topk <= 32): warp w takes blocks [32 K w, 32 K (w + 1)),
+// K per lane, and finds its quarter's r best keys by rounds (as select_row_s8:
 // each lane's K keys sorted once, a round is two 32-bit warp reductions);
 // lane c keeps the c-th. A key's rank in the row is then its place in its
 // own list plus, for each other list, how many of that list's keys are
 // larger (a binary search in shared memory). Every key of rank < r is in its
 // quarter's r best, so these ranks are the row's: the same keys, the same
-// ids as select_row. `buf` holds 4 x 32 keys and 9 words (shared memory, the
-// caller's); the 4 warps meet at named barrier 1 (128 threads) three times.
+// ids as select_row. `buf` (shared memory, the caller's) holds 4 x 32 keys
+// and the counts; the 4 warps meet at named barrier 1 (128 threads) twice
+// per row (order=score) or four times (order=block).
 // ---------------------------------------------------------------------------
 constexpr int kSplitMaxTopk = 32;
 struct SplitBuf {
@@ -292,6 +293,7 @@ struct SplitBuf {
   int nsel[4];           // order=block: selected blocks of each quarter
 };
 __device__ __forceinline__ void bar_split() {
+  __syncwarp();  // lanes converged first (bar.sync counts a warp as one)
   asm volatile("bar.sync 1, 128;\n" ::: "memory");
 }
 // keys of list l greater than x (l descending, zeros last)
@@ -305,7 +307,7 @@ __device__ __forceinline__ int count_greater(const uint64_t *l, uint64_t x) {
 template <int K>
 __device__ void select_row_split4(const float *__restrict__ sc, int nblk, const KParams &p,
                                   int32_t *__restrict__ out, int w, SplitBuf *buf) {
-  static_assert(K == 2 || K == 8, "quarters of 64 or 256 blocks");
+  static_assert(K == 8, "quarters of 256 blocks (the sort below is for 8 keys)");
   const int lane = threadIdx.x & 31;
   const RowForcing rf(nblk, p);
   const int topk = p.topk, L0 = rf.L0, I1 = rf.I1, nf = rf.nf, r = rf.r;
@@ -317,16 +319,12 @@ __device__ void select_row_split4(const float *__restrict__ sc, int nblk, const 
     key[i] = (j >= I1 && j < L0) ? make_key(__ldcg(sc + j), j) : 0ull;
     k[i] = key[i];
   }
-  if constexpr (K == 2) {
-    cx_desc(k[0], k[1]);
-  } else {
-    cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
-    cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
-    cx_desc(k[1], k[2]); cx_desc(k[5], k[6]);
-    cx_desc(k[0], k[4]); cx_desc(k[1], k[5]); cx_desc(k[2], k[6]); cx_desc(k[3], k[7]);
-    cx_desc(k[2], k[4]); cx_desc(k[3], k[5]);
-    cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
-  }
+  cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
+  cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
+  cx_desc(k[1], k[2]); cx_desc(k[5], k[6]);
+  cx_desc(k[0], k[4]); cx_desc(k[1], k[5]); cx_desc(k[2], k[6]); cx_desc(k[3], k[7]);
+  cx_desc(k[2], k[4]); cx_desc(k[3], k[5]);
+  cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
   uint64_t mine = 0ull;  // this quarter's lane-th best key
   int cnt = 0;
   for (; cnt < r; ++cnt) {

@@ -433,7 +433,7 @@ void test_tma_long_rows(int n, uint64_t seed0, int32_t k_type) {
 // (48: generic path). `share`: the fraction of each configuration's cases
 // run (at least one).
 void test_decode(bool quick, uint64_t seed0, int32_t k_type, double share) {
-  struct Cfg { int64_t batch, max_new, min_keys, max_keys; int32_t heads, bs; int n; };
+  struct Cfg { int64_t batch, max_new, min_keys, max_keys; int32_t heads, bs; int n; int32_t topk = 0; };
   const std::vector<Cfg> cfgs = {
       {1, 1, 1, 3000, 0, 0, 12},   {1, 2, 6000, 9000, 4, 128, 4},
       {3, 4, 1, 5000, 0, 0, 12},   {16, 1, 8000, 8192, 4, 128, 3},
@@ -444,11 +444,15 @@ void test_decode(bool quick, uint64_t seed0, int32_t k_type, double share) {
       // rows of <= 64 blocks selected by 4 warps together, up to and just past 64
       // blocks of 128 (8192 keys), H 1..8
       {1, 4, 7000, 8192, 0, 128, 6}, {2, 3, 8150, 8300, 0, 128, 4},
-      // longer rows of such sequences, selected by the 4 warps a quarter each
-      // (topk <= 32): 65..256 blocks (the NPL 8 kernels, block sizes 128 and
-      // 64), 257..1024 blocks (NPL 32), up to 16 rows with H=1
-      {1, 4, 9000, 32768, 0, 128, 6}, {1, 2, 5000, 16384, 0, 64, 3},
-      {2, 3, 33000, 131072, 0, 128, 4}, {3, 16, 9000, 20000, 1, 128, 2},
+      // rows of the NPL 32 kernels (a workspace for > 256 blocks) in sequences
+      // with no more rows than items, selected by the 4 warps a quarter each
+      // when topk <= 32 (1, 16, 31 and 32 with forcing: full quarter lists),
+      // by one warp above: 257..1024 blocks, and short rows in the same
+      // kernels (a sequence of 100 keys beside one of 131072); up to 16 rows
+      {2, 3, 33000, 131072, 0, 128, 2, 32}, {2, 3, 33000, 131072, 0, 128, 2, 31},
+      {2, 2, 100, 131072, 0, 128, 3, 16},   {1, 4, 40000, 131072, 0, 128, 2, 1},
+      {3, 16, 40000, 60000, 1, 128, 1, 32}, {2, 2, 20000, 65536, 0, 64, 2, 24},
+      {2, 3, 33000, 131072, 0, 128, 2, 33},
   };
   int pass = 0, total = 0;
   uint64_t seed = seed0;
@@ -461,7 +465,7 @@ void test_decode(bool quick, uint64_t seed0, int32_t k_type, double share) {
     for (int i = 0; i < n; ++i, ++seed) {
       msa_test::DecodeOptions o;
       o.batch = f.batch; o.max_new = f.max_new; o.min_keys = f.min_keys;
-      o.max_keys = f.max_keys; o.heads = f.heads; o.block_size = f.bs;
+      o.max_keys = f.max_keys; o.heads = f.heads; o.block_size = f.bs; o.topk = f.topk;
       KCase c = with_keys(msa_test::make_decode_case(seed, o), k_type);
       const uint32_t bound = c.kmax[0];
       bool ok = check_case(c, "decode", f.batch <= 16 && i % 2 == 0, bound);

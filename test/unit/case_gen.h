@@ -356,6 +356,7 @@ struct DecodeOptions {
   int32_t heads = 0, dim = 0, block_size = 0;  // 0: drawn
   int64_t num_layers = 0;           // 0: drawn (1..3)
   bool fixed_new = false;           // every sequence exactly max_new rows
+  int32_t topk = 0;                 // 0: drawn (16 or 1..blocks + 3)
 };
 
 inline Case make_decode_case(uint64_t seed, const DecodeOptions &o) {
@@ -452,7 +453,8 @@ inline Case make_decode_case(uint64_t seed, const DecodeOptions &o) {
     }
   }
   const int64_t max_nblk = std::max<int64_t>(1, (max_total + bs - 1) / bs);
-  a.topk = r.chance(0.6) ? 16 : (int32_t)r.uniform(1, max_nblk + 3);
+  a.topk = r.chance(0.6) ? 16 : (int32_t)r.uniform(1, max_nblk + 3);  // drawn either way
+  if (o.topk > 0) a.topk = o.topk;
   a.init_blocks = (int32_t)r.uniform(0, std::min<int64_t>(a.topk, 2));
   a.local_blocks = (int32_t)r.uniform(0, std::min<int64_t>(a.topk - a.init_blocks, 2));
   c.poison();
