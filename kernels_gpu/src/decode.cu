@@ -64,6 +64,11 @@ constexpr int kProducerWarp = kConsumerThreads / 32;
 constexpr int kStageKeys = 128;
 constexpr int kMaxCols = kDecRows * 8;  // decode serves H <= 8
 
+// The workspace's score row of (row, head h).
+__device__ __forceinline__ float *score_row(const KParams &p, int64_t row, int h) {
+  return p.scores + ((size_t)h * p.rows + row) * p.lay.nblk_cap;
+}
+
 // KB: bytes per key element (2: bf16, 1: f8E4M3FN).
 template <int D, int KB>
 struct DecSmem {
@@ -246,7 +251,7 @@ __device__ __forceinline__ DecodeRow decode_row(const KParams &p, int64_t seq_be
                                                 int pr, int H, int bs) {
   const int r = pr / H, h = pr - r * H;
   const int64_t row = seq_begin + r;
-  return {p.scores + ((size_t)h * p.rows + row) * p.lay.nblk_cap,
+  return {score_row(p, row, h),
           p.out + ((size_t)h * p.rows + row) * p.topk, (int)((P + r + 1 + bs - 1) / bs)};
 }
 __device__ __forceinline__ bool rows_shared_by_warps(int C, int64_t keys, int bs, int splits) {
@@ -407,8 +412,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     };
     auto pair_of = [&](int idx) {
       const int blk = idx / C, n = idx - blk * C, r = n / H, h = n - r * H;
-      return Pair{blk, n, p.scores + ((size_t)h * p.rows + seq_begin + r) * p.lay.nblk_cap,
-                  P + r + 1};
+      return Pair{blk, n, score_row(p, seq_begin + r, h), P + r + 1};
     };
     const int idx0 = kConsumerThreads - 1 - tid;
     const Pair pair0 = idx0 < bps * C ? pair_of(idx0) : Pair{0, 0, nullptr, 0};
