@@ -513,6 +513,13 @@ def main():
           f"device copy {cp:.0f} GB/s (read+write), read-only {rd:.0f} GB/s ({how}); "
           "an empty kernel node in a graph: "
           + ("-" if lf is None else f"{lf[1]:.2f} us (1 CTA), {lf[264]:.2f} us (264 CTAs)") + ".")
+
+    def ws_mib(l):  # issue 13's case: a chunk of 8192 rows over a 1M-key context
+        a = Attrs(4, 128, 128, 16, 0, 1, 0, 128 ** -0.5, 0)
+        return l.msa_indexer_cuda_workspace_size(8192, 1, ctypes.byref(a), 8192, 1 << 20) / 2 ** 20
+    print(f"Workspace for 8192 rows over 1M keys (H=4, D=128, block 128, topk 16): "
+          f"{ws_mib(lib):.1f} MiB" + ("" if prev is None else f" (previous: {ws_mib(prev):.1f} MiB)")
+          + ".")
     print()
     print("| decode (graph, one call per layer) | keys | layers R | msa now | previous | speed-up | "
           "GB/s | % of read | floor (bytes/read) |")

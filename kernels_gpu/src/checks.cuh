@@ -10,6 +10,13 @@
 
 namespace msa_cuda {
 
+// Whether a sequence of newt new rows has score rows in the workspace (so
+// that its key blocks are bounded by the workspace's capacity): all but the
+// prefill sequences of a call whose fused TMA prefill selects them itself.
+__device__ __forceinline__ bool needs_score_rows(const KParams &p, int64_t newt) {
+  return !(p.pf_fused && newt > p.dec_rows);
+}
+
 // Every rule for sequence b but the page ids (offsets, prefix <= cached,
 // the k_max_lengths bounds, pages <= max_pages, key blocks <= the workspace's
 // capacity, new rows <= max_new_tokens). newt and keys: the sequence's new
@@ -31,8 +38,10 @@ __device__ __forceinline__ bool sequence_breaks_scalar_rules(const KParams &p, i
   const bool bounds = (prefix > cached) | (newt > kmax0) | (cached + newt > kmax1);
   // ceil(keys / d) > c as keys > c * d (keys >= 1 when newt >= 1 and the
   // offsets hold): no 64-bit division on the decode kernel's first-copy path
-  const bool sizes = (newt != 0) & ((keys > p.max_pages * p.page_size) |
-                                    (keys > p.lay.nblk_cap * p.bs) | (newt > p.max_new));
+  const bool sizes =
+      (newt != 0) & ((keys > p.max_pages * p.page_size) |
+                     (needs_score_rows(p, newt) & (keys > p.lay.nblk_cap * p.bs)) |
+                     (newt > p.max_new));
   return offsets | bounds | sizes;
 }
 
@@ -50,8 +59,9 @@ static __device__ void write_error_record(const KParams &p, Header *hdr, int64_t
     const int64_t newt = (int64_t)off[b + 1] - off[b];
     const int64_t keys = (int64_t)p.prefix[b] + newt;
     const int64_t nblk = (keys + p.bs - 1) / p.bs;
-    if (nblk > p.lay.nblk_cap) {
+    if (needs_score_rows(p, newt) && nblk > p.lay.nblk_cap) {
       hdr->err = kErrWorkspace;
+      hdr->hint = p.ws_hint;
       r = msa_check_fail(0, b, nblk, p.lay.nblk_cap, keys);
     } else {
       hdr->err = kErrNewBound;

@@ -64,9 +64,13 @@ constexpr int kProducerWarp = kConsumerThreads / 32;
 constexpr int kStageKeys = 128;
 constexpr int kMaxCols = kDecRows * 8;  // decode serves H <= 8
 
-// The workspace's score row of (row, head h).
-__device__ __forceinline__ float *score_row(const KParams &p, int64_t row, int h) {
-  return p.scores + ((size_t)h * p.rows + row) * p.lay.nblk_cap;
+// The workspace's score row of head h of row r of sequence b (which starts
+// at row seq_begin): its call row, or b * kDecRows + r when the workspace
+// holds score rows for the decode sequences only (Layout).
+__device__ __forceinline__ float *score_row(const KParams &p, int64_t b, int64_t seq_begin,
+                                            int r, int h) {
+  const int64_t slot = p.dec_compact ? b * kDecRows + r : seq_begin + r;
+  return p.scores + ((size_t)h * p.lay.score_rows + slot) * p.lay.nblk_cap;
 }
 
 // KB: bytes per key element (2: bf16, 1: f8E4M3FN).
@@ -239,7 +243,7 @@ __device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *l
 // barriers and warp 0's output are not split).
 constexpr int kRankWarps = kConsumerThreads / 32;
 
-// Row pr = r * H + h of the sequence that starts at row seq_begin after P
+// Row pr = r * H + h of sequence b, which starts at row seq_begin after P
 // prefix keys: its score row, its output row and its block count.
 struct DecodeRow {
   const float *sc;
@@ -247,11 +251,11 @@ struct DecodeRow {
   int nblk;
 };
 // (H = p.heads and bs = p.bs, passed as the caller's registers)
-__device__ __forceinline__ DecodeRow decode_row(const KParams &p, int64_t seq_begin, int64_t P,
-                                                int pr, int H, int bs) {
+__device__ __forceinline__ DecodeRow decode_row(const KParams &p, int64_t b, int64_t seq_begin,
+                                                int64_t P, int pr, int H, int bs) {
   const int r = pr / H, h = pr - r * H;
   const int64_t row = seq_begin + r;
-  return {score_row(p, row, h),
+  return {score_row(p, b, seq_begin, r, h),
           p.out + ((size_t)h * p.rows + row) * p.topk, (int)((P + r + 1 + bs - 1) / bs)};
 }
 __device__ __forceinline__ bool rows_shared_by_warps(int C, int64_t keys, int bs, int splits) {
@@ -298,14 +302,15 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   const int wpc = kDecThreads / 32;  // warps (columns at a time) per item
   int pre_n = -1;
   DecodeRow pre_row = {nullptr, nullptr, 0};
-  auto find_read_ahead_row = [&](int64_t seq_begin, int64_t P, int64_t newt, int split) {
+  auto find_read_ahead_row = [&](int64_t b, int64_t seq_begin, int64_t P, int64_t newt,
+                                 int split) {
     const int C = (int)newt * H;
     const int n = !rows_shared_by_warps(C, P + newt, bs, p.splits)
                       ? split * wpc + warp
                       : (warp < kRankWarps ? split : C);
     if (n < C) {
       pre_n = n;
-      pre_row = decode_row(p, seq_begin, P, n, H, bs);
+      pre_row = decode_row(p, b, seq_begin, P, n, H, bs);
     }
   };
   // stages consumed / issued by this CTA (ring slots and mbarrier phases;
@@ -366,7 +371,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
       if (lane == 0 && nst > 0)
         produce_item<D, KB>(p, lut, s_begin, nst, nkeys, b, ids, issued, bad_min, ring,
                             bars, empty);
-      if (read_ahead) find_read_ahead_row(seq_begin, P, newt, split);
+      if (read_ahead) find_read_ahead_row(b, seq_begin, P, newt, split);
       continue;
     }
 
@@ -396,7 +401,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         }
     };
     if (passes == 1) load_pass(0);
-    if (read_ahead) find_read_ahead_row(seq_begin, P, newt, split);
+    if (read_ahead) find_read_ahead_row(b, seq_begin, P, newt, split);
 
     const int bps = bs >= kStageKeys ? 1 : kStageKeys / bs;  // blocks per stage
     const int spb = bs >= kStageKeys ? bs / kStageKeys : 1;  // stages per block
@@ -412,7 +417,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     };
     auto pair_of = [&](int idx) {
       const int blk = idx / C, n = idx - blk * C, r = n / H, h = n - r * H;
-      return Pair{blk, n, score_row(p, seq_begin + r, h), P + r + 1};
+      return Pair{blk, n, score_row(p, b, seq_begin, r, h), P + r + 1};
     };
     const int idx0 = kConsumerThreads - 1 - tid;
     const Pair pair0 = idx0 < bps * C ? pair_of(idx0) : Pair{0, 0, nullptr, 0};
@@ -581,7 +586,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         const int pr = split;  // this item's row, if any: the 4 scoring warps
         if (pr < C && warp < kRankWarps) {
           const bool ahead = again && pr == pre_n;
-          const DecodeRow dr = ahead ? pre_row : decode_row(p, seq_begin, P, pr, H, bs);
+          const DecodeRow dr = ahead ? pre_row : decode_row(p, b, seq_begin, P, pr, H, bs);
           if (!ahead) pre.load(dr.sc, dr.nblk);
           Rank64 k = rank64_keys(dr.nblk, p, pre);
           constexpr int kSteps = 32 / kRankWarps;  // of rank64_count's 32
@@ -612,7 +617,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
       if (rows_split_by_warps(C, P + newt, bs, p.splits, p.topk, NPL)) {
         const int pr = split;  // this item's row, if any: the 4 scoring warps
         if (pr < C && warp < kRankWarps) {
-          const DecodeRow dr = decode_row(p, seq_begin, P, pr, H, bs);
+          const DecodeRow dr = decode_row(p, b, seq_begin, P, pr, H, bs);
           // the partials buffer is free after the grid barrier
           select_row_split4<8>(dr.sc, dr.nblk, p, dr.out, warp,
                                reinterpret_cast<SplitBuf *>(part));
@@ -622,7 +627,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     }
     for (int pr = split * wpc + warp; pr < C; pr += p.splits * wpc) {
       const bool ahead = again && pr == pre_n;
-      const DecodeRow dr = ahead ? pre_row : decode_row(p, seq_begin, P, pr, H, bs);
+      const DecodeRow dr = ahead ? pre_row : decode_row(p, b, seq_begin, P, pr, H, bs);
       if (!ahead) pre.load(dr.sc, dr.nblk);  // not read ahead
       pre_n = -1;
       if constexpr (NPL == 8)

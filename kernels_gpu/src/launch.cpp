@@ -16,13 +16,14 @@ namespace msa_cuda {
 
 static size_t align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
-Layout make_layout(int64_t rows, int64_t batch, int64_t heads, int64_t nblk_cap) {
+Layout make_layout(int64_t score_rows, int64_t batch, int64_t heads, int64_t nblk_cap) {
   Layout l;
   l.hdr = 0;
   l.verdicts = kHeaderBytes;
   l.tiles = align_up(l.verdicts + 8 * (size_t)kMaxDecodeCtas, 256);
   l.scores = align_up(l.tiles + 4 * (size_t)(batch + 1), 256);
-  l.total = l.scores + 4 * (size_t)rows * (size_t)heads * (size_t)nblk_cap;
+  l.total = l.scores + 4 * (size_t)score_rows * (size_t)heads * (size_t)nblk_cap;
+  l.score_rows = score_rows;
   l.nblk_cap = nblk_cap;
   return l;
 }
@@ -87,6 +88,56 @@ msa_status_t grid_too_large(const char *what, int64_t grid) {
 } // namespace
 
 // ---------------------------------------------------------------------------
+// Score plan: how many score rows (Layout) a call's workspace holds. With the
+// fused TMA prefill (sm_90, topk <= kFusedTopk, block size a multiple of
+// 128, D 64 or 128, H <= 128, at least 128 (row, head) pairs, q and k_blocks
+// 16-byte aligned, the automatic path) only the decode kernel's rows need
+// one: min(rows, kDecRows * batch) for H <= 8, none for more heads (no
+// decode kernel), whatever the prefill rows. Otherwise every row has one.
+// The size query and the launch both decide here, from host-known values
+// only; the size query assumes the pointers aligned and the TMA kernel able
+// to take the call (prefill_tma_supports) unless it is given the tensors.
+// ---------------------------------------------------------------------------
+struct ScorePlan {
+  bool fused;          // prefill rows need no score row
+  int64_t score_rows;
+};
+static ScorePlan score_plan(int64_t rows, int64_t batch, const msa_indexer_attrs_t *a, int cc,
+                            int path, bool aligned16) {
+  const int64_t H = a->num_index_heads, D = a->idx_head_dim, qrows = rows * H;
+  const bool fused = aligned16 && path == MSA_CUDA_PATH_AUTO && cc == 90 &&
+                     (D == 64 || D == 128) && H <= 128 && a->block_size % 128 == 0 &&
+                     a->topk <= kFusedTopk && qrows >= 128 && qrows <= INT32_MAX;
+  // the decode kernel's shape within the fused one: H <= 8, whatever the key
+  // type (which the size query does not see)
+  static_assert(kDecodeServesFp8, "the plan assumes the decode kernel serves both key types");
+  const int64_t dec = H <= 8 ? std::min<int64_t>(rows, (int64_t)kDecRows * batch) : 0;
+  return {fused, fused ? dec : rows};
+}
+
+size_t workspace_size(int64_t rows, int64_t batch, const msa_indexer_attrs_t *a,
+                      uint32_t max_total_keys, const msa_indexer_tensors_t *t) {
+  if (rows < 0 || batch < 0 || rows > (int64_t)INT32_MAX || batch > (int64_t)INT32_MAX)
+    return 0;
+  DeviceInfo dev;
+  const int cc = current_device_info(&dev) ? dev.cc : 0;
+  const bool fits = !t || (((uintptr_t)t->q % 16 == 0) && ((uintptr_t)t->k_blocks % 16 == 0) &&
+                           prefill_tma_supports(t, a->num_index_heads, a->block_size));
+  const ScorePlan sp = score_plan(rows, batch, a, cc, g_path.load(std::memory_order_relaxed),
+                                  fits);
+  int64_t nblk = ((int64_t)max_total_keys + a->block_size - 1) / a->block_size;
+  if (nblk < 1) nblk = 1;
+  // make_layout adds a few KiB and 8 bytes per sequence to 4 bytes per
+  // (score row, head, block): refuse (0) whatever could wrap size_t.
+  uint64_t scores = 0;
+  if (__builtin_mul_overflow((uint64_t)sp.score_rows, (uint64_t)a->num_index_heads, &scores) ||
+      __builtin_mul_overflow(scores, (uint64_t)nblk * 4, &scores) ||
+      scores > (uint64_t)SIZE_MAX / 2)
+    return 0;
+  return make_layout(sp.score_rows, batch, a->num_index_heads, nblk).total;
+}
+
+// ---------------------------------------------------------------------------
 // Decode plan: split each decode sequence's key range so that the grid fills
 // the GPU once (about the resident CTAs) with equal shares, every CTA
 // streaming whole 128-key stages (whole blocks for blocks above 128 keys).
@@ -121,9 +172,40 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   DeviceInfo dev;
   if (!current_device_info(&dev))
     return msa_set_last_error(MSA_STATUS_NO_DEVICE, "no usable CUDA device");
-  int64_t nblk_cap = 0;
-  if (t->rows > 0) {
-    const size_t per = 4 * (size_t)t->rows * (size_t)H;
+  const int path = g_path.load(std::memory_order_relaxed);
+  const bool aligned16 = ((uintptr_t)t->q % 16 == 0) && ((uintptr_t)t->k_blocks % 16 == 0);
+
+  // Which kernels serve which sequences: decode (1..kDecRows rows) and the
+  // tensor-core prefill where the shape allows, the generic kernel for the
+  // rest. A sequence's kernel depends on its own row count and the
+  // attributes only (batch invariance).
+  const bool generic = path == MSA_CUDA_PATH_GENERIC || !aligned16;
+  const bool mma_d = (D == 64 || D == 128);
+  const bool tc_bs = bs == 16 || bs == 32 || bs == 64 || bs % 128 == 0;
+  const bool sm90 = dev.cc == 90;
+  const bool use_pf = !generic && mma_d && H <= 128 && tc_bs;
+  const bool dec_keys = t->k_type == MSA_KEY_BF16 || kDecodeServesFp8;
+  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90 && dec_keys;
+  const int dec_rows = use_dec ? kDecRows : 0;
+  const bool may_prefill = t->rows > dec_rows && max_new_tokens > (uint32_t)dec_rows;
+  const bool tma = use_pf && may_prefill && path != MSA_CUDA_PATH_MMA_SYNC && sm90 &&
+                   prefill_tma_supports(t, H, bs);
+
+  // The score rows. The fused plan needs the TMA kernel for the prefill
+  // rows: without it they take kernels that write score rows, one per row.
+  // The size query assumed aligned pointers and a TMA-able call: the hint
+  // says which of the two did not hold, for the workspace error.
+  ScorePlan sp = score_plan(t->rows, t->batch, a, dev.cc, path, aligned16);
+  int32_t ws_hint = !aligned16 && score_plan(t->rows, t->batch, a, dev.cc, path, true).fused
+                        ? kWsHintUnaligned
+                        : kWsHintNone;
+  if (sp.fused && may_prefill && !tma) {
+    sp = {false, t->rows};
+    ws_hint = kWsHintNoTma;
+  }
+  int64_t nblk_cap = INT32_MAX;  // no score row: no bound
+  if (sp.score_rows > 0) {
+    const size_t per = 4 * (size_t)sp.score_rows * (size_t)H;
     nblk_cap = (int64_t)std::min<size_t>((workspace_bytes - fixed) / per, INT32_MAX);
   }
   KParams kp;
@@ -156,27 +238,15 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   kp.scale = a->scale;
   kp.order = a->order;
   kp.ws = static_cast<unsigned char *>(workspace);
-  kp.lay = make_layout(t->rows, t->batch, H, nblk_cap);
+  kp.lay = make_layout(sp.score_rows, t->batch, H, nblk_cap);
+  kp.dec_compact = sp.score_rows < t->rows ? 1 : 0;
+  kp.pf_fused = sp.fused ? 1 : 0;
+  kp.ws_hint = ws_hint;
   kp.scores = reinterpret_cast<float *>(kp.ws + kp.lay.scores);
   kp.out_elems = (int64_t)H * t->rows * a->topk;
   kp.max_new = max_new_tokens;
 
-  // Which kernels serve which sequences: decode (1..kDecRows rows) and the
-  // tensor-core prefill where the shape allows, the generic kernel for the
-  // rest. A sequence's kernel depends on its own row count and the
-  // attributes only (batch invariance).
-  const int path = g_path.load(std::memory_order_relaxed);
-  const bool aligned16 = ((uintptr_t)t->q % 16 == 0) && ((uintptr_t)t->k_blocks % 16 == 0);
-  const bool generic = path == MSA_CUDA_PATH_GENERIC || !aligned16;
-  const bool mma_d = (D == 64 || D == 128);
-  const bool tc_bs = bs == 16 || bs == 32 || bs == 64 || bs % 128 == 0;
-  const bool sm90 = dev.cc == 90;
-  const bool use_pf = !generic && mma_d && H <= 128 && tc_bs;
-  const bool dec_keys = t->k_type == MSA_KEY_BF16 || kDecodeServesFp8;
-  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90 && dec_keys;
-  kp.dec_rows = use_dec ? kDecRows : 0;
-  const bool may_prefill =
-      t->rows > kp.dec_rows && max_new_tokens > (uint32_t)kp.dec_rows;
+  kp.dec_rows = dec_rows;
   kp.tile_rows = (use_pf && may_prefill) ? 128 / H : 0;
   kp.skip_decode = use_dec ? 1 : 0;
   kp.skip_prefill = use_pf ? 1 : 0;
@@ -215,8 +285,14 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
                          std::min<int64_t>(t->batch, t->rows / (kp.dec_rows + 1)) + 1;
     if (grid > INT32_MAX) return grid_too_large("the prefill kernel", grid);
     if (path != MSA_CUDA_PATH_MMA_SYNC && sm90) {
-      if (!launch_prefill_tma(t, kp, grid, st, &e, &prefill_selected))
+      if (!launch_prefill_tma(t, kp, grid, st, &e, &prefill_selected)) {
+        // a tensor map prefill_tma_supports could not foresee; prep checked
+        // the prefill rows against no score-row capacity: no fallback
+        if (kp.pf_fused)
+          return msa_set_last_error(MSA_STATUS_CUDA_ERROR,
+                                    "the TMA prefill could not encode its tensor maps");
         e = launch_prefill_wgmma(kp, grid, st);
+      }
     } else {
       e = launch_prefill_mma(kp, grid, st);
     }

@@ -59,22 +59,8 @@ size_t msa_indexer_cuda_workspace_size(int64_t rows, int64_t batch,
                                        uint32_t max_new_tokens,
                                        uint32_t max_total_keys) {
   (void)max_new_tokens;
-  if (!attrs || rows < 0 || batch < 0 || attrs->block_size < 1 ||
-      attrs->num_index_heads < 1)
-    return 0;
-  int64_t nblk = ((int64_t)max_total_keys + attrs->block_size - 1) /
-                 attrs->block_size;
-  if (nblk < 1) nblk = 1;
-  // make_layout adds a few KiB and 8 bytes per sequence to 4 bytes per
-  // (row, head, block): refuse (0) whatever could wrap size_t.
-  uint64_t scores = 0;
-  if (rows > (int64_t)INT32_MAX || batch > (int64_t)INT32_MAX ||
-      __builtin_mul_overflow((uint64_t)rows, (uint64_t)attrs->num_index_heads,
-                             &scores) ||
-      __builtin_mul_overflow(scores, (uint64_t)nblk * 4, &scores) ||
-      scores > (uint64_t)SIZE_MAX / 2)
-    return 0;
-  return msa_cuda::make_layout(rows, batch, attrs->num_index_heads, nblk).total;
+  if (!attrs || attrs->block_size < 1 || attrs->num_index_heads < 1) return 0;
+  return msa_cuda::workspace_size(rows, batch, attrs, max_total_keys, nullptr);
 }
 
 msa_status_t msa_indexer_cuda_ex(const msa_indexer_tensors_t *tensors,
@@ -118,8 +104,16 @@ msa_status_t msa_indexer_cuda_status(const void *workspace, void *stream) {
     return msa_set_last_error(
         MSA_STATUS_WORKSPACE_TOO_SMALL,
         "sequence %lld needs %lld key blocks (%lld keys) but the workspace "
-        "holds %lld per row (size it with msa_indexer_cuda_workspace_size)",
-        (ll)h.rec.seq, (ll)h.rec.value, (ll)h.rec.aux, (ll)h.rec.limit);
+        "holds %lld per row (size it with msa_indexer_cuda_workspace_size)%s",
+        (ll)h.rec.seq, (ll)h.rec.value, (ll)h.rec.aux, (ll)h.rec.limit,
+        h.hint == msa_cuda::kWsHintUnaligned
+            ? "; q or k_blocks is not 16-byte aligned, so every row needs a score "
+              "row, and the size query assumes aligned pointers"
+        : h.hint == msa_cuda::kWsHintNoTma
+            ? "; the prefill rows cannot take the fused TMA kernel (q or index-K "
+              "above 2^31 - 1 rows, or no tensor-map encoder in the driver), so "
+              "every row needs a score row"
+            : "");
   case msa_cuda::kErrNewBound:
     return msa_set_last_error(
         MSA_STATUS_INVALID_ARGUMENT,
@@ -138,8 +132,9 @@ msa_status_t msa_indexer_cuda_sync(const msa_indexer_tensors_t *tensors,
                                    uint32_t max_total_keys, void *stream) {
   msa_status_t st = check_static(tensors, attrs);
   if (st != MSA_STATUS_OK) return st;
-  const size_t ws = msa_indexer_cuda_workspace_size(
-      tensors->rows, tensors->batch, attrs, max_new_tokens, max_total_keys);
+  // sized for these tensors (their alignment, the TMA prefill's limits)
+  const size_t ws = msa_cuda::workspace_size(tensors->rows, tensors->batch, attrs,
+                                             max_total_keys, tensors);
   if (ws == 0)
     return msa_set_last_error(MSA_STATUS_UNSUPPORTED,
                               "the workspace for %lld rows and %u keys "
@@ -360,8 +355,8 @@ int32_t run_cuda(const Operands &w, const msa_indexer_attrs_t &a) {
   }
   msa_indexer_tensors_t t;
   msa_indexer_memrefs_tensors(&w.m, ddata, &t);
-  const size_t ws_bytes = msa_indexer_cuda_workspace_size(t.rows, t.batch, &a,
-                                                          max_new, max_keys);
+  // sized for these tensors (a memref's offset may misalign q or k_blocks)
+  const size_t ws_bytes = msa_cuda::workspace_size(t.rows, t.batch, &a, max_keys, &t);
   if (ws_bytes == 0)
     return fail(w, "cuda",
                 msa_set_last_error(MSA_STATUS_UNSUPPORTED,

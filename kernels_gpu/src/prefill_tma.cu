@@ -74,7 +74,6 @@ struct TmaSmem {
 // selectable block as its max completes, and writes the pair's output row
 // at the end (select.cuh: the same keys as the select kernel, so the same
 // ids); the select kernel does not run for these rows.
-constexpr int kFusedTopk = 16;
 template <int D, bool kScaleOnce, bool F8, bool kFused>
 __global__ void __launch_bounds__(kTmaThreads, 1)
     prefill_tma_kernel(const __grid_constant__ CUtensorMap tmq,
@@ -404,18 +403,15 @@ static bool encode_e4m3_rows_map(CUtensorMap *m, const void *base, uint64_t rows
              CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
-// The TMA prefill when the shape allows it (block_size a multiple of 128,
-// D 64 or 128, both tensor maps encodable); returns false to fall back.
+// The TMA prefill when the shape allows it (prefill_tma_supports, D 64 or
+// 128, both tensor maps encodable); returns false to fall back.
 template <int D>
 static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp, int64_t grid,
                      cudaStream_t st, cudaError_t *err, bool *selected) {
-  if (kp.bs % 128 != 0) return false;
+  if (!prefill_tma_supports(t, kp.heads, kp.bs)) return false;
   const uint64_t qrows = (uint64_t)t->rows * (uint64_t)kp.heads;
   const uint64_t krows = (uint64_t)t->num_pages * (uint64_t)t->num_layers *
                          (uint64_t)t->page_size;
-  if (qrows < 128 || krows < 128 || qrows > (uint64_t)INT32_MAX ||
-      krows > (uint64_t)INT32_MAX)
-    return false;
   const bool f8 = kp.key_type == MSA_KEY_F8E4M3FN;
   CUtensorMap mq, mk;
   if (!encode_rows_map(&mq, t->q, qrows, D) ||
@@ -444,6 +440,14 @@ static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp, int64_t 
   return true;
 }
 
+
+bool prefill_tma_supports(const msa_indexer_tensors_t *t, int heads, int bs) {
+  const uint64_t qrows = (uint64_t)t->rows * (uint64_t)heads;
+  const uint64_t krows = (uint64_t)t->num_pages * (uint64_t)t->num_layers *
+                         (uint64_t)t->page_size;
+  return bs % 128 == 0 && qrows >= 128 && krows >= 128 && qrows <= (uint64_t)INT32_MAX &&
+         krows <= (uint64_t)INT32_MAX && tensor_map_encoder() != nullptr;
+}
 
 bool launch_prefill_tma(const msa_indexer_tensors_t *t, const KParams &kp, int64_t grid,
                         cudaStream_t st, cudaError_t *err, bool *selected) {

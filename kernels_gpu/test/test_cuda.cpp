@@ -209,6 +209,7 @@ msa_status_t run_cuda(KCase &c, std::vector<int32_t> &got,
   if (ws_override) ws = ws_override;
   void *w = nullptr;
   CK(cudaMalloc(&w, ws));
+  CK(cudaMemset(w, 0xA5, ws));  // nothing in it may be read before it is written
   CK(cudaMemset(d.out, 0x7B, d.out_n * 4));
   msa_status_t st = max_new ? msa_indexer_cuda_ex(&t, &c.attrs, w, ws, max_new, nullptr)
                             : msa_indexer_cuda(&t, &c.attrs, w, ws, nullptr);
@@ -494,6 +495,164 @@ void test_decode(bool quick, uint64_t seed0, int32_t k_type, double share) {
 }
 
 // ---------------------------------------------------------------------------
+// The workspace rule of docs/GPU.md ("Workspace"), written out from the
+// document: with the automatic path on an sm_90 GPU, D 64 or 128, H <= 128,
+// a block size that is a multiple of 128, topk <= 16, rows * H >= 128 and
+// 16-byte aligned q and k_blocks, the prefill sequences have no score rows
+// (only the decode kernel's sequences of 1..16 rows, which it serves for
+// H <= 8, have them: min(rows, 16 x batch) score rows); otherwise every row
+// has one.
+int device_cc() {
+  int dev = 0;
+  cudaDeviceProp prop;
+  CK(cudaGetDevice(&dev));
+  CK(cudaGetDeviceProperties(&prop, dev));
+  return prop.major * 10 + prop.minor;
+}
+bool fused_plan(const KCase &c, int path = MSA_CUDA_PATH_AUTO) {
+  const int64_t D = c.D(), H = c.H();
+  return path == MSA_CUDA_PATH_AUTO && device_cc() == 90 && (D == 64 || D == 128) &&
+         H <= 128 && c.attrs.block_size % 128 == 0 && c.attrs.topk <= 16 && c.rows * H >= 128;
+}
+bool has_score_rows(const KCase &c, int64_t b, bool fused) {
+  const uint32_t n = c.off[b + 1] - c.off[b];
+  return !fused || (n >= 1 && n <= 16 && c.H() <= 8);
+}
+
+// ---------------------------------------------------------------------------
+// The workspace when the fused TMA prefill serves the prefill rows
+// (fused_plan): no score row for them, so it does not grow with them.
+// (1) the size query for 8192 rows over 1M keys (M3 attributes) is below
+// 16 MB on sm_90; (2) per mixed batch (decode sequences of 1..16 rows beside
+// prefill ones, or prefill only): the size query's workspace is smaller than
+// the generic path's (a score row per row) by exactly the documented
+// 4 x H x nblk x (rows - score rows); the call on it (poisoned) gives the
+// reference's ids; on a workspace for one key block only the sequences with
+// score rows (decode rows) are too long: WORKSPACE_TOO_SMALL with out all
+// -1 if there is one, else the reference's ids; (3) q 8 bytes off 16-byte
+// alignment: WORKSPACE_TOO_SMALL naming the alignment, out all -1; (4) full
+// run only: the generic path forced, right ids.
+void test_workspace(bool quick, int32_t k_type) {
+  int pass = 0, total = 0;
+  const bool sm90 = device_cc() == 90;
+  {
+    ++total;
+    msa_indexer_attrs_t a;
+    std::memset(&a, 0, sizeof a);
+    a.num_index_heads = 4; a.idx_head_dim = 128; a.block_size = 128; a.topk = 16;
+    a.local_blocks = 1; a.scale = 0.088f; a.order = MSA_ORDER_SCORE;
+    const size_t ws = msa_indexer_cuda_workspace_size(8192, 1, &a, 8192, 1u << 20);
+    const double matrix = 4.0 * 4 * 8192 * 8192;  // f32 per (head, row, block)
+    const bool ok = sm90 ? ws < (16u << 20) : (double)ws >= matrix;
+    std::printf("%sworkspace for 8192 rows over 1M keys (H=4, D=128, bs=128, topk=16): %zu bytes "
+                "(a score per (head, row, block): %.0f)\n",
+                ok ? "" : "FAIL ", ws, matrix);
+    pass += ok;
+  }
+  struct Cfg {
+    std::vector<int64_t> rows;
+    int32_t heads, dim, bs, topk;
+    int64_t min_keys, max_keys;
+  };
+  const std::vector<Cfg> cfgs = {
+      {{1, 200, 4, 16, 150}, 4, 128, 128, 16, 2000, 6000},
+      {{300, 2, 9}, 1, 64, 256, 8, 3000, 8000},
+      {{130, 1, 3}, 8, 128, 128, 16, 3000, 6000},
+      {{200, 150}, 4, 128, 128, 16, 3000, 9000},  // prefill only
+      {{40}, 16, 128, 128, 16, 4000, 6000},  // H > 8: no decode kernel, no score row
+  };
+  uint64_t seed = 777000;
+  for (const Cfg &f : cfgs) {
+    msa_test::DecodeOptions o;
+    o.new_rows = f.rows; o.heads = f.heads; o.dim = f.dim; o.block_size = f.bs;
+    o.topk = f.topk; o.min_keys = f.min_keys; o.max_keys = f.max_keys;
+    KCase c = with_keys(msa_test::make_decode_case(seed++, o), k_type);
+    const bool fused = fused_plan(c);
+    const int64_t H = c.H(), nblk = ((int64_t)c.kmax[1] + f.bs - 1) / f.bs;
+    const int64_t score_rows =  // the documented count
+        !fused ? c.rows : H <= 8 ? std::min<int64_t>(c.rows, 16 * c.batch) : 0;
+    const size_t ws = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, c.kmax[0],
+                                                      c.kmax[1]);
+    msa_cuda_set_path(MSA_CUDA_PATH_GENERIC);
+    const size_t wg = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, c.kmax[0],
+                                                      c.kmax[1]);
+    msa_cuda_set_path(MSA_CUDA_PATH_AUTO);
+    ++total;
+    const double saved = 4.0 * H * nblk * (double)(c.rows - score_rows);
+    const bool size_ok = fused == sm90 && (double)wg - (double)ws == saved && (!sm90 || saved > 0);
+    if (!size_ok)
+      std::printf("FAIL workspace: %zu bytes, generic path %zu, expected %.0f less: %s\n", ws,
+                  wg, saved, c.describe().c_str());
+    pass += size_ok;
+    ++total;
+    pass += check_case(c, "workspace", !quick) ? 1 : 0;
+    {  // a workspace for one key block
+      ++total;
+      std::vector<int32_t> got;
+      std::string msg;
+      const size_t small = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, 1, 1);
+      const msa_status_t st = run_cuda(c, got, &msg, small);
+      bool any_long = false;
+      for (int64_t b = 0; b < c.batch; ++b)
+        any_long |= has_score_rows(c, b, fused) && c.off[b + 1] > c.off[b] &&
+                    c.prefix[b] + c.off[b + 1] - c.off[b] > (uint32_t)c.page_size;
+      bool ok;
+      if (any_long) {
+        ok = st == MSA_STATUS_WORKSPACE_TOO_SMALL;
+        for (int32_t v : got) ok = ok && v == -1;
+      } else {
+        ok = st == MSA_STATUS_OK && msa_test::compare_with_reference(c, got).empty();
+      }
+      if (!ok)
+        std::printf("FAIL workspace: one-block workspace (%s expected): status %d '%s': %s\n",
+                    any_long ? "WORKSPACE_TOO_SMALL" : "success", (int)st, msg.c_str(),
+                    c.describe().c_str());
+      pass += ok;
+    }
+    if (f.heads == 4 && f.rows.size() > 2) {  // (3) q misaligned by 8 bytes
+      ++total;
+      DevCase d(c);
+      msa_indexer_tensors_t t = d.tensors(c);
+      unsigned char *qb = nullptr;
+      CK(cudaMalloc(&qb, c.q.size() * 2 + 16));
+      CK(cudaMemcpy(qb + 8, c.q.data(), c.q.size() * 2, cudaMemcpyHostToDevice));
+      t.q = reinterpret_cast<const uint16_t *>(qb + 8);
+      void *w = nullptr;
+      CK(cudaMalloc(&w, ws));
+      CK(cudaMemset(w, 0xA5, ws));
+      CK(cudaMemset(d.out, 0x7B, d.out_n * 4));
+      msa_status_t st = msa_indexer_cuda(&t, &c.attrs, w, ws, nullptr);
+      if (st == MSA_STATUS_OK) st = msa_indexer_cuda_status(w, nullptr);
+      const std::string msg = st == MSA_STATUS_OK ? "" : msa_last_error();
+      std::vector<int32_t> got(d.out_n);
+      CK(cudaMemcpy(got.data(), d.out, d.out_n * 4, cudaMemcpyDeviceToHost));
+      bool ok;
+      if (sm90) {
+        ok = st == MSA_STATUS_WORKSPACE_TOO_SMALL &&
+             msg.find("not 16-byte aligned") != std::string::npos;
+        for (int32_t v : got) ok = ok && v == -1;
+      } else {
+        ok = st == MSA_STATUS_OK && msa_test::compare_with_reference(c, got).empty();
+      }
+      if (!ok)
+        std::printf("FAIL workspace: misaligned q: status %d '%s'\n", (int)st, msg.c_str());
+      pass += ok;
+      CK(cudaFree(w));
+      CK(cudaFree(qb));
+      if (!quick) {  // (4) the generic path: a score row per row, right ids
+        ++total;
+        msa_cuda_set_path(MSA_CUDA_PATH_GENERIC);
+        pass += check_case(c, "workspace generic", false, 0, MSA_CUDA_PATH_GENERIC) ? 1 : 0;
+        msa_cuda_set_path(MSA_CUDA_PATH_AUTO);
+      }
+    }
+  }
+  group("workspace with the fused prefill (no score rows for its rows; 8192 rows x 1M keys "
+        "< 16 MB)",
+        pass, total, k_type);
+}
+
+// ---------------------------------------------------------------------------
 // e4m3 keys stored both ways. Byte values drawn from one regime per case:
 // every finite byte; only zeros (+0, -0) and subnormals (the conversion's
 // bf16-subnormal step); only the largest exponents (up to +-448); every
@@ -667,13 +826,17 @@ void test_invalid(bool decode_only, int32_t k_type) {
     std::string msg;
     size_t small = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, 1, 1);
     msa_status_t st = run_cuda(c, got, &msg, small, decode_only ? 16 : 0);
+    // sequences with score rows and more than one block do not fit
+    const bool fused = fused_plan(c);
     bool any_long = false;
     for (int64_t b = 0; b < c.batch; ++b)
-      any_long |= (c.off[b + 1] > c.off[b]) &&
+      any_long |= has_score_rows(c, b, fused) && (c.off[b + 1] > c.off[b]) &&
                   (c.prefix[b] + c.off[b + 1] - c.off[b] > (uint32_t)c.page_size);
     bool ok = any_long ? st == MSA_STATUS_WORKSPACE_TOO_SMALL : st == MSA_STATUS_OK;
     if (any_long)
       for (int32_t v : got) ok = ok && v == -1;
+    else
+      ok = ok && msa_test::compare_with_reference(c, got).empty();
     if (!ok) std::printf("FAIL invalid/workspace: status %d msg %s\n", (int)st, msg.c_str());
     pass += ok;
   }
@@ -1123,6 +1286,7 @@ int main(int argc, char **argv) {
     test_decode(quick, seed + 600000, kt, f8 ? 1.0 / 3 : 1.0);
     test_invalid(false, kt);
     test_invalid(true, kt);
+    test_workspace(quick, kt);
     test_graph(kt);
     test_graph_decode(kt);
     test_mlir(false, kt);

@@ -357,6 +357,8 @@ struct DecodeOptions {
   int64_t num_layers = 0;           // 0: drawn (1..3)
   bool fixed_new = false;           // every sequence exactly max_new rows
   int32_t topk = 0;                 // 0: drawn (16 or 1..blocks + 3)
+  std::vector<int64_t> new_rows;    // non-empty: each sequence's new rows
+                                    // (batch and max_new unused)
 };
 
 inline Case make_decode_case(uint64_t seed, const DecodeOptions &o) {
@@ -374,15 +376,20 @@ inline Case make_decode_case(uint64_t seed, const DecodeOptions &o) {
   a.order = r.chance(0.5) ? MSA_ORDER_SCORE : MSA_ORDER_BLOCK;
   c.page_size = a.block_size;
   const int64_t H = a.num_index_heads, D = a.idx_head_dim, bs = a.block_size;
-  c.batch = o.batch;
+  const bool given = !o.new_rows.empty();
+  c.batch = given ? (int64_t)o.new_rows.size() : o.batch;
   std::vector<int64_t> nnew(c.batch), npre(c.batch), need(c.batch);
   c.off.assign((size_t)c.batch + 1, 0);
   c.prefix.resize(c.batch);
   c.cache.resize(c.batch);
   int64_t max_new = 0, max_total = 0, max_need = 0;
   for (int64_t b = 0; b < c.batch; ++b) {
-    const bool empty = !o.fixed_new && c.batch > 1 && r.chance(0.05);
-    nnew[b] = empty ? 0 : o.fixed_new ? o.max_new : r.uniform(1, o.max_new);
+    if (given) {
+      nnew[b] = o.new_rows[(size_t)b];
+    } else {
+      const bool empty = !o.fixed_new && c.batch > 1 && r.chance(0.05);
+      nnew[b] = empty ? 0 : o.fixed_new ? o.max_new : r.uniform(1, o.max_new);
+    }
     const int64_t keys = r.uniform(std::max(o.min_keys, nnew[b] + 1),
                                    std::max(o.max_keys, nnew[b] + 1));
     npre[b] = keys - nnew[b];

@@ -43,14 +43,23 @@
 extern "C" {
 #endif
 
-/* Bytes of device workspace msa_indexer_cuda needs for a batch of `batch`
- * sequences and `rows` query rows when no sequence has more than
- * `max_new_tokens` new rows and `max_total_keys` keys (cached + new; e.g.
- * k_max_lengths[0, 0] and [0, 1]). The workspace holds the error record,
- * scratch per sequence and one f32 block score per (head, row, key block):
- * about 4 * H * rows * ceil(max_total_keys / block_size) bytes. Returns 0
- * when attrs is NULL or invalid, or when the size would overflow size_t
- * (rows or batch above 2^31, or the score array above SIZE_MAX / 2). */
+/* Bytes of device workspace msa_indexer_cuda needs, on the current device,
+ * for a batch of `batch` sequences and `rows` query rows when no sequence has
+ * more than `max_new_tokens` new rows and `max_total_keys` keys (cached +
+ * new; e.g. k_max_lengths[0, 0] and [0, 1]). The workspace holds the error
+ * record, scratch per sequence and one f32 block score per (head, score row,
+ * key block): 4 * H * S * ceil(max_total_keys / block_size) bytes and ~33 KB.
+ * S = rows, except where the prefill rows take the fused TMA kernel, which
+ * needs none: sm_90, D 64 or 128, H <= 128, block_size a multiple of 128,
+ * topk <= 16, rows * H >= 128, the automatic path, and (assumed here, as
+ * the query cannot see the tensors) q and k_blocks 16-byte aligned, q and
+ * index-K of at most 2^31 - 1 rows: a call where that fails, on such a
+ * workspace, reports MSA_STATUS_WORKSPACE_TOO_SMALL and says why. There
+ * only the decode rows have score rows: S = min(rows, 16 * batch) for
+ * H <= 8, 0 for more heads, so the size does not grow with the prefill rows
+ * (8192 rows over 1M keys, H = 4: 2 MiB).
+ * Returns 0 when attrs is NULL or invalid, or when the size would overflow
+ * size_t (rows or batch above 2^31, or the score array above SIZE_MAX / 2). */
 size_t msa_indexer_cuda_workspace_size(int64_t rows, int64_t batch,
                                        const msa_indexer_attrs_t *attrs,
                                        uint32_t max_new_tokens,
