@@ -216,6 +216,33 @@ __device__ __forceinline__ void cx_desc(uint64_t &a, uint64_t &b) {
   a = x;
   b = y;
 }
+// A lane's 8 keys in descending order (Batcher's odd-even merge network, 19
+// compare-exchanges, no branch).
+__device__ __forceinline__ void sort8_desc(uint64_t (&k)[8]) {
+  cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
+  cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
+  cx_desc(k[1], k[2]); cx_desc(k[5], k[6]);
+  cx_desc(k[0], k[4]); cx_desc(k[1], k[5]); cx_desc(k[2], k[6]); cx_desc(k[3], k[7]);
+  cx_desc(k[2], k[4]); cx_desc(k[3], k[5]);
+  cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
+}
+// One round of a warp's selection over the lanes' descending lists: the
+// largest key of the warp (two 32-bit reductions: high words, then the low
+// words of the lanes that hold that high word), popped from its lane's list;
+// 0 when every list is empty (valid keys have a non-zero high word).
+template <int K>
+__device__ __forceinline__ uint64_t warp_pop_max(uint64_t (&k)[K]) {
+  const uint32_t hi = (uint32_t)(k[0] >> 32), lo = (uint32_t)k[0];
+  const uint32_t mh = __reduce_max_sync(0xffffffffu, hi);
+  if (mh == 0u) return 0ull;
+  const uint32_t ml = __reduce_max_sync(0xffffffffu, hi == mh ? lo : 0u);
+  if (hi == mh && lo == ml) {
+#pragma unroll
+    for (int i = 0; i + 1 < K; ++i) k[i] = k[i + 1];
+    k[K - 1] = 0ull;
+  }
+  return ((uint64_t)mh << 32) | ml;
+}
 static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, const KParams &p,
                               int32_t *__restrict__ out, const RowScores<8> &pre) {
   if (nblk <= 64) {
@@ -231,12 +258,7 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
     const int j = lane + 32 * i;
     k[i] = (j >= I1 && j < L0) ? make_key(pre.v[i], j) : 0ull;
   }
-  cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
-  cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
-  cx_desc(k[1], k[2]); cx_desc(k[5], k[6]);
-  cx_desc(k[0], k[4]); cx_desc(k[1], k[5]); cx_desc(k[2], k[6]); cx_desc(k[3], k[7]);
-  cx_desc(k[2], k[4]); cx_desc(k[3], k[5]);
-  cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
+  sort8_desc(k);
   const bool score_order = p.order == MSA_ORDER_SCORE;
   if (score_order)
     rf.write_forced(out);
@@ -244,17 +266,10 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
   int cnt = 0;
   int32_t mine = -1;
   for (; cnt < r; ++cnt) {
-    const uint32_t hi = (uint32_t)(k[0] >> 32), lo = (uint32_t)k[0];
-    const uint32_t mh = __reduce_max_sync(0xffffffffu, hi);
-    if (mh == 0u) break;  // valid keys have a non-zero high word
-    const uint32_t ml = __reduce_max_sync(0xffffffffu, hi == mh ? lo : 0u);
-    if (hi == mh && lo == ml) {
-#pragma unroll
-      for (int i = 0; i < 7; ++i) k[i] = k[i + 1];
-      k[7] = 0ull;
-    }
-    prev = ((uint64_t)mh << 32) | ml;
-    const int32_t id = (int32_t)~ml;  // key_id(prev)
+    const uint64_t top = warp_pop_max(k);
+    if (top == 0ull) break;
+    prev = top;
+    const int32_t id = (int32_t)~(uint32_t)top;  // key_id(prev)
     if (cnt < 32) {
       if (lane == cnt) mine = id;
     } else if (score_order && lane == 0) {
@@ -319,25 +334,13 @@ __device__ void select_row_split4(const float *__restrict__ sc, int nblk, const 
     key[i] = (j >= I1 && j < L0) ? make_key(__ldcg(sc + j), j) : 0ull;
     k[i] = key[i];
   }
-  cx_desc(k[0], k[1]); cx_desc(k[2], k[3]); cx_desc(k[4], k[5]); cx_desc(k[6], k[7]);
-  cx_desc(k[0], k[2]); cx_desc(k[1], k[3]); cx_desc(k[4], k[6]); cx_desc(k[5], k[7]);
-  cx_desc(k[1], k[2]); cx_desc(k[5], k[6]);
-  cx_desc(k[0], k[4]); cx_desc(k[1], k[5]); cx_desc(k[2], k[6]); cx_desc(k[3], k[7]);
-  cx_desc(k[2], k[4]); cx_desc(k[3], k[5]);
-  cx_desc(k[1], k[2]); cx_desc(k[3], k[4]); cx_desc(k[5], k[6]);
+  sort8_desc(k);
   uint64_t mine = 0ull;  // this quarter's lane-th best key
   int cnt = 0;
   for (; cnt < r; ++cnt) {
-    const uint32_t hi = (uint32_t)(k[0] >> 32), lo = (uint32_t)k[0];
-    const uint32_t mh = __reduce_max_sync(0xffffffffu, hi);
-    if (mh == 0u) break;  // valid keys have a non-zero high word
-    const uint32_t ml = __reduce_max_sync(0xffffffffu, hi == mh ? lo : 0u);
-    if (hi == mh && lo == ml) {
-#pragma unroll
-      for (int i = 0; i + 1 < K; ++i) k[i] = k[i + 1];
-      k[K - 1] = 0ull;
-    }
-    if (lane == cnt) mine = ((uint64_t)mh << 32) | ml;
+    const uint64_t top = warp_pop_max(k);
+    if (top == 0ull) break;
+    if (lane == cnt) mine = top;
   }
   buf->cand[w][lane] = mine;
   if (lane == 0) buf->cnt[w] = cnt;
