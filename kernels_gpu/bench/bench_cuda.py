@@ -363,7 +363,10 @@ def main():
     ap.add_argument("--prev-lib", default=None, help="previous build, timed in the same run")
     ap.add_argument("--json", default=None)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile", action="store_true",
+                    help="only run each decode case 3 times (under ncu/nsys), no timing")
+    ap.add_argument("--profile-prefill", action="store_true",
+                    help="only run each prefill case 3 times (under ncu/nsys), no timing")
     ap.add_argument("--keys", default="bf16,f8e4m3fn",
                     help="index-K types, comma-separated: " + ", ".join(KEY_TYPES))
     args = ap.parse_args()
@@ -397,6 +400,17 @@ def main():
             torch.cuda.synchronize()
             check()
             print("profiled", label, flush=True)
+            del p, ws
+        return 0
+    if args.profile_prefill:
+        for new, prefix, H in prefill_cfgs:
+            p = Problem(1, new, prefix, H, layers=1, key_type=keys[0])
+            call, check, ws = make_caller(lib, p, new, H)
+            for _ in range(3):
+                call(0, torch.cuda.current_stream().cuda_stream)
+            torch.cuda.synchronize()
+            check()
+            print(f"profiled prefill T={new} prefix={prefix} H={H}", flush=True)
             del p, ws
         return 0
     mm, cp, rd, how = ceilings()
