@@ -901,6 +901,7 @@ void test_graph(int32_t k_type) {
   size_t ws = msa_indexer_cuda_workspace_size(base.rows, base.batch, &base.attrs,
                                               (uint32_t)base.rows, key_cap);
   void *w; CK(cudaMalloc(&w, ws));
+  CK(cudaMemset(w, 0xA5, ws));  // before the capture: replays write what they read
   cudaStream_t st; CK(cudaStreamCreate(&st));
   // replay cases
   std::vector<KCase> reps;
@@ -1014,6 +1015,7 @@ void test_graph_decode(int32_t k_type) {
   const int64_t page_elems = base.num_layers * bs * D;
   size_t ws = msa_indexer_cuda_workspace_size(base.rows, base.batch, &base.attrs, 4, 3000);
   void *w; CK(cudaMalloc(&w, ws));
+  CK(cudaMemset(w, 0xA5, ws));  // before the capture: replays write what they read
   const size_t elem_bytes = base.f8() ? 1 : 2;
   uint16_t *dq; void *dk; uint32_t *doff, *dpre, *dcache, *dlut, *dkmax; int32_t *dout;
   CK(cudaMalloc(&dq, base.q.size() * 2));
