@@ -519,6 +519,33 @@ bool has_score_rows(const KCase &c, int64_t b, bool fused) {
   return !fused || (n >= 1 && n <= 16 && c.H() <= 8);
 }
 
+// c on the workspace the size query gives for one key block (max_new as
+// run_cuda's): WORKSPACE_TOO_SMALL with out all -1 if a sequence with score
+// rows has more than one block, else the reference's ids.
+bool one_block_workspace_ok(KCase &c, uint32_t max_new, const char *tag) {
+  std::vector<int32_t> got;
+  std::string msg;
+  const size_t small = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, 1, 1);
+  const msa_status_t st = run_cuda(c, got, &msg, small, max_new);
+  const bool fused = fused_plan(c);
+  bool any_long = false;
+  for (int64_t b = 0; b < c.batch; ++b)
+    any_long |= has_score_rows(c, b, fused) && c.off[b + 1] > c.off[b] &&
+                c.prefix[b] + c.off[b + 1] - c.off[b] > (uint32_t)c.page_size;
+  bool ok;
+  if (any_long) {
+    ok = st == MSA_STATUS_WORKSPACE_TOO_SMALL;
+    for (int32_t v : got) ok = ok && v == -1;
+  } else {
+    ok = st == MSA_STATUS_OK && msa_test::compare_with_reference(c, got).empty();
+  }
+  if (!ok)
+    std::printf("FAIL %s: one-block workspace (%s expected): status %d '%s': %s\n", tag,
+                any_long ? "WORKSPACE_TOO_SMALL" : "success", (int)st, msg.c_str(),
+                c.describe().c_str());
+  return ok;
+}
+
 // ---------------------------------------------------------------------------
 // The workspace when the fused TMA prefill serves the prefill rows
 // (fused_plan): no score row for them, so it does not grow with them.
@@ -586,29 +613,8 @@ void test_workspace(bool quick, int32_t k_type) {
     pass += size_ok;
     ++total;
     pass += check_case(c, "workspace", !quick) ? 1 : 0;
-    {  // a workspace for one key block
-      ++total;
-      std::vector<int32_t> got;
-      std::string msg;
-      const size_t small = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, 1, 1);
-      const msa_status_t st = run_cuda(c, got, &msg, small);
-      bool any_long = false;
-      for (int64_t b = 0; b < c.batch; ++b)
-        any_long |= has_score_rows(c, b, fused) && c.off[b + 1] > c.off[b] &&
-                    c.prefix[b] + c.off[b + 1] - c.off[b] > (uint32_t)c.page_size;
-      bool ok;
-      if (any_long) {
-        ok = st == MSA_STATUS_WORKSPACE_TOO_SMALL;
-        for (int32_t v : got) ok = ok && v == -1;
-      } else {
-        ok = st == MSA_STATUS_OK && msa_test::compare_with_reference(c, got).empty();
-      }
-      if (!ok)
-        std::printf("FAIL workspace: one-block workspace (%s expected): status %d '%s': %s\n",
-                    any_long ? "WORKSPACE_TOO_SMALL" : "success", (int)st, msg.c_str(),
-                    c.describe().c_str());
-      pass += ok;
-    }
+    ++total;
+    pass += one_block_workspace_ok(c, 0, "workspace");
     if (f.heads == 4 && f.rows.size() > 2) {  // (3) q misaligned by 8 bytes
       ++total;
       DevCase d(c);
@@ -822,23 +828,7 @@ void test_invalid(bool decode_only, int32_t k_type) {
   {
     ++total;
     KCase c = base;
-    std::vector<int32_t> got;
-    std::string msg;
-    size_t small = msa_indexer_cuda_workspace_size(c.rows, c.batch, &c.attrs, 1, 1);
-    msa_status_t st = run_cuda(c, got, &msg, small, decode_only ? 16 : 0);
-    // sequences with score rows and more than one block do not fit
-    const bool fused = fused_plan(c);
-    bool any_long = false;
-    for (int64_t b = 0; b < c.batch; ++b)
-      any_long |= has_score_rows(c, b, fused) && (c.off[b + 1] > c.off[b]) &&
-                  (c.prefix[b] + c.off[b + 1] - c.off[b] > (uint32_t)c.page_size);
-    bool ok = any_long ? st == MSA_STATUS_WORKSPACE_TOO_SMALL : st == MSA_STATUS_OK;
-    if (any_long)
-      for (int32_t v : got) ok = ok && v == -1;
-    else
-      ok = ok && msa_test::compare_with_reference(c, got).empty();
-    if (!ok) std::printf("FAIL invalid/workspace: status %d msg %s\n", (int)st, msg.c_str());
-    pass += ok;
+    pass += one_block_workspace_ok(c, decode_only ? 16 : 0, "invalid/workspace");
   }
   // static argument error: returned at once, nothing launched
   {
