@@ -658,6 +658,37 @@ void test_workspace(bool quick, int32_t k_type) {
         pass, total, k_type);
 }
 
+// Without a device the size query has no fused plan (docs/GPU.md
+// "Workspace"): a score row per row, so one more key block adds exactly
+// 4 x H x rows bytes; NULL or invalid attributes and rows or batch above
+// 2^31 give 0.
+void test_workspace_query_without_device() {
+  int pass = 0, total = 0;
+  msa_indexer_attrs_t a;
+  std::memset(&a, 0, sizeof a);
+  a.num_index_heads = 4; a.idx_head_dim = 128; a.block_size = 128; a.topk = 16;
+  a.scale = 0.088f;
+  const int64_t rows = 8192, batch = 1;
+  const size_t w1 = msa_indexer_cuda_workspace_size(rows, batch, &a, 8192, 1u << 20);
+  const size_t w2 = msa_indexer_cuda_workspace_size(rows, batch, &a, 8192, (1u << 20) + 128);
+  ++total;
+  pass += (w2 - w1 == (size_t)4 * 4 * rows && w1 > (size_t)4 * 4 * rows * 8192) ? 1 : 0;
+  ++total;
+  msa_indexer_attrs_t bad = a;
+  bad.block_size = 0;
+  pass += (msa_indexer_cuda_workspace_size(rows, batch, nullptr, 1, 1) == 0 &&
+           msa_indexer_cuda_workspace_size(rows, batch, &bad, 1, 1) == 0 &&
+           msa_indexer_cuda_workspace_size((int64_t)1 << 31, batch, &a, 1, 1) == 0 &&
+           msa_indexer_cuda_workspace_size(rows, (int64_t)1 << 31, &a, 1, 1) == 0 &&
+           msa_indexer_cuda_workspace_size(-1, batch, &a, 1, 1) == 0)
+              ? 1
+              : 0;
+  if (pass != total)
+    std::printf("FAIL workspace query without a device: %zu and %zu bytes\n", w1, w2);
+  group("workspace size query without a device (a score row per row; 0 for invalid input)",
+        pass, total);
+}
+
 // ---------------------------------------------------------------------------
 // e4m3 keys stored both ways. Byte values drawn from one regime per case:
 // every finite byte; only zeros (+0, -0) and subnormals (the conversion's
@@ -1250,9 +1281,10 @@ int main(int argc, char **argv) {
     // Without a GPU only the auto entry's CPU fallback can be checked; the
     // CUDA tests did not run, so report "skipped" (ctest SKIP_RETURN_CODE),
     // never "passed".
-    std::printf("no CUDA device: testing the auto entry's CPU fallback only; "
-                "the CUDA tests are skipped\n");
+    std::printf("no CUDA device: testing the auto entry's CPU fallback and the size "
+                "query only; the CUDA tests are skipped\n");
     for (int32_t kt : key_types) test_mlir(true, kt);
+    test_workspace_query_without_device();
     return g_fail ? 1 : kExitSkipped;
   }
   cudaDeviceProp prop;
