@@ -269,7 +269,7 @@ static __device__ void select_row_s8(const float *__restrict__ sc, int nblk, con
     const uint64_t top = warp_pop_max(k);
     if (top == 0ull) break;
     prev = top;
-    const int32_t id = (int32_t)~(uint32_t)top;  // key_id(prev)
+    const int32_t id = key_id(top);
     if (cnt < 32) {
       if (lane == cnt) mine = id;
     } else if (score_order && lane == 0) {
