@@ -69,7 +69,7 @@ constexpr int kMaxCols = kDecRows * 8;  // decode serves H <= 8
 // holds score rows for the decode sequences only (Layout).
 __device__ __forceinline__ float *score_row(const KParams &p, int64_t b, int64_t seq_begin,
                                             int r, int h) {
-  const int64_t slot = p.dec_compact ? b * kDecRows + r : seq_begin + r;
+  const int64_t slot = p.lay.score_rows < p.rows ? b * kDecRows + r : seq_begin + r;
   return p.scores + ((size_t)h * p.lay.score_rows + slot) * p.lay.nblk_cap;
 }
 

@@ -239,7 +239,6 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   kp.order = a->order;
   kp.ws = static_cast<unsigned char *>(workspace);
   kp.lay = make_layout(sp.score_rows, t->batch, H, nblk_cap);
-  kp.dec_compact = sp.score_rows < t->rows ? 1 : 0;
   kp.pf_fused = sp.fused ? 1 : 0;
   kp.ws_hint = ws_hint;
   kp.scores = reinterpret_cast<float *>(kp.ws + kp.lay.scores);

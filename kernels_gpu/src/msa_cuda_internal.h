@@ -55,8 +55,8 @@ static_assert(sizeof(Header) <= kHeaderBytes, "header too large");
 // kernel for topk > kFusedTopk index score rows by call row and run only
 // then); with the fused TMA prefill only the decode kernel's rows need one,
 // and when kDecRows * batch is fewer than the rows, row r of sequence b has
-// score row b * kDecRows + r (dec_compact), so the workspace does not grow
-// with the prefill rows.
+// score row b * kDecRows + r (score_rows < rows tells), so the workspace
+// does not grow with the prefill rows.
 constexpr int kMaxDecodeCtas = 4096;
 struct Layout {
   size_t hdr, verdicts, tiles, scores, total;
@@ -89,7 +89,6 @@ struct KParams {
   int64_t dec_spc;        // decode: 128-key stages per work item
   int32_t dec_own_checks; // decode: no prep ran; the decode kernel checks
                           // its sequences and writes the error record
-  int32_t dec_compact;    // decode: score row b * kDecRows + r (Layout)
   int32_t pf_fused;       // prefill sequences need no score row (fused TMA)
   int32_t ws_hint;        // why every row has a score row (kWsHint*), for
                           // the workspace error message
