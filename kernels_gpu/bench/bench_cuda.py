@@ -15,7 +15,10 @@ Decode is timed as serving sees it: R layers live in one k_blocks
 0..R-1, msa_indexer_cuda_ex with the decode bound), and R is large enough
 that R x the per-layer index-K is well above 2 x the 50 MB L2, so each call
 reads its keys from memory. Time per call = graph replay / R (median of
-CUDA-event timings). Prefill: plain stream calls, median.
+CUDA-event timings). Prefill: plain stream calls, median, two ways: one
+call on an idle GPU (events around it: the call's host work is in the
+time) and "enqueued ahead" (a burst of PREFILL_BURST calls / PREFILL_BURST:
+the host work of each overlaps the kernels before it).
 --keys bf16,f8e4m3fn (default both): every case runs with each index-K type
 in the same process, the f8E4M3FN keys being the bf16 keys rounded to e4m3
 (torch.float8_e4m3fn; R is chosen per key type from its bytes); a last
@@ -35,6 +38,11 @@ import torch
 
 D, BS, TOPK, INIT, LOCAL = 128, 128, 16, 0, 1
 SCALE = 128 ** -0.5
+# Prefill calls per timed burst "enqueued ahead": the host queues them back to
+# back, so each call's host work overlaps the previous call's kernels, as in
+# a serving loop that runs ahead of the GPU (the one-call time includes the
+# host work of the call: ~15-30 us on the GPU machine, 2026-12-02)
+PREFILL_BURST = 10
 L2_BYTES = 50 * 2 ** 20
 
 
@@ -491,12 +499,18 @@ def main():
                 def timed():
                     call, check, ws = make_caller(l, p, new, H)
                     cur = torch.cuda.current_stream().cuda_stream
-                    t = events_ms(lambda: call(0, cur), 7 if new > 8192 else 15) * 1e3
+                    it = 7 if new > 8192 else 15
+                    t = events_ms(lambda: call(0, cur), it) * 1e3
+
+                    def burst():
+                        for _ in range(PREFILL_BURST):
+                            call(0, cur)
+                    tb = events_ms(burst, max(3, it // 3)) * 1e3 / PREFILL_BURST
                     check()
-                    return t
+                    return t, tb
                 t = timed() if tag == "now" else prev_time(timed, kt)
                 if t is not None:
-                    res[tag] = t
+                    res[tag], res[tag + "_ahead"] = t
                     res[tag + "_out"] = p.outs[0].clone()
             ref = p.torch_ref(0)
             same_set, forced_ok = agree(res["now_out"], ref)
@@ -508,8 +522,11 @@ def main():
             p.outs[0].copy_(res["now_out"])
             twin = same_as_twin(p, call_twin)
             tf = p.flops() / (res["now"] * 1e-6) / 1e12
+            tfa = p.flops() / (res["now_ahead"] * 1e-6) / 1e12
             row = dict(kind="prefill", keys=kt, config=f"T={new} prefix={prefix}" + ("" if H == 4 else f" H={H}"), us=res["now"],
                        us_prev=res.get("prev"), tflops=tf, pct_mm=100 * tf / mm,
+                       us_ahead=res["now_ahead"], us_prev_ahead=res.get("prev_ahead"),
+                       pct_mm_ahead=100 * tfa / mm,
                        same_set_torch=same_set, forced_ok=forced_ok,
                        same_prev=None if "prev_out" not in res else
                        bool(torch.equal(res["now_out"], res["prev_out"])),
@@ -517,7 +534,8 @@ def main():
             rows.append(row)
             pv = "-" if row["us_prev"] is None else f"{row['us_prev']:.1f} us"
             print(f"prefill {row['config']} [{kt}]: {res['now']:.1f} us ({tf:.0f} TFLOP/s = "
-                  f"{row['pct_mm']:.1f}% of matmul); prev {pv}; ids bit-identical to prev: "
+                  f"{row['pct_mm']:.1f}% of matmul), enqueued ahead {row['us_ahead']:.1f} us "
+                  f"({row['pct_mm_ahead']:.1f}%); prev {pv}; ids bit-identical to prev: "
                   f"{row['same_prev']}; same id set vs torch {100 * same_set:.1f}%"
                   + ("" if twin is None else f"; ids = bf16 twins': {twin}"), flush=True)
             del p, ref, res
@@ -546,14 +564,16 @@ def main():
         print(f"| {r['config']} | {r['keys']} | {r['layers']} | {r['us']:.1f} us | {pv} | {sp} | "
               f"{r['gbs']:.0f} | {r['pct_read']:.1f}% | {r['floor_us']:.1f} us |")
     print()
-    print("| prefill (stream) | keys | msa now | previous | TFLOP/s | % of matmul | ids = previous |")
-    print("|---|---|---|---|---|---|---|")
+    print("| prefill | keys | one call: msa now | previous | % of matmul | enqueued ahead: msa now "
+          "| previous | % of matmul | ids = previous |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if r["kind"] != "prefill":
             continue
         pv = "-" if r["us_prev"] is None else f"{r['us_prev']:.1f} us"
-        print(f"| {r['config']} | {r['keys']} | {r['us']:.1f} us | {pv} | {r['tflops']:.0f} | "
-              f"{r['pct_mm']:.1f}% | {r['same_prev']} |")
+        pva = "-" if r["us_prev_ahead"] is None else f"{r['us_prev_ahead']:.1f} us"
+        print(f"| {r['config']} | {r['keys']} | {r['us']:.1f} us | {pv} | {r['pct_mm']:.1f}% | "
+              f"{r['us_ahead']:.1f} us | {pva} | {r['pct_mm_ahead']:.1f}% | {r['same_prev']} |")
     if "bf16" in keys and "f8e4m3fn" in keys:
         print()
         print("| case (same run) | bf16 | f8E4M3FN | f8 time / bf16 time | goal | "
@@ -564,7 +584,9 @@ def main():
             if r["keys"] != "bf16" or (r["kind"], r["config"], "f8e4m3fn") not in by:
                 continue
             f = by[(r["kind"], r["config"], "f8e4m3fn")]
-            ratio = f["us"] / r["us"]
+            # prefill: the enqueued-ahead times (the one-call times carry the host's noise)
+            key = "us_ahead" if r["kind"] == "prefill" else "us"
+            ratio = f[key] / r[key]
             if r["kind"] == "prefill":
                 goal = f"<= 1.11 (f8 speed >= 90%): {'met' if ratio <= 1 / 0.9 else 'NOT met'}"
             elif r["config"] == "B=64 ctx=32768 H=4":
@@ -572,7 +594,7 @@ def main():
             else:
                 goal = "-"
             f["f8_over_bf16"] = ratio
-            print(f"| {r['kind']} {r['config']} | {r['us']:.1f} us | {f['us']:.1f} us | "
+            print(f"| {r['kind']} {r['config']} | {r[key]:.1f} us | {f[key]:.1f} us | "
                   f"{ratio:.3f} | {goal} | {f['same_ids_bf16_twin']} |")
     if args.json:
         with open(args.json, "w") as f:

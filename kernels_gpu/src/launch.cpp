@@ -185,7 +185,11 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   const bool sm90 = dev.cc == 90;
   const bool use_pf = !generic && mma_d && H <= 128 && tc_bs;
   const bool dec_keys = t->k_type == MSA_KEY_BF16 || kDecodeServesFp8;
-  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90 && dec_keys;
+  // One sequence of more than kDecRows rows (off[batch] = rows) is not a
+  // decode sequence: no decode launch (it cost ~5 us of an 80 us prefill).
+  const bool no_decode_seq = t->batch == 1 && t->rows > kDecRows;
+  const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90 && dec_keys &&
+                       !no_decode_seq;
   const int dec_rows = use_dec ? kDecRows : 0;
   const bool may_prefill = t->rows > dec_rows && max_new_tokens > (uint32_t)dec_rows;
   const bool tma = use_pf && may_prefill && path != MSA_CUDA_PATH_MMA_SYNC && sm90 &&

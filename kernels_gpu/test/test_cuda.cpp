@@ -421,9 +421,22 @@ void test_tma_long_rows(int n, uint64_t seed0, int32_t k_type) {
         (int32_t)r.uniform(0, std::min<int64_t>(c.attrs.topk - c.attrs.init_blocks, 2));
     c.poison();  // out sized for the new topk
     KCase kc = with_keys(c, k_type);
-    pass += check_case(kc, "tma long rows", i % 3 == 0) ? 1 : 0;
+    // one sequence of 140 rows holds no decode row: the call launches no
+    // decode kernel (launch.cpp); several sequences might, so they do
+    bool ok = check_case(kc, "tma long rows", i % 3 == 0);
+    std::vector<int32_t> got;
+    const uint64_t before = msa_cuda_decode_launches();
+    ok = ok && run_cuda(kc, got) == MSA_STATUS_OK;
+    const uint64_t dec = msa_cuda_decode_launches() - before;
+    if (ok && dec != (kc.batch == 1 ? 0u : 1u)) {
+      std::printf("FAIL tma long rows: %llu decode launches for a batch of %lld: %s\n",
+                  (unsigned long long)dec, (long long)kc.batch, kc.describe().c_str());
+      ok = false;
+    }
+    pass += ok ? 1 : 0;
   }
-  group("TMA prefill, long rows (bs 128/256/512, topk 1/16/17/32)", pass, n, k_type);
+  group("TMA prefill, long rows (bs 128/256/512, topk 1/16/17/32; decode launches)", pass, n,
+        k_type);
 }
 
 // Decode batches (1..16 new rows per sequence): through msa_indexer_cuda_ex
