@@ -49,6 +49,7 @@
 #include "checks.cuh"
 #include "fp8.cuh"
 #include "select.cuh"
+#include "pdl_launch.h"
 
 #include <cooperative_groups.h>
 
@@ -684,16 +685,7 @@ cudaError_t decode_prepare(int D, int key_type, int nt, int npl, int *ctas_per_s
                                                        (size_t)bytes);
 }
 
-// Whether the driver takes a cooperative launch with programmatic stream
-// serialization (the kernel is correct either way). Learnt from the first
-// decode launch made outside a stream capture: a refused launch inside a
-// capture could invalidate the caller's graph, so a launch in a capture
-// never probes (it goes without PDL while the answer is unknown). The
-// answer is "no" only when the driver refuses the PDL launch and then takes
-// the same launch without it; once known, no launch is retried (an error is
-// the caller's). Before, any refused launch turned PDL off and retried,
-// inside a capture too.
-enum PdlSupport : int { kPdlUnknown, kPdlYes, kPdlNo };
+// Whether the driver takes a cooperative launch with PDL (pdl_launch.h).
 static std::atomic<int> g_decode_pdl{kPdlUnknown};
 
 cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, cudaStream_t st) {
@@ -708,34 +700,8 @@ cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, cudaS
   attr[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
   attr[1].val.programmaticStreamSerializationAllowed = 1;
   cfg.attrs = attr;
-  const DecodeFn kern = decode_fn(p.dim, p.key_type, nt, npl);
-  int pdl = g_decode_pdl.load(std::memory_order_relaxed);
-  if (pdl == kPdlUnknown) {
-    cudaStreamCaptureStatus cs = cudaStreamCaptureStatusNone;
-    if (cudaStreamIsCapturing(st, &cs) != cudaSuccess) {
-      (void)cudaGetLastError();
-      cs = cudaStreamCaptureStatusActive;  // unknown: do not probe
-    }
-    if (cs == cudaStreamCaptureStatusNone) {
-      cfg.numAttrs = 2;
-      const cudaError_t e = cudaLaunchKernelEx(&cfg, kern, p);
-      if (e == cudaSuccess) {
-        g_decode_pdl.store(kPdlYes, std::memory_order_relaxed);
-        return cudaGetLastError();
-      }
-      if (e != cudaErrorNotSupported && e != cudaErrorInvalidValue) return e;
-      (void)cudaGetLastError();
-      cfg.numAttrs = 1;  // the same launch without PDL decides the answer
-      const cudaError_t e1 = cudaLaunchKernelEx(&cfg, kern, p);
-      if (e1 != cudaSuccess) return e1;
-      g_decode_pdl.store(kPdlNo, std::memory_order_relaxed);
-      return cudaGetLastError();
-    }
-    pdl = kPdlNo;  // in a capture, while unknown: without PDL
-  }
-  cfg.numAttrs = pdl == kPdlYes ? 2 : 1;
-  const cudaError_t e = cudaLaunchKernelEx(&cfg, kern, p);
-  return e != cudaSuccess ? e : cudaGetLastError();
+  cfg.numAttrs = 2;
+  return launch_with_pdl(g_decode_pdl, cfg, decode_fn(p.dim, p.key_type, nt, npl), p);
 }
 
 } // namespace msa_cuda

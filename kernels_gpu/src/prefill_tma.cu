@@ -6,7 +6,9 @@
 #include "prefill_tile.cuh"
 #include "select.cuh"
 #include "wgmma.cuh"
+#include "pdl_launch.h"
 
+#include <atomic>
 #include <mutex>
 
 namespace msa_cuda {
@@ -81,6 +83,9 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
 #ifdef MSA_HAVE_WGMMA
   extern __shared__ unsigned char smem_raw[];
   using S = TmaSmem<D, F8>;
+  // Launched with PDL (launch_d): nothing the kernels before it write is
+  // read before they have finished.
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
   if (call_failed(p)) return;
   PrefillTile pt;
   if (!prefill_tile_of(p, pt)) return;
@@ -403,6 +408,9 @@ static bool encode_e4m3_rows_map(CUtensorMap *m, const void *base, uint64_t rows
              CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
+// Whether the driver takes the TMA prefill's launch with PDL (pdl_launch.h).
+static std::atomic<int> g_prefill_tma_pdl{kPdlUnknown};
+
 // The TMA prefill when the shape allows it (prefill_tma_supports, D 64 or
 // 128, both tensor maps encodable); returns false to fall back.
 template <int D>
@@ -433,8 +441,17 @@ static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp, int64_t 
   cudaError_t e =
       cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e == cudaSuccess) {
-    kern<<<(unsigned)grid, kTmaThreads, bytes, st>>>(mq, mk, kp);
-    e = cudaGetLastError();
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3((unsigned)grid);
+    cfg.blockDim = dim3(kTmaThreads);
+    cfg.dynamicSmemBytes = (size_t)bytes;
+    cfg.stream = st;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    e = launch_with_pdl(g_prefill_tma_pdl, cfg, kern, mq, mk, kp);
   }
   *err = e;
   return true;

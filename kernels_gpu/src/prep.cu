@@ -51,6 +51,12 @@ __global__ void __launch_bounds__(kPrepThreads) prep_kernel(KParams p) {
   __shared__ int s_scan[33];
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int nwarps = blockDim.x >> 5;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  // The next kernels (decode, TMA prefill) are launched with PDL: their
+  // CTAs may take the idle SMs now and wait there for this kernel's end
+  // (griddepcontrol.wait), instead of launching after it.
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
   if (tid == 0) s_bad = LLONG_MAX;
   __syncthreads();
   const uint32_t *off = p.off;
