@@ -13,9 +13,11 @@ mm, cp, rd, how = bc.ceilings()
 print(f"bf16 matmul {mm:.0f} TFLOP/s")
 rows = []
 # (sequences, rows each, prefix, H): issue 13's shapes, a short one, a batched prefill
-for batch, new, prefix, H in [(1, 8192, 0, 4), (1, 32768, 0, 4), (1, 8192, 122880, 4),
-                              (1, 32768, 0, 1), (1, 2048, 0, 4), (4, 2048, 0, 4)]:
-    p = bc.Problem(batch, new, prefix, H, layers=1)
+for batch, new, prefix, H, kt in [(1, 8192, 0, 4, "bf16"), (1, 8192, 0, 4, "f8e4m3fn"),
+                                  (1, 32768, 0, 4, "bf16"), (1, 8192, 122880, 4, "bf16"),
+                                  (1, 32768, 0, 1, "bf16"), (1, 2048, 0, 4, "bf16"),
+                                  (4, 2048, 0, 4, "bf16")]:
+    p = bc.Problem(batch, new, prefix, H, layers=1, key_type=kt)
     for name, lib in libs:
         call, check, ws = bc.make_caller(lib, p, new, H)
         cur = torch.cuda.current_stream().cuda_stream
@@ -55,11 +57,12 @@ for batch, new, prefix, H in [(1, 8192, 0, 4), (1, 32768, 0, 4), (1, 8192, 12288
             desc.append(f"{gap}{e.name.split('(')[0].split('<')[0][-18:]} {e.time_range.elapsed_us():.1f}")
             prev_end = e.time_range.end
         tf = lambda t: 100 * p.flops() / (t * 1e-6) / 1e12 / mm
-        rows.append((f"{batch}x T={new} pre={prefix} H={H}", name, single, tf(single), b2b, tf(b2b), graph,
+        rows.append((f"{batch}x T={new} pre={prefix} H={H} {kt}", name, single, tf(single), b2b, tf(b2b), graph,
                      tf(graph), statistics.median(host), " | ".join(desc)))
         print(rows[-1], flush=True)
         del g, ws
     del p; torch.cuda.empty_cache()
+print(f"bf16 matmul {mm:.0f} TFLOP/s (same run)")
 print("| case | lib | single call us (% mm) | back-to-back | graph replay | host enqueue us | kernels (us, +idle gap) |")
 print("|---|---|---|---|---|---|---|")
 for r in rows:
