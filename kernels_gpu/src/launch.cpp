@@ -187,7 +187,10 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   const bool dec_keys = t->k_type == MSA_KEY_BF16 || kDecodeServesFp8;
   // One sequence of more than kDecRows rows (off[batch] = rows) is not a
   // decode sequence: no decode launch (it cost ~5 us of an 80 us prefill).
-  const bool no_decode_seq = t->batch == 1 && t->rows > kDecRows;
+  // With a decode bound (max_new_tokens <= kDecRows) the call stays the one
+  // decode launch, which reports the bound (the header's promise).
+  const bool no_decode_seq =
+      t->batch == 1 && t->rows > kDecRows && max_new_tokens > (uint32_t)kDecRows;
   const bool use_dec = !generic && mma_d && H <= 8 && tc_bs && dev.cc >= 90 && dec_keys &&
                        !no_decode_seq;
   const int dec_rows = use_dec ? kDecRows : 0;

@@ -399,6 +399,15 @@ void test_tma_prefill(int n, uint64_t seed0, int32_t k_type) {
 // (up to 39 blocks, so the fused kernel's 16-key lists fill and evict),
 // topk 1, 16 (fused), 17 and 32 (score rows + select kernel), both orders,
 // init/local forcing; chunked prefill sequences of exactly 140 new rows.
+int device_cc();
+
+// Decode launches the mixed plan makes for a call of several sequences with
+// a shape the decode kernel serves (H <= 8, D 64/128, these block sizes):
+// one on sm_90+ (whatever the sequences' rows), none before.
+uint64_t mixed_decode_launches(int32_t k_type) {
+  return device_cc() >= 90 && (k_type == MSA_KEY_BF16 || msa_cuda::kDecodeServesFp8) ? 1 : 0;
+}
+
 void test_tma_long_rows(int n, uint64_t seed0, int32_t k_type) {
   int pass = 0;
   const int32_t topks[4] = {1, 16, 17, 32};
@@ -406,7 +415,7 @@ void test_tma_long_rows(int n, uint64_t seed0, int32_t k_type) {
   for (int i = 0; i < n; ++i) {
     msa_test::Rng r(seed0 * 13 + (uint64_t)i);
     msa_test::DecodeOptions o;
-    o.batch = r.uniform(1, 3);
+    o.batch = i % 2 == 0 ? 1 : r.uniform(2, 3);  // both kinds in the quick run too
     o.max_new = 140;
     o.fixed_new = true;
     o.min_keys = 2000;
@@ -428,7 +437,7 @@ void test_tma_long_rows(int n, uint64_t seed0, int32_t k_type) {
     const uint64_t before = msa_cuda_decode_launches();
     ok = ok && run_cuda(kc, got) == MSA_STATUS_OK;
     const uint64_t dec = msa_cuda_decode_launches() - before;
-    if (ok && dec != (kc.batch == 1 ? 0u : 1u)) {
+    if (ok && dec != (kc.batch == 1 ? 0u : mixed_decode_launches(k_type))) {
       std::printf("FAIL tma long rows: %llu decode launches for a batch of %lld: %s\n",
                   (unsigned long long)dec, (long long)kc.batch, kc.describe().c_str());
       ok = false;
@@ -436,6 +445,60 @@ void test_tma_long_rows(int n, uint64_t seed0, int32_t k_type) {
     pass += ok ? 1 : 0;
   }
   group("TMA prefill, long rows (bs 128/256/512, topk 1/16/17/32; decode launches)", pass, n,
+        k_type);
+}
+
+// A batch of one sequence of 140 rows, which launches no decode kernel:
+// broken metadata still gives the CPU's status and message and an out of
+// -1; through msa_indexer_cuda_ex with the decode bound 16 the call is the
+// one decode launch, which reports the bound.
+void test_invalid_one_sequence(int32_t k_type) {
+  int pass = 0, total = 0;
+  msa_test::DecodeOptions o;
+  o.batch = 1; o.max_new = 140; o.fixed_new = true; o.min_keys = 2000; o.max_keys = 3000;
+  o.heads = 4; o.dim = 128; o.block_size = 128;
+  const KCase base = with_keys(msa_test::make_decode_case(7070, o), k_type);
+  auto all_invalid = [](const std::vector<int32_t> &v) {
+    for (int32_t x : v)
+      if (x != -1) return false;
+    return !v.empty();
+  };
+  auto expect_metadata = [&](KCase c, const char *what) {
+    ++total;
+    std::vector<int32_t> got;
+    std::string msg;
+    msa_indexer_tensors_t th = c.key_tensors();
+    const msa_status_t want = msa_indexer_validate(&th, &c.attrs);
+    const std::string want_msg = msa_last_error();
+    const msa_status_t st = run_cuda(c, got, &msg);
+    const bool ok = st == MSA_STATUS_INVALID_METADATA && want == st && msg == want_msg &&
+                    all_invalid(got);
+    if (!ok)
+      std::printf("FAIL invalid one sequence/%s: status %d (cpu %d) msg '%s' (cpu '%s')\n",
+                  what, (int)st, (int)want, msg.c_str(), want_msg.c_str());
+    pass += ok;
+  };
+  { KCase c = base; c.off[0] = 1; expect_metadata(c, "off0"); }
+  { KCase c = base; c.off[1] = (uint32_t)c.rows - 1; expect_metadata(c, "below-rows"); }
+  { KCase c = base; c.lut[0] = (uint32_t)c.num_pages; expect_metadata(c, "page-id"); }
+  {
+    ++total;
+    KCase c = base;
+    std::vector<int32_t> got;
+    std::string msg;
+    const uint64_t before = msa_cuda_decode_launches();
+    const msa_status_t st = run_cuda(c, got, &msg, 0, 16);
+    const uint64_t dec = msa_cuda_decode_launches() - before;
+    const bool ok = st == MSA_STATUS_INVALID_ARGUMENT &&
+                    msg.find("has 140 new rows, above the max_new_tokens = 16") !=
+                        std::string::npos &&
+                    all_invalid(got) && dec == mixed_decode_launches(k_type);
+    if (!ok)
+      std::printf("FAIL invalid one sequence/bound: status %d msg '%s', %llu decode launches\n",
+                  (int)st, msg.c_str(), (unsigned long long)dec);
+    pass += ok;
+  }
+  group("invalid metadata / bound on one 140-row sequence (no decode launch)", pass, total,
         k_type);
 }
 
@@ -1323,6 +1386,7 @@ int main(int argc, char **argv) {
     test_decode(quick, seed + 600000, kt, f8 ? 1.0 / 3 : 1.0);
     test_invalid(false, kt);
     test_invalid(true, kt);
+    test_invalid_one_sequence(kt);
     test_workspace(quick, kt);
     test_graph(kt);
     test_graph_decode(kt);

@@ -1,6 +1,6 @@
 """prefill_overhead.py NAME=LIB ...: where a prefill call's stream time goes, per library, on the
 issue-13 shapes: the bench's single-call stream time (events around one call on an idle GPU, host
-work included), 20 calls back to back (the host runs ahead: GPU time per call), one call captured
+work included), calls enqueued ahead (bench_cuda.ahead_ms: GPU time per call with the host ahead), one call captured
 in a CUDA graph and replayed, the host time of one enqueue, and the kernels of one call with the
 idle gaps between them (torch.profiler / CUPTI). Run from the repository root."""
 import statistics, sys, time, torch
@@ -23,11 +23,7 @@ for batch, new, prefix, H, kt in [(1, 8192, 0, 4, "bf16"), (1, 8192, 0, 4, "f8e4
         cur = torch.cuda.current_stream().cuda_stream
         it = 7 if new > 8192 else 15
         single = bc.events_ms(lambda: call(0, cur), it) * 1e3
-        n = 20
-        def burst():
-            for _ in range(n):
-                call(0, cur)
-        b2b = bc.events_ms(burst, 5) * 1e3 / n
+        b2b = bc.ahead_ms(lambda: call(0, cur), bc.PREFILL_BURST, 5) * 1e3
         torch.cuda.synchronize()
         host = []
         for _ in range(20):
