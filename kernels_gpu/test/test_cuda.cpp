@@ -395,10 +395,6 @@ void test_tma_prefill(int n, uint64_t seed0, int32_t k_type) {
   group("TMA prefill shapes (bs 128, D 64/128)", pass, n, k_type);
 }
 
-// The TMA prefill on long rows: block sizes 128 / 256 / 512, 2k-5k keys
-// (up to 39 blocks, so the fused kernel's 16-key lists fill and evict),
-// topk 1, 16 (fused), 17 and 32 (score rows + select kernel), both orders,
-// init/local forcing; chunked prefill sequences of exactly 140 new rows.
 int device_cc();
 
 // Decode launches the mixed plan makes for a call of several sequences with
@@ -408,6 +404,10 @@ uint64_t mixed_decode_launches(int32_t k_type) {
   return device_cc() >= 90 && (k_type == MSA_KEY_BF16 || msa_cuda::kDecodeServesFp8) ? 1 : 0;
 }
 
+// The TMA prefill on long rows: block sizes 128 / 256 / 512, 2k-5k keys
+// (up to 39 blocks, so the fused kernel's 16-key lists fill and evict),
+// topk 1, 16 (fused), 17 and 32 (score rows + select kernel), both orders,
+// init/local forcing; chunked prefill sequences of exactly 140 new rows.
 void test_tma_long_rows(int n, uint64_t seed0, int32_t k_type) {
   int pass = 0;
   const int32_t topks[4] = {1, 16, 17, 32};
@@ -498,8 +498,7 @@ void test_invalid_one_sequence(int32_t k_type) {
                   (int)st, msg.c_str(), (unsigned long long)dec);
     pass += ok;
   }
-  group("invalid metadata / bound on one 140-row sequence (no decode launch)", pass, total,
-        k_type);
+  group("invalid metadata / decode bound on one 140-row sequence", pass, total, k_type);
 }
 
 // Decode batches (1..16 new rows per sequence): through msa_indexer_cuda_ex
