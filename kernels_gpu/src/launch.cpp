@@ -98,6 +98,12 @@ msa_status_t grid_too_large(const char *what, int64_t grid) {
 // only; the size query assumes the pointers aligned and the TMA kernel able
 // to take the call (prefill_tma_supports) unless it is given the tensors.
 // ---------------------------------------------------------------------------
+// q and k_blocks 16-byte aligned: the tensor-core kernels' vector loads and
+// tensor maps need it (else the generic kernel serves the call).
+static bool operands_aligned16(const msa_indexer_tensors_t *t) {
+  return (uintptr_t)t->q % 16 == 0 && (uintptr_t)t->k_blocks % 16 == 0;
+}
+
 struct ScorePlan {
   bool fused;          // prefill rows need no score row
   int64_t score_rows;
@@ -121,7 +127,7 @@ size_t workspace_size(int64_t rows, int64_t batch, const msa_indexer_attrs_t *a,
     return 0;
   DeviceInfo dev;
   const int cc = current_device_info(&dev) ? dev.cc : 0;
-  const bool fits = !t || (((uintptr_t)t->q % 16 == 0) && ((uintptr_t)t->k_blocks % 16 == 0) &&
+  const bool fits = !t || (operands_aligned16(t) &&
                            prefill_tma_supports(t, a->num_index_heads, a->block_size));
   const ScorePlan sp = score_plan(rows, batch, a, cc, g_path.load(std::memory_order_relaxed),
                                   fits);
@@ -173,7 +179,7 @@ msa_status_t launch(const msa_indexer_tensors_t *t, const msa_indexer_attrs_t *a
   if (!current_device_info(&dev))
     return msa_set_last_error(MSA_STATUS_NO_DEVICE, "no usable CUDA device");
   const int path = g_path.load(std::memory_order_relaxed);
-  const bool aligned16 = ((uintptr_t)t->q % 16 == 0) && ((uintptr_t)t->k_blocks % 16 == 0);
+  const bool aligned16 = operands_aligned16(t);
 
   // Which kernels serve which sequences: decode (1..kDecRows rows) and the
   // tensor-core prefill where the shape allows, the generic kernel for the

@@ -197,6 +197,13 @@ struct DevCase {
 // Runs the stream-ordered entry on device copies of c; result into got.
 // max_new > 0: msa_indexer_cuda_ex with that bound (<= 16: decode kernels
 // only), else msa_indexer_cuda (any batch).
+// A failed call's out: every element -1 (and there are some).
+bool all_minus_one(const std::vector<int32_t> &out) {
+  for (int32_t v : out)
+    if (v != -1) return false;
+  return !out.empty();
+}
+
 msa_status_t run_cuda(KCase &c, std::vector<int32_t> &got,
                       std::string *msg = nullptr, size_t ws_override = 0,
                       uint32_t max_new = 0) {
@@ -219,6 +226,23 @@ msa_status_t run_cuda(KCase &c, std::vector<int32_t> &got,
   CK(cudaMemcpy(got.data(), d.out, d.out_n * 4, cudaMemcpyDeviceToHost));
   CK(cudaFree(w));
   return st;
+}
+
+// c (broken metadata) through the CUDA call (max_new as run_cuda's): the
+// status and message of the CPU's msa_indexer_validate, out all -1.
+bool fails_as_on_cpu(KCase &c, uint32_t max_new, const char *tag, const char *what) {
+  std::vector<int32_t> got;
+  std::string msg;
+  msa_indexer_tensors_t th = c.key_tensors();
+  const msa_status_t want = msa_indexer_validate(&th, &c.attrs);
+  const std::string want_msg = msa_last_error();
+  const msa_status_t st = run_cuda(c, got, &msg, 0, max_new);
+  const bool ok = st == MSA_STATUS_INVALID_METADATA && want == st && msg == want_msg &&
+                  all_minus_one(got);
+  if (!ok)
+    std::printf("FAIL %s/%s: status %d (cpu %d) msg '%s' (cpu '%s')\n", tag, what, (int)st,
+                (int)want, msg.c_str(), want_msg.c_str());
+  return ok;
 }
 
 // Whether an e4m3 call of c takes the kernels its bf16 twin takes on `path`:
@@ -458,25 +482,9 @@ void test_invalid_one_sequence(int32_t k_type) {
   o.batch = 1; o.max_new = 140; o.fixed_new = true; o.min_keys = 2000; o.max_keys = 3000;
   o.heads = 4; o.dim = 128; o.block_size = 128;
   const KCase base = with_keys(msa_test::make_decode_case(7070, o), k_type);
-  auto all_invalid = [](const std::vector<int32_t> &v) {
-    for (int32_t x : v)
-      if (x != -1) return false;
-    return !v.empty();
-  };
   auto expect_metadata = [&](KCase c, const char *what) {
     ++total;
-    std::vector<int32_t> got;
-    std::string msg;
-    msa_indexer_tensors_t th = c.key_tensors();
-    const msa_status_t want = msa_indexer_validate(&th, &c.attrs);
-    const std::string want_msg = msa_last_error();
-    const msa_status_t st = run_cuda(c, got, &msg);
-    const bool ok = st == MSA_STATUS_INVALID_METADATA && want == st && msg == want_msg &&
-                    all_invalid(got);
-    if (!ok)
-      std::printf("FAIL invalid one sequence/%s: status %d (cpu %d) msg '%s' (cpu '%s')\n",
-                  what, (int)st, (int)want, msg.c_str(), want_msg.c_str());
-    pass += ok;
+    pass += fails_as_on_cpu(c, 0, "invalid one sequence", what);
   };
   { KCase c = base; c.off[0] = 1; expect_metadata(c, "off0"); }
   { KCase c = base; c.off[1] = (uint32_t)c.rows - 1; expect_metadata(c, "below-rows"); }
@@ -492,7 +500,7 @@ void test_invalid_one_sequence(int32_t k_type) {
     const bool ok = st == MSA_STATUS_INVALID_ARGUMENT &&
                     msg.find("has 140 new rows, above the max_new_tokens = 16") !=
                         std::string::npos &&
-                    all_invalid(got) && dec == mixed_decode_launches(k_type);
+                    all_minus_one(got) && dec == mixed_decode_launches(k_type);
     if (!ok)
       std::printf("FAIL invalid one sequence/bound: status %d msg '%s', %llu decode launches\n",
                   (int)st, msg.c_str(), (unsigned long long)dec);
@@ -609,8 +617,7 @@ bool one_block_workspace_ok(KCase &c, uint32_t max_new, const char *tag) {
                 c.prefix[b] + c.off[b + 1] - c.off[b] > (uint32_t)c.page_size;
   bool ok;
   if (any_long) {
-    ok = st == MSA_STATUS_WORKSPACE_TOO_SMALL;
-    for (int32_t v : got) ok = ok && v == -1;
+    ok = st == MSA_STATUS_WORKSPACE_TOO_SMALL && all_minus_one(got);
   } else {
     ok = st == MSA_STATUS_OK && msa_test::compare_with_reference(c, got).empty();
   }
@@ -710,8 +717,7 @@ void test_workspace(bool quick, int32_t k_type) {
       bool ok;
       if (sm90) {
         ok = st == MSA_STATUS_WORKSPACE_TOO_SMALL &&
-             msg.find("not 16-byte aligned") != std::string::npos;
-        for (int32_t v : got) ok = ok && v == -1;
+             msg.find("not 16-byte aligned") != std::string::npos && all_minus_one(got);
       } else {
         ok = st == MSA_STATUS_OK && msa_test::compare_with_reference(c, got).empty();
       }
@@ -903,18 +909,7 @@ void test_invalid(bool decode_only, int32_t k_type) {
   while (base.off[last + 1] == base.off[last]) --last;
   auto expect = [&](KCase &c, const char *what) {
     ++total;
-    std::vector<int32_t> got;
-    std::string msg;
-    msa_indexer_tensors_t th = c.key_tensors();
-    msa_status_t want = msa_indexer_validate(&th, &c.attrs);
-    std::string want_msg = msa_last_error();
-    msa_status_t st = run_cuda(c, got, &msg, 0, decode_only ? 16 : 0);
-    bool ok = st == MSA_STATUS_INVALID_METADATA && want == st && msg == want_msg;
-    for (int32_t v : got) ok = ok && v == -1;
-    if (!ok)
-      std::printf("FAIL invalid/%s: status %d (cpu %d) msg '%s' (cpu '%s')\n",
-                  what, (int)st, (int)want, msg.c_str(), want_msg.c_str());
-    pass += ok;
+    pass += fails_as_on_cpu(c, decode_only ? 16 : 0, "invalid", what);
   };
   { KCase c = base; c.off[0] = 1; expect(c, "off0"); }
   { KCase c = base; c.off[1] = c.off[2] + 1; expect(c, "decreasing"); }
