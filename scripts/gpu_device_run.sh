@@ -53,6 +53,9 @@ if has test || has quicktest; then
   FP8=$(find build-gpu -name msa_test_cuda_fp8 -type f -perm -u+x | head -1)
   timeout 60 $FP8 >"$LOG/test_fp8_convert.log" 2>&1
   summary+=("fp8 conversion test: rc=$? $(tail -1 "$LOG/test_fp8_convert.log")")
+  SEL=$(find build-gpu -name msa_test_cuda_select_list -type f -perm -u+x | head -1)
+  timeout 60 $SEL >"$LOG/test_select_list.log" 2>&1
+  summary+=("split top-k list test: rc=$? $(tail -1 "$LOG/test_select_list.log")")
   timeout ${TEST_TIMEOUT:-400} $TEST $q >"$LOG/test.log" 2>&1
   rc=$?
   grep -E "^\[(PASS|FAIL|SKIP)\]|^FAIL|TESTS|device:" "$LOG/test.log" | head -60

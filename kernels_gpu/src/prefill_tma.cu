@@ -70,12 +70,13 @@ struct TmaSmem {
 // kScaleOnce (launched only for scale > 0): the epilogue scales each block
 // max once instead of every dot; both store bit-identical scores
 // (docs/PERFORMANCE.md). F8: tmk maps e4m3 keys (see above).
-// kFused (topk <= kFusedTopk): no block score leaves the kernel. Lane t4 of
-// each quad (t4 = 0, 1: the quad's two accumulator rows) keeps its (row,
-// head) pair's kFusedTopk largest keys in registers, inserting each
-// selectable block as its max completes, and writes the pair's output row
-// at the end (select.cuh: the same keys as the select kernel, so the same
-// ids); the select kernel does not run for these rows.
+// kFused (topk <= kFusedTopk): no block score leaves the kernel. Each quad
+// holds two accumulator rows, i.e. two (row, head) pairs; lanes t4 = 0, 1
+// keep the first pair's kFusedTopk largest keys in registers, split in two
+// halves (select.cuh PairHalfList), lanes 2, 3 the second pair's, pushing
+// each selectable block as its max completes; lane t4 = 0 or 2 writes the
+// pair's output row at the end (select.cuh: the same keys as the select
+// kernel, so the same ids); the select kernel does not run for these rows.
 template <int D, bool kScaleOnce, bool F8, bool kFused>
 __global__ void __launch_bounds__(kTmaThreads, 1)
     prefill_tma_kernel(const __grid_constant__ CUtensorMap tmq,
@@ -205,29 +206,26 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
     }
     const float scale = p.scale;
     float run[2] = {-INFINITY, -INFINITY};
-    // kFused: this lane's pair (lanes t4 = 2, 3 hold none) and its
+    // kFused: this lane's pair (accumulator row hfm of the quad) and its
     // selectable blocks [I1, L0) (the init and local blocks are forced)
-    const int hfm = t4 & 1;
+    const int hfm = t4 >> 1;
     // (selects, not indexing: a dynamic index would put lim and rok in local memory)
-    const bool mine = kFused && t4 < 2 && (hfm ? rok[1] : rok[0]);
+    const bool mine = kFused && (hfm ? rok[1] : rok[0]);
     const int64_t lim_m = hfm ? lim[1] : lim[0];
     const int nblk_m = (int)((lim_m + bs - 1) / bs);
     const RowForcing rf_m(nblk_m, p);
-    uint64_t top[kFused ? kFusedTopk : 1];
-#pragma unroll
-    for (int c = 0; c < (kFused ? kFusedTopk : 1); ++c) top[c] = 0ull;
+    PairHalfList<kFused ? kFusedTopk / 2 : 1> top;
+    top.clear();
     const uint32_t qst = sbase + S::kQOff + cw * 64 * 128;
     auto issue = [&](float *acc, int t) {
       const int s = t % kTmaStages;
-#pragma unroll
-      for (int i = 0; i < 64; ++i) acc[i] = 0.f;
       mbar_wait(full_bar(s), (uint32_t)(t / kTmaStages) & 1u);
       const uint32_t kst = sbase + S::kKOff + s * S::kTileBytes;
       asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
       for (int ks = 0; ks < D / 16; ++ks) {
         const uint32_t off = (ks >> 2) * (128 * 128) + (ks & 3) * 32;
-        wgmma_m64n128k16(acc, wg_desc(qst + off), wg_desc(kst + off));
+        wgmma_m64n128k16(acc, wg_desc(qst + off), wg_desc(kst + off), ks > 0);
       }
       asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
     };
@@ -282,9 +280,10 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
       else block_max(std::false_type{});
 #pragma unroll
       for (int hf = 0; hf < 2; ++hf) {
-        float v = gm[hf][0];
-#pragma unroll
-        for (int q = 1; q < 8; ++q) v = fmaxf(v, gm[hf][q]);
+        // a tree, not a chain: the max is exact in any order
+        const float v4[4] = {fmaxf(gm[hf][0], gm[hf][1]), fmaxf(gm[hf][2], gm[hf][3]),
+                             fmaxf(gm[hf][4], gm[hf][5]), fmaxf(gm[hf][6], gm[hf][7])};
+        float v = fmaxf(fmaxf(v4[0], v4[1]), fmaxf(v4[2], v4[3]));
         v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
         v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
         if constexpr (kPost) v *= scale;
@@ -295,7 +294,7 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
       if (tpb == 1 || (t + 1) % tpb == 0 || t == ntiles - 1) {
         if constexpr (kFused) {
           const float v = hfm ? run[1] : run[0];
-          if (mine && j >= rf_m.I1 && j < rf_m.L0) insert_key(top, make_key(v, (int)j));
+          pair_list_push(top, mine && j >= rf_m.I1 && j < rf_m.L0, make_key(v, (int)j));
         } else if (t4 == 0) {
 #pragma unroll
           for (int hf = 0; hf < 2; ++hf)
@@ -311,7 +310,11 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
     };
     if (ntiles <= 0) return;
     mbar_wait(qbar, 0);
+    // (the first k-step of each tile overwrites the accumulators; zeroed
+    // once so that no register is read before it is written)
     float acc0[64], acc1[64];
+#pragma unroll
+    for (int i = 0; i < 64; ++i) acc0[i] = acc1[i] = 0.f;
     issue(acc0, 0);
     // Tile t (acc0) is the only wgmma group in flight at the top of every
     // trip, at the back edge and at the loop exit, and the tail is peeled
@@ -349,11 +352,13 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
       epilogue(acc0, t);
     }
     if constexpr (kFused) {
-      if (mine) {
+      uint64_t list[kFusedTopk];
+      pair_list_gather(top, list);
+      if (mine && (t4 & 1) == 0) {
         const int m = mrow0 + hfm * 8;
         const int rr = m / H, h = m - rr * H;
         const int64_t row = seq_begin + i0 + rr;
-        row_from_list(top, nblk_m, p, p.out + ((size_t)h * p.rows + row) * p.topk);
+        row_from_list(list, nblk_m, p, p.out + ((size_t)h * p.rows + row) * p.topk);
       }
     }
   }

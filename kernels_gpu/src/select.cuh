@@ -378,20 +378,12 @@ __device__ void select_row_split4(const float *__restrict__ sc, int nblk, const 
 }
 
 // ---------------------------------------------------------------------------
-// Selection by one thread from a running list (the fused prefill): `top`
-// holds the row's K largest keys among its selectable blocks, descending
-// (0 = empty), inserted block by block with insert_key; row_from_list then
+// Selection from a running list (the fused prefill): `top` holds the row's
+// K largest keys among its selectable blocks, descending (0 = empty), kept
+// as a PairHalfList (below) while the blocks arrive; row_from_list then
 // writes the row as the warp routines above would: the same keys, so the
 // same ids in the same order. K >= topk (the caller's bound).
 // ---------------------------------------------------------------------------
-template <int K>
-__device__ __forceinline__ void insert_key(uint64_t (&top)[K], uint64_t x) {
-  if (x <= top[K - 1]) return;  // keys are unique; 0 (not selectable) never enters
-#pragma unroll
-  for (int i = K - 1; i > 0; --i)
-    top[i] = x > top[i - 1] ? top[i - 1] : (x > top[i] ? x : top[i]);
-  top[0] = x > top[0] ? x : top[0];
-}
 template <int K>
 __device__ __forceinline__ void row_from_list(const uint64_t (&top)[K], int nblk,
                                               const KParams &p, int32_t *__restrict__ out) {
@@ -427,6 +419,88 @@ __device__ __forceinline__ void row_from_list(const uint64_t (&top)[K], int nblk
     for (int j = rf.L0; j < nblk; ++j) out[o++] = j;
   }
   for (int i = rf.nf + cnt; i < topk; ++i) out[i] = -1;
+}
+
+// ---------------------------------------------------------------------------
+// The fused prefill's running list, split over the two lanes of a pair
+// (lane `part` 0 keeps the K2 largest keys, descending; lane 1 the next K2).
+// The prefill walks a row's blocks in ascending id order, so every key
+// pushed has a larger id than every key in the list; then "x enters before
+// entry e" is x.score > e.score, a 32-bit compare of the keys' high words
+// (an equal score keeps the earlier, smaller id first): one 32-bit compare
+// per entry instead of two 64-bit ones, and the warp's 32 lanes each do
+// half a list's work instead of 16 lanes a whole one. The list holds the
+// same keys as a 64-bit insertion of every key would, so the same ids.
+// ---------------------------------------------------------------------------
+// (#pragma unroll in the device pass only: the host compiler warns on it)
+#ifdef __CUDA_ARCH__
+#define MSA_UNROLL _Pragma("unroll")
+#else
+#define MSA_UNROLL
+#endif
+template <int K2>
+struct PairHalfList {
+  uint32_t hi[K2];  // score word of the key (make_key >> 32); 0 = empty
+  uint32_t lo[K2];  // id word (~id)
+  __host__ __device__ __forceinline__ void clear() {
+    MSA_UNROLL
+    for (int c = 0; c < K2; ++c) hi[c] = lo[c] = 0u;
+  }
+};
+
+// One lane's step of a push of key (xhi, xlo), id larger than every key in
+// the list. (ahi, alo): the first half's last entry before the push. The
+// second half takes what the first half evicts (its last entry, when x
+// enters the first half: larger than every second-half key, so it goes to
+// the front and every entry shifts) or else x itself. Plain logic: the host
+// test replays it.
+template <int K2>
+__host__ __device__ __forceinline__ void pair_half_insert(PairHalfList<K2> &l, int part,
+                                                          uint32_t xhi, uint32_t xlo,
+                                                          uint32_t ahi, uint32_t alo) {
+  const bool shift_all = part == 1 && xhi > ahi;
+  const uint32_t vhi = shift_all ? ahi : xhi, vlo = shift_all ? alo : xlo;
+  bool c[K2];  // the pushed key goes before entry i (monotone: c[i-1] implies c[i])
+  MSA_UNROLL
+  for (int i = 0; i < K2; ++i) c[i] = shift_all || vhi > l.hi[i];
+  MSA_UNROLL
+  for (int i = K2 - 1; i > 0; --i) {
+    l.hi[i] = c[i - 1] ? l.hi[i - 1] : (c[i] ? vhi : l.hi[i]);
+    l.lo[i] = c[i - 1] ? l.lo[i - 1] : (c[i] ? vlo : l.lo[i]);
+  }
+  l.hi[0] = c[0] ? vhi : l.hi[0];
+  l.lo[0] = c[0] ? vlo : l.lo[0];
+}
+#undef MSA_UNROLL
+
+// The warp's push: every lane of the warp calls it (shuffles), lane pairs
+// (2 i, 2 i + 1) hold one list; `mine`: this pair pushes this key (the
+// same on both lanes). Skipped when no key of the warp passes its list's
+// last entry (in long rows most blocks: with random scores block j enters a
+// full list with probability about K / j).
+template <int K2>
+__device__ __forceinline__ void pair_list_push(PairHalfList<K2> &l, bool mine, uint64_t key) {
+  const int part = threadIdx.x & 1;
+  const uint32_t xhi = (uint32_t)(key >> 32), xlo = (uint32_t)key;
+  const bool enters = mine && part == 1 && xhi > l.hi[K2 - 1];
+  if (!__any_sync(0xffffffffu, enters)) return;
+  const uint32_t phi = __shfl_xor_sync(0xffffffffu, l.hi[K2 - 1], 1);
+  const uint32_t plo = __shfl_xor_sync(0xffffffffu, l.lo[K2 - 1], 1);
+  if (mine)
+    pair_half_insert(l, part, xhi, xlo, part ? phi : l.hi[K2 - 1], part ? plo : l.lo[K2 - 1]);
+}
+
+// The whole list, descending, on the pair's lane 0 (every lane calls it).
+template <int K2>
+__device__ __forceinline__ void pair_list_gather(const PairHalfList<K2> &l,
+                                                 uint64_t (&top)[2 * K2]) {
+#pragma unroll
+  for (int c = 0; c < K2; ++c) {
+    const uint32_t ohi = __shfl_xor_sync(0xffffffffu, l.hi[c], 1);
+    const uint32_t olo = __shfl_xor_sync(0xffffffffu, l.lo[c], 1);
+    top[c] = ((uint64_t)l.hi[c] << 32) | l.lo[c];
+    top[K2 + c] = ((uint64_t)ohi << 32) | olo;
+  }
 }
 
 } // namespace msa_cuda

@@ -23,8 +23,10 @@ __device__ __forceinline__ uint64_t wg_desc(uint32_t saddr) {
 }
 
 #ifdef MSA_HAVE_WGMMA
+// accumulate = 0: d = a b (d's old values are not read: no zeroing of the
+// 64 registers before a tile's first k-step); else d += a b.
 __device__ __forceinline__ void wgmma_m64n128k16(float *d, uint64_t da,
-                                                 uint64_t db) {
+                                                 uint64_t db, int accumulate = 1) {
   asm volatile(
       "{\n"
       ".reg .pred p;\n"
@@ -49,7 +51,7 @@ __device__ __forceinline__ void wgmma_m64n128k16(float *d, uint64_t da,
         "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]),
         "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]),
         "+f"(d[62]), "+f"(d[63])
-      : "l"(da), "l"(db), "r"(1));
+      : "l"(da), "l"(db), "r"(accumulate));
 }
 #endif
 
