@@ -143,20 +143,33 @@ struct E4m3Walk {
 // This thread's chunks of the raw tile at `raw` -> bf16 chunks 2c and 2c + 1
 // of the same rows of the bf16 tile at `dst`, chunk (n, cc) at
 // dst + off(n, cc) (an XOR-swizzled layout: off(n + 8 m, cc) = off(n, cc)
-// + off(8 m, 0)).
+// + off(8 m, 0)). The raw loads run two chunks ahead of the conversion:
+// the loads and stores are volatile asm (kept in program order), so a load
+// written after the previous chunk's stores would wait its full latency
+// before every chunk (the e4m3 TMA prefill's producer stalled there).
 template <int D, int kThreads, class Off>
 __device__ __forceinline__ void e4m3_tile_to_bf16(const E4m3Walk<D, kThreads> &w, uint32_t raw,
                                                   uint32_t dst, Off off) {
   using W = E4m3Walk<D, kThreads>;
+  constexpr int kAhead = W::kSteps < 2 ? W::kSteps : 2;
   const uint32_t src = raw + e4m3_raw_off<D>(w.n0, w.c);
   const uint32_t lo = dst + off(w.n0, 2 * w.c), hi = dst + off(w.n0, 2 * w.c + 1);
-#pragma unroll
-  for (int k = 0; k < W::kSteps; ++k) {
-    uint4 v, a, b;
+  auto load = [&](int k) {
+    uint4 v;
     asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
                  : "r"(src + (uint32_t)(k * W::kRowStep * D))
                  : "memory");
+    return v;
+  };
+  uint4 ring[kAhead];
+#pragma unroll
+  for (int k = 0; k < kAhead; ++k) ring[k] = load(k);
+#pragma unroll
+  for (int k = 0; k < W::kSteps; ++k) {
+    const uint4 v = ring[k % kAhead];
+    if (k + kAhead < W::kSteps) ring[k % kAhead] = load(k + kAhead);
+    uint4 a, b;
     e4m3x16_to_bf16x16(v, a, b);
     const uint32_t step = off(k * W::kRowStep, 0);
     asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(lo + step), "r"(a.x),
