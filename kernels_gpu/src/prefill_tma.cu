@@ -25,7 +25,7 @@ namespace msa_cuda {
 //                the stage's "full" mbarrier; it waits on the stage's "empty"
 //                mbarrier before reusing it. setmaxnreg gives its registers
 //                to the consumers.
-//   warpgroups 1, 2  consumers, 64 pairs each: tile t + 1's wgmma is issued
+//   the next two warpgroups  consumers, 64 pairs each: tile t + 1's wgmma is issued
 //                (async) before tile t's epilogue, so the tensor cores work
 //                while the epilogue (scale, diagonal mask, block max, then
 //                the score store, or for topk <= 16 the pair's running
@@ -34,14 +34,14 @@ namespace msa_cuda {
 // tile are real memory (same page) or zero fill, and always masked.
 //
 // e4m3 keys (F8): the tensor cores take bf16 operands from shared memory
-// only (wgmma's B), so the keys are converted in shared memory, by the
-// producer warpgroup, which is otherwise idle: thread 0 copies each raw
-// e4m3 tile by TMA (64- or 128-byte swizzle: fp8.cuh's raw layout) into a
-// kTmaRawStages-deep ring of its own ("raw" mbarriers); all 128 producer
-// threads wait for a bf16 stage to be empty and for its raw tile, convert
-// (fp8.cuh: exact, 16 keys per thread-step, no bank conflict), fence the
-// generic-proxy writes for the async proxy and arrive on the stage's full
-// mbarrier (128 arrivals). The consumers are the bf16 code unchanged: the
+// only (wgmma's B), so the keys are converted in shared memory, by two
+// producer warpgroups (one was the bottleneck: docs/PERFORMANCE.md):
+// thread 0 copies each raw e4m3 tile by TMA (64- or 128-byte swizzle:
+// fp8.cuh's raw layout) into a kTmaRawStages-deep ring of its own ("raw"
+// mbarriers); all 256 producer threads wait for a bf16 stage to be empty
+// and for its raw tile, convert (fp8.cuh: exact, 16 keys per thread-step,
+// no bank conflict), fence the generic-proxy writes for the async proxy and
+// arrive on the stage's full mbarrier (256 arrivals). The consumers are the bf16 code unchanged: the
 // same bf16 tiles, the same instructions, bit-identical scores. The
 // alternative, converting in the consumers' registers on the way to the
 // MMA, does not exist for wgmma (B must be in shared memory), and converting
@@ -50,7 +50,12 @@ namespace msa_cuda {
 // keys) runs beside the consumers' MMAs and costs half the bytes of a bf16
 // tile copy.
 // ---------------------------------------------------------------------------
-constexpr int kTmaThreads = 384;
+// Warpgroups: bf16 keys one producer (TMA only), e4m3 keys two (the
+// conversion is the producer's work; one warpgroup's 4 warps, one per
+// scheduler, could not keep up with the MMAs: the consumers waited on
+// full barriers), then the two consumers.
+constexpr int tma_producer_wgs(bool f8) { return f8 ? 2 : 1; }
+constexpr int tma_threads(bool f8) { return 128 * (tma_producer_wgs(f8) + 2); }
 constexpr int kTmaStages = 4;
 constexpr int kTmaRawStages = 4;  // e4m3 keys: raw TMA tiles in flight
 template <int D, bool F8>
@@ -78,12 +83,14 @@ struct TmaSmem {
 // pair's output row at the end (select.cuh: the same keys as the select
 // kernel, so the same ids); the select kernel does not run for these rows.
 template <int D, bool kScaleOnce, bool F8, bool kFused>
-__global__ void __launch_bounds__(kTmaThreads, 1)
+__global__ void __launch_bounds__(tma_threads(F8), 1)
     prefill_tma_kernel(const __grid_constant__ CUtensorMap tmq,
                        const __grid_constant__ CUtensorMap tmk, KParams p) {
 #ifdef MSA_HAVE_WGMMA
   extern __shared__ unsigned char smem_raw[];
   using S = TmaSmem<D, F8>;
+  constexpr int kProdWgs = tma_producer_wgs(F8);
+  constexpr int kProdThreads = 128 * kProdWgs;
   // Launched with PDL (launch_d): nothing the kernels before it write is
   // read before they have finished.
   asm volatile("griddepcontrol.wait;\n" ::: "memory");
@@ -108,7 +115,7 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
   if (tid == 0) {
 #pragma unroll
     for (int s = 0; s < kTmaStages; ++s) {
-      mbar_init(full_bar(s), F8 ? 128 : 1);  // F8: every producer thread
+      mbar_init(full_bar(s), F8 ? kProdThreads : 1);  // F8: every producer thread
       mbar_init(empty_bar(s), 8);  // one arrival per consumer warp
     }
     mbar_init(qbar, 1);
@@ -118,7 +125,7 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
   }
   __syncthreads();
   const int wg = warp >> 2;
-  if (wg == 0) {
+  if (wg < kProdWgs) {
     // ---------------- producer ----------------
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
     const uint32_t *lut = p.lut + b * p.max_pages;
@@ -152,7 +159,7 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
         if (pre < ntiles) pg_next = __ldg(lut + ((int64_t)pre * 128) / bs);
       }
       auto wg_layout = [](int n, int c) { return swz128(n, c); };
-      const E4m3Walk<D, 128> walk(tid);  // this thread's chunks of each tile
+      const E4m3Walk<D, kProdThreads> walk(tid);  // this thread's chunks of each tile
       for (int t = 0; t < ntiles; ++t) {
         const int s = t % kTmaStages, r = t % kTmaRawStages;
         if (t >= kTmaStages) mbar_wait(empty_bar(s), (uint32_t)((t / kTmaStages) - 1) & 1u);
@@ -166,7 +173,8 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
         mbar_arrive(full_bar(s));
         if (t + kTmaRawStages < ntiles) {
-          asm volatile("bar.sync 1, 128;\n" ::: "memory");  // raw stage r read by all
+          // raw stage r read by all producer threads
+          asm volatile("bar.sync 1, %0;\n" ::"n"(kProdThreads) : "memory");
           if (tid == 0) {
             const int tn = t + kTmaRawStages;
             issue_raw(tn, pg_next);
@@ -192,8 +200,12 @@ __global__ void __launch_bounds__(kTmaThreads, 1)
     }
   } else {
     // ---------------- consumers ----------------
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
-    const int cw = wg - 1;
+    // all 64K registers: 40 per producer thread, the rest to the consumers
+    if constexpr (F8)
+      asm volatile("setmaxnreg.inc.sync.aligned.u32 216;\n" ::: "memory");
+    else
+      asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+    const int cw = wg - kProdWgs;
     const int g = lane >> 2, t4 = lane & 3;
     const int mrow0 = cw * 64 + (warp & 3) * 16 + g;  // rows mrow0, mrow0 + 8
     int64_t lim[2];
@@ -448,7 +460,7 @@ static bool launch_d(const msa_indexer_tensors_t *t, const KParams &kp, int64_t 
   if (e == cudaSuccess) {
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3((unsigned)grid);
-    cfg.blockDim = dim3(kTmaThreads);
+    cfg.blockDim = dim3(tma_threads(f8));
     cfg.dynamicSmemBytes = (size_t)bytes;
     cfg.stream = st;
     cudaLaunchAttribute attr[1];
