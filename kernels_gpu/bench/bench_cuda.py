@@ -391,6 +391,8 @@ def main():
     ap.add_argument("--prev-lib", default=None, help="previous build, timed in the same run")
     ap.add_argument("--json", default=None)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=["decode", "prefill"], default=None,
+                    help="run only the decode or only the prefill cases")
     ap.add_argument("--profile", action="store_true",
                     help="only run each decode case 3 times (under ncu/nsys), no timing")
     ap.add_argument("--profile-prefill", action="store_true",
@@ -419,6 +421,10 @@ def main():
     if args.quick:
         decode_cfgs = decode_cfgs[:2]
         prefill_cfgs = [(2048, 0, 4)]
+    if args.only == "prefill":
+        decode_cfgs = []
+    if args.only == "decode":
+        prefill_cfgs = []
     if args.profile:
         for label, batch, new, ctx, H in decode_cfgs:
             p = Problem(batch, new, ctx - new, H, layers=1, key_type=keys[0])
