@@ -25,11 +25,13 @@ namespace msa_cuda {
 //                the stage's "full" mbarrier; it waits on the stage's "empty"
 //                mbarrier before reusing it. setmaxnreg gives its registers
 //                to the consumers.
-//   the next two warpgroups  consumers, 64 pairs each: tile t + 1's wgmma is issued
-//                (async) before tile t's epilogue, so the tensor cores work
-//                while the epilogue (scale, diagonal mask, block max, then
-//                the score store, or for topk <= 16 the pair's running
-//                top-k list) runs; two accumulator sets, 2 x 64 registers.
+//   (e4m3 keys: warpgroups 0 and 1, below)
+//   the next two warpgroups  consumers, 64 pairs each: tile t + 1's wgmma
+//                is issued (async) before tile t's epilogue, so the tensor
+//                cores work while the epilogue (scale, diagonal mask, block
+//                max, then the score store, or for topk <= 16 the pair's
+//                running top-k list) runs; two accumulator sets, 2 x 64
+//                registers.
 // No CTA-wide barrier in the loop. Keys past the sequence inside the last
 // tile are real memory (same page) or zero fill, and always masked.
 //
@@ -41,8 +43,9 @@ namespace msa_cuda {
 // mbarriers); all 256 producer threads wait for a bf16 stage to be empty
 // and for its raw tile, convert (fp8.cuh: exact, 16 keys per thread-step,
 // no bank conflict), fence the generic-proxy writes for the async proxy and
-// arrive on the stage's full mbarrier (256 arrivals). The consumers are the bf16 code unchanged: the
-// same bf16 tiles, the same instructions, bit-identical scores. The
+// arrive on the stage's full mbarrier (256 arrivals). The consumers are the
+// bf16 code unchanged: the same bf16 tiles, the same instructions,
+// bit-identical scores. The
 // alternative, converting in the consumers' registers on the way to the
 // MMA, does not exist for wgmma (B must be in shared memory), and converting
 // in the consumer warps would put the conversion on the tensor cores'
