@@ -1,7 +1,9 @@
 // prefill_tma.cu - prefill block scores on sm_90a, warp-specialised: a
-// producer warp feeds TMA tensor copies into an mbarrier ring, two consumer
-// warpgroups run wgmma with the epilogue of one tile under the next tile's
-// MMAs. Tensor maps are encoded per call on the host. bf16 or e4m3 keys.
+// producer warpgroup feeds TMA tensor copies into an mbarrier ring (e4m3
+// keys: two, which also convert the keys to bf16), two consumer warpgroups
+// run wgmma with the epilogue of one tile under the next tile's MMAs, and
+// for topk <= 16 keep each row's top-k. Tensor maps are encoded per call on
+// the host. bf16 or e4m3 keys.
 #include "fp8.cuh"
 #include "prefill_tile.cuh"
 #include "select.cuh"
@@ -37,12 +39,13 @@ namespace msa_cuda {
 //
 // e4m3 keys (F8): the tensor cores take bf16 operands from shared memory
 // only (wgmma's B), so the keys are converted in shared memory, by two
-// producer warpgroups (one was the bottleneck: docs/PERFORMANCE.md):
+// producer warpgroups (with one, the consumers waited on full barriers;
+// docs/PERFORMANCE.md, 2026-12-02 evening):
 // thread 0 copies each raw e4m3 tile by TMA (64- or 128-byte swizzle:
 // fp8.cuh's raw layout) into a kTmaRawStages-deep ring of its own ("raw"
 // mbarriers); all 256 producer threads wait for a bf16 stage to be empty
-// and for its raw tile, convert (fp8.cuh: exact, 16 keys per thread-step,
-// no bank conflict), fence the generic-proxy writes for the async proxy and
+// and for its raw tile, convert (fp8.cuh: exact, one 16-byte chunk of a
+// key row per thread-step, no bank conflict), fence the generic-proxy writes for the async proxy and
 // arrive on the stage's full mbarrier (256 arrivals). The consumers are the
 // bf16 code unchanged: the same bf16 tiles, the same instructions,
 // bit-identical scores. The
@@ -54,11 +57,22 @@ namespace msa_cuda {
 // tile copy.
 // ---------------------------------------------------------------------------
 // Warpgroups: bf16 keys one producer (TMA only), e4m3 keys two (the
-// conversion is the producer's work; one warpgroup's 4 warps, one per
-// scheduler, could not keep up with the MMAs: the consumers waited on
-// full barriers), then the two consumers.
+// conversion is the producer's work; with one warpgroup, 4 warps, the
+// consumers waited on full barriers), then the two consumers.
 constexpr int tma_producer_wgs(bool f8) { return f8 ? 2 : 1; }
 constexpr int tma_threads(bool f8) { return 128 * (tma_producer_wgs(f8) + 2); }
+// setmaxnreg: producers drop to 40 registers per thread, consumers take the
+// rest of what the CTA launched with (ptxas gives a kernel with setmaxnreg
+// the launch bound's maximum, 65536 / threads rounded down to 8: 168 for
+// 384 threads, 128 for 512). A consumer count above that budget would make
+// setmaxnreg.inc wait forever.
+constexpr int kTmaProducerRegs = 40;
+constexpr int tma_consumer_regs(bool f8) { return f8 ? 216 : 232; }
+constexpr bool tma_regs_fit(bool f8) {
+  return 128 * tma_producer_wgs(f8) * kTmaProducerRegs + 256 * tma_consumer_regs(f8) <=
+         tma_threads(f8) * ((65536 / tma_threads(f8)) & ~7);
+}
+static_assert(tma_regs_fit(false) && tma_regs_fit(true), "setmaxnreg budget of the TMA prefill");
 constexpr int kTmaStages = 4;
 constexpr int kTmaRawStages = 4;  // e4m3 keys: raw TMA tiles in flight
 template <int D, bool F8>
@@ -130,7 +144,7 @@ __global__ void __launch_bounds__(tma_threads(F8), 1)
   const int wg = warp >> 2;
   if (wg < kProdWgs) {
     // ---------------- producer ----------------
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kTmaProducerRegs) : "memory");
     const uint32_t *lut = p.lut + b * p.max_pages;
     const int64_t lrow0 = (int64_t)p.layer * p.page_size;
     const int64_t lstride = (int64_t)p.num_layers * p.page_size;
@@ -203,11 +217,8 @@ __global__ void __launch_bounds__(tma_threads(F8), 1)
     }
   } else {
     // ---------------- consumers ----------------
-    // all 64K registers: 40 per producer thread, the rest to the consumers
-    if constexpr (F8)
-      asm volatile("setmaxnreg.inc.sync.aligned.u32 216;\n" ::: "memory");
-    else
-      asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(tma_consumer_regs(F8))
+                 : "memory");
     const int cw = wg - kProdWgs;
     const int g = lane >> 2, t4 = lane & 3;
     const int mrow0 = cw * 64 + (warp & 3) * 16 + g;  // rows mrow0, mrow0 + 8

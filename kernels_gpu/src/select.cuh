@@ -476,11 +476,13 @@ __host__ __device__ __forceinline__ void pair_half_insert(PairHalfList<K2> &l, i
 // The warp's push: every lane of the warp calls it (shuffles), lane pairs
 // (2 i, 2 i + 1) hold one list; `mine`: this pair pushes this key (the
 // same on both lanes). Skipped when no key of the warp passes its list's
-// last entry (in long rows most blocks: with random scores block j enters a
-// full list with probability about K / j).
+// last entry (with random scores block j enters a full list with
+// probability about K / j, so the warp's 16 lists all miss only in rows
+// well past 16 x K blocks). Exact only for keys pushed in ascending id order
+// (see above).
 template <int K2>
 __device__ __forceinline__ void pair_list_push(PairHalfList<K2> &l, bool mine, uint64_t key) {
-  const int part = threadIdx.x & 1;
+  const int part = (threadIdx.x & 31) & 1;
   const uint32_t xhi = (uint32_t)(key >> 32), xlo = (uint32_t)key;
   const bool enters = mine && part == 1 && xhi > l.hi[K2 - 1];
   if (!__any_sync(0xffffffffu, enters)) return;

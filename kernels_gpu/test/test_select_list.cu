@@ -8,16 +8,21 @@
 // selectable only in a random range (as the forced init and local blocks
 // are not pushed), and some pairs push nothing (invalid rows).
 //
-//   msa_test_cuda_select_list --host   the two lanes' steps replayed on the
-//                                      host (no GPU needed)
+//   msa_test_cuda_select_list --host   the two lanes' steps
+//                                      (pair_half_insert) replayed on the
+//                                      host (no GPU needed); the push's
+//                                      vote and shuffles and the gather
+//                                      are warp code, tested by the GPU run
 //   msa_test_cuda_select_list          the warp code on the GPU (real
 //                                      shuffles and votes; exits 77
 //                                      without a GPU)
+//   --seed S                           replay a run (each run prints its seed)
 #include "select.cuh"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -135,9 +140,18 @@ __global__ void device_lists(const float *score, const int *n, const int *lo, co
 }  // namespace
 
 int main(int argc, char **argv) {
-  const bool host = argc > 1 && std::strcmp(argv[1], "--host") == 0;
+  bool host = false;
   std::mt19937 rng(std::random_device{}());
-  const unsigned seed = rng();
+  unsigned seed = rng();
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--host")) host = true;
+    else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc)
+      seed = (unsigned)std::strtoul(argv[++i], nullptr, 10);
+    else {
+      std::fprintf(stderr, "unknown argument '%s' (--host, --seed S)\n", argv[i]);
+      return 2;
+    }
+  }
   rng.seed(seed);
   const int ncases = 2000;
   std::vector<Case> cases;

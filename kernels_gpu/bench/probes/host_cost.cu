@@ -92,7 +92,7 @@ int main() {
     cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, k_coop, 160, dec_smem);
   });
   us_per("<<<1, 512>>> 512-byte params (prep)", 500, [&] { k_params<<<1, 512, 0, st>>>(big); });
-  us_per("<<<258, 384, 165 KB>>> 2 maps + params (TMA prefill)", 500,
+  us_per("<<<258, 384, 165 KB>>> 2 maps + params (TMA prefill, bf16 keys; e4m3: 512 threads)", 500,
          [&] { k_maps<<<258, 384, tma_smem, st>>>(m1, m2, big); });
   auto launch_ex = [&](bool coop, bool pdl, int grid) {
     cudaLaunchConfig_t cfg = {};
