@@ -45,9 +45,9 @@ namespace msa_cuda {
 // fp8.cuh's raw layout) into a kTmaRawStages-deep ring of its own ("raw"
 // mbarriers); all 256 producer threads wait for a bf16 stage to be empty
 // and for its raw tile, convert (fp8.cuh: exact, one 16-byte chunk of a
-// key row per thread-step, no bank conflict), fence the generic-proxy writes for the async proxy and
-// arrive on the stage's full mbarrier (256 arrivals). The consumers are the
-// bf16 code unchanged: the same bf16 tiles, the same instructions,
+// key row per thread-step, no bank conflict), fence the generic-proxy
+// writes for the async proxy and arrive on the stage's full mbarrier (256
+// arrivals). The consumers are the bf16 code unchanged: the same bf16 tiles, the same instructions,
 // bit-identical scores. The
 // alternative, converting in the consumers' registers on the way to the
 // MMA, does not exist for wgmma (B must be in shared memory), and converting
