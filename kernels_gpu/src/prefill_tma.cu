@@ -40,21 +40,20 @@ namespace msa_cuda {
 // e4m3 keys (F8): the tensor cores take bf16 operands from shared memory
 // only (wgmma's B), so the keys are converted in shared memory, by two
 // producer warpgroups (with one, the consumers waited on full barriers;
-// docs/PERFORMANCE.md, 2026-12-02 evening):
-// thread 0 copies each raw e4m3 tile by TMA (64- or 128-byte swizzle:
-// fp8.cuh's raw layout) into a kTmaRawStages-deep ring of its own ("raw"
-// mbarriers); all 256 producer threads wait for a bf16 stage to be empty
-// and for its raw tile, convert (fp8.cuh: exact, one 16-byte chunk of a
-// key row per thread-step, no bank conflict), fence the generic-proxy
-// writes for the async proxy and arrive on the stage's full mbarrier (256
-// arrivals). The consumers are the bf16 code unchanged: the same bf16 tiles, the same instructions,
-// bit-identical scores. The
-// alternative, converting in the consumers' registers on the way to the
-// MMA, does not exist for wgmma (B must be in shared memory), and converting
-// in the consumer warps would put the conversion on the tensor cores'
-// critical path; the producer's conversion (about 50 instructions per 16
-// keys) runs beside the consumers' MMAs and costs half the bytes of a bf16
-// tile copy.
+// docs/PERFORMANCE.md, 2026-12-02 evening): thread 0 copies each raw e4m3
+// tile by TMA (64- or 128-byte swizzle: fp8.cuh's raw layout) into a
+// kTmaRawStages-deep ring of its own ("raw" mbarriers); all 256 producer
+// threads wait for a bf16 stage to be empty and for its raw tile, convert
+// (fp8.cuh: exact, one 16-byte chunk of a key row per thread-step, no bank
+// conflict), fence the generic-proxy writes for the async proxy and arrive
+// on the stage's full mbarrier (256 arrivals). The consumers are the bf16
+// code unchanged: the same bf16 tiles, the same instructions, bit-identical
+// scores. The alternative, converting in the consumers' registers on the
+// way to the MMA, does not exist for wgmma (B must be in shared memory),
+// and converting in the consumer warps would put the conversion on the
+// tensor cores' critical path; the producers' conversion (about 45
+// instructions per 16-byte chunk) runs beside the consumers' MMAs and
+// costs half the bytes of a bf16 tile copy.
 // ---------------------------------------------------------------------------
 // Warpgroups: bf16 keys one producer (TMA only), e4m3 keys two (the
 // conversion is the producer's work; with one warpgroup, 4 warps, the
