@@ -9,15 +9,17 @@
 //   - amx_bf16 with the tile state granted: AMX for every sequence (Intel
 //     Xeon, Sapphire Rapids class: prefill T=2048 2.7 ms vs 9.3 ms Highway
 //     and 13.8 ms vdpbf16ps; decode B=8 x 32768 1.8 ms vs 4.9 ms vdpbf16ps).
-//   - avx512_bf16 without AMX: decode (sequences with fewer than
-//     kNarrowQueries queries) on the vdpbf16ps kernel on every vendor (Intel
-//     with MSA_CPU_NO_AMX=1: 4.9 ms vs 11.9 ms for the previous Highway
-//     kernel; AMD Zen 4: the fastest path in issue 14's measurements).
-//     Prefill on vdpbf16ps on AMD (Zen 4: 5.5 ms vs 11.0 ms Highway at
-//     T=2048, 41 ms vs 83 ms at T=1024 after 15360: vdpbf16ps does twice the
-//     flops of an f32 FMA per instruction there) but on Highway's f32 FMA on
-//     Intel (9.3 ms vs 13.8 ms, 71.6 ms vs 101.1 ms: vdpbf16ps issues at
-//     half the rate of FMA, so the f32 kernel's tiles win).
+//   - avx512_bf16 without AMX, Intel (Emerald Rapids with AMX hidden by the
+//     hypervisor, or MSA_CPU_NO_AMX=1): Highway's f32 FMA kernels for both
+//     (2026-12-03, same run: decode B=8 x 32768 3.1 ms vs 6.7 ms on
+//     vdpbf16ps, B=16 x 131072 36 vs 65 ms; prefill T=2048 11.2 vs 16.5 ms:
+//     vdpbf16ps issues once per two cycles there, FMA twice per cycle, so
+//     the f32 kernels do twice its products per cycle).
+//   - avx512_bf16 without AMX, AMD (Zen 4): vdpbf16ps for both (issue 14's
+//     measurement: prefill T=2048 5.5 ms vs 11.0 ms Highway, T=1024 after
+//     15360 41 vs 83 ms; decode fastest on vdpbf16ps; vdpbf16ps does twice
+//     the flops of an f32 FMA per instruction there). Not re-measured
+//     against the newer Highway decode kernel: no Zen 4 machine since.
 //   - neither (e.g. AMD Zen 3, AVX2 only): Highway's best target for both.
 #include "msa_cpu_internal.h"
 
@@ -33,8 +35,7 @@ void auto_plan(Plan *p) {
     p->narrow = p->wide = amx;
   } else if (bf16_supported()) {
     __builtin_cpu_init();
-    p->narrow = bf16;
-    p->wide = __builtin_cpu_is("intel") ? hwy : bf16;
+    p->narrow = p->wide = __builtin_cpu_is("intel") ? hwy : bf16;
   } else {
     p->narrow = p->wide = hwy;
   }

@@ -14,10 +14,11 @@
 // same math.
 //
 // Peaks (peak_gflops): each loop keeps enough independent accumulators to
-// cover the instruction's latency times its pipes, and is timed in each
-// thread's CPU time, so a core taken by another process for a while does not
-// lower it. The bench also measures the clock (a chain of dependent integer
-// adds, one cycle each) and, for the CPU models in documented_rates(), prints
+// cover the instruction's latency times its pipes (inline assembly on fixed
+// registers), and is timed in each thread's CPU time, so a core taken by
+// another process for a while does not lower it. The bench also measures the
+// clock (a chain of dependent multiplies, 3 cycles each) and, for the CPU
+// models in documented_rates(), prints
 // the documented per-cycle rate times that clock; a ratio's denominator is
 // the larger of the two, so no ratio rests on an under-measured peak.
 //
@@ -157,65 +158,80 @@ double causal_pairs(const BenchCase &bc) {
 #define AVX512_TARGET __attribute__((target("avx512f")))
 #define AVX2_TARGET __attribute__((target("avx2,fma")))
 
-// vdpbf16ps throughput: 24 independent zmm accumulators per thread.
-BF16_TARGET __attribute__((noinline)) float dp_loop(int64_t iters, float seed) {
-  __m512 acc[24];
-  for (int i = 0; i < 24; ++i)
-    acc[i] = _mm512_set1_ps(seed * (float)i);
-  const __m512i a = _mm512_set1_epi32(0x3F803F80);
-  __m512i b = _mm512_set1_epi32(0x3C003C00);
-  for (int64_t it = 0; it < iters; ++it) {
-    for (int i = 0; i < 24; ++i)
-      acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)a, (__m512bh)b);
-    __asm__ volatile("" : "+v"(b));
-  }
-  __m512 s = acc[0];
-  for (int i = 1; i < 24; ++i)
-    s = _mm512_add_ps(s, acc[i]);
-  return _mm512_reduce_add_ps(s);
+// The peak loops below are inline assembly on fixed registers: written with
+// intrinsics on an accumulator array, GCC 12 kept the 24 zmm accumulators in
+// memory (a store-to-load chain per instruction: about a quarter of the real
+// rate on Emerald Rapids) and merged chains that started equal.
+// MSA_PEAK_OPS(op, src, reg) emits `op src, src2, reg` for each register of a
+// list, so each listed register is one independent accumulator chain.
+#define MSA_PEAK_1(op, r) op " %%" "zmm30, %%" "zmm31, %%" r "\n\t"
+#define MSA_PEAK_Y(op, r) op " %%" "ymm14, %%" "ymm15, %%" r "\n\t"
+
+// vdpbf16ps throughput: 24 independent zmm accumulators per thread (zmm0-23;
+// 24 covers any latency up to 12 cycles at 2 per cycle). The operands are
+// zero, so the accumulators stay zero (no subnormal or overflow slow path).
+BF16_TARGET __attribute__((noinline)) float dp_loop(int64_t iters, float) {
+  __asm__ volatile("vpxord %%zmm30, %%zmm30, %%zmm30\n\t"
+                   "vpxord %%zmm31, %%zmm31, %%zmm31" ::: "xmm30", "xmm31");
+  for (int64_t it = 0; it < iters; ++it)
+    __asm__ volatile(
+#define OP "vdpbf16ps"
+        MSA_PEAK_1(OP, "zmm0") MSA_PEAK_1(OP, "zmm1") MSA_PEAK_1(OP, "zmm2")
+        MSA_PEAK_1(OP, "zmm3") MSA_PEAK_1(OP, "zmm4") MSA_PEAK_1(OP, "zmm5")
+        MSA_PEAK_1(OP, "zmm6") MSA_PEAK_1(OP, "zmm7") MSA_PEAK_1(OP, "zmm8")
+        MSA_PEAK_1(OP, "zmm9") MSA_PEAK_1(OP, "zmm10") MSA_PEAK_1(OP, "zmm11")
+        MSA_PEAK_1(OP, "zmm12") MSA_PEAK_1(OP, "zmm13") MSA_PEAK_1(OP, "zmm14")
+        MSA_PEAK_1(OP, "zmm15") MSA_PEAK_1(OP, "zmm16") MSA_PEAK_1(OP, "zmm17")
+        MSA_PEAK_1(OP, "zmm18") MSA_PEAK_1(OP, "zmm19") MSA_PEAK_1(OP, "zmm20")
+        MSA_PEAK_1(OP, "zmm21") MSA_PEAK_1(OP, "zmm22") MSA_PEAK_1(OP, "zmm23")
+#undef OP
+        ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+        "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23");
+  return 0.0f;
 }
 
 // f32 FMA throughput, 512-bit: 24 independent zmm accumulators per thread
-// (latency 4 x 2 pipes needs 8). a is not 1.0, so the compiler cannot turn
-// the FMA into an add.
+// (latency 4 x 2 ports needs 8).
 AVX512_TARGET __attribute__((noinline)) float fma512_loop(int64_t iters,
-                                                          float seed) {
-  __m512 acc[24];
-  for (int i = 0; i < 24; ++i)
-    acc[i] = _mm512_set1_ps(seed * (float)i);
-  const __m512 a = _mm512_set1_ps(0.999f);
-  __m512 b = _mm512_set1_ps(1e-7f);
-  for (int64_t it = 0; it < iters; ++it) {
-    for (int i = 0; i < 24; ++i)
-      acc[i] = _mm512_fmadd_ps(a, acc[i], b);
-    __asm__ volatile("" : "+v"(b));
-  }
-  __m512 s = acc[0];
-  for (int i = 1; i < 24; ++i)
-    s = _mm512_add_ps(s, acc[i]);
-  return _mm512_reduce_add_ps(s);
+                                                          float) {
+  __asm__ volatile("vpxord %%zmm30, %%zmm30, %%zmm30\n\t"
+                   "vpxord %%zmm31, %%zmm31, %%zmm31" ::: "xmm30", "xmm31");
+  for (int64_t it = 0; it < iters; ++it)
+    __asm__ volatile(
+#define OP "vfmadd231ps"
+        MSA_PEAK_1(OP, "zmm0") MSA_PEAK_1(OP, "zmm1") MSA_PEAK_1(OP, "zmm2")
+        MSA_PEAK_1(OP, "zmm3") MSA_PEAK_1(OP, "zmm4") MSA_PEAK_1(OP, "zmm5")
+        MSA_PEAK_1(OP, "zmm6") MSA_PEAK_1(OP, "zmm7") MSA_PEAK_1(OP, "zmm8")
+        MSA_PEAK_1(OP, "zmm9") MSA_PEAK_1(OP, "zmm10") MSA_PEAK_1(OP, "zmm11")
+        MSA_PEAK_1(OP, "zmm12") MSA_PEAK_1(OP, "zmm13") MSA_PEAK_1(OP, "zmm14")
+        MSA_PEAK_1(OP, "zmm15") MSA_PEAK_1(OP, "zmm16") MSA_PEAK_1(OP, "zmm17")
+        MSA_PEAK_1(OP, "zmm18") MSA_PEAK_1(OP, "zmm19") MSA_PEAK_1(OP, "zmm20")
+        MSA_PEAK_1(OP, "zmm21") MSA_PEAK_1(OP, "zmm22") MSA_PEAK_1(OP, "zmm23")
+#undef OP
+        ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+        "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23");
+  return 0.0f;
 }
 
 // f32 FMA throughput, 256-bit: 12 independent ymm accumulators per thread
 // (16 ymm registers on AVX2; latency 4-5 x 2 pipes needs 8-10).
 AVX2_TARGET __attribute__((noinline)) float fma256_loop(int64_t iters,
-                                                        float seed) {
-  __m256 acc[12];
-  for (int i = 0; i < 12; ++i)
-    acc[i] = _mm256_set1_ps(seed * (float)i);
-  const __m256 a = _mm256_set1_ps(0.999f);
-  __m256 b = _mm256_set1_ps(1e-7f);
-  for (int64_t it = 0; it < iters; ++it) {
-    for (int i = 0; i < 12; ++i)
-      acc[i] = _mm256_fmadd_ps(a, acc[i], b);
-    __asm__ volatile("" : "+x"(b));
-  }
-  __m256 s = acc[0];
-  for (int i = 1; i < 12; ++i)
-    s = _mm256_add_ps(s, acc[i]);
-  alignas(32) float o[8];
-  _mm256_store_ps(o, s);
-  return o[0] + o[7];
+                                                        float) {
+  __asm__ volatile("vpxor %%ymm14, %%ymm14, %%ymm14\n\t"
+                   "vpxor %%ymm15, %%ymm15, %%ymm15" ::: "xmm14", "xmm15");
+  for (int64_t it = 0; it < iters; ++it)
+    __asm__ volatile(
+#define OP "vfmadd231ps"
+        MSA_PEAK_Y(OP, "ymm0") MSA_PEAK_Y(OP, "ymm1") MSA_PEAK_Y(OP, "ymm2")
+        MSA_PEAK_Y(OP, "ymm3") MSA_PEAK_Y(OP, "ymm4") MSA_PEAK_Y(OP, "ymm5")
+        MSA_PEAK_Y(OP, "ymm6") MSA_PEAK_Y(OP, "ymm7") MSA_PEAK_Y(OP, "ymm8")
+        MSA_PEAK_Y(OP, "ymm9") MSA_PEAK_Y(OP, "ymm10") MSA_PEAK_Y(OP, "ymm11")
+#undef OP
+        ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+        "xmm8", "xmm9", "xmm10", "xmm11");
+  return 0.0f;
 }
 
 // AMX TDPBF16PS throughput: 4 independent 16x16 accumulators (tmm0..3) fed
@@ -292,10 +308,12 @@ double peak_gflops(float (*loop)(int64_t, float), int64_t iters,
   return best;
 }
 
-// GHz of each thread, averaged: a chain of dependent integer adds retires
-// one per cycle on every x86 core.
+// GHz of each thread, averaged: a chain of dependent 64-bit multiplies,
+// 3 cycles each on every x86 core since Sandy Bridge and Zen (a chain of
+// `add $1` is no clock: Golden Cove and later cores fold immediate adds at
+// rename, and it read 8.6 GHz on Emerald Rapids).
 double clock_ghz() {
-  const int64_t n = 50000000;
+  const int64_t n = 25000000;
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     double sum = 0;
@@ -304,14 +322,13 @@ double clock_ghz() {
     {
 #pragma omp single
       nt = omp_get_num_threads();
-      uint64_t x = 0;
+      uint64_t x = 3;
       const double t0 = thread_cpu_s();
       for (int64_t i = 0; i < n; ++i)
-        __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-                         "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-                         "add $1, %0\n\tadd $1, %0"
+        __asm__ volatile("imul %0, %0\n\timul %0, %0\n\timul %0, %0\n\t"
+                         "imul %0, %0"
                          : "+r"(x));
-      sum += 8.0 * (double)n / (thread_cpu_s() - t0) / 1e9;
+      sum += 4.0 * 3.0 * (double)n / (thread_cpu_s() - t0) / 1e9;
     }
     best = std::max(best, sum / nt);
   }
@@ -590,7 +607,7 @@ int main(int argc, char **argv) {
   for (int rep = 0; rep < 5; ++rep)
     bw = std::max(bw, big.once());
   const double bw_llc = read_bandwidth((size_t)64 << 20);
-  std::printf("CPU: %s, clock %.2f GHz (per thread, dependent adds)\n",
+  std::printf("CPU: %s, clock %.2f GHz (per thread, dependent multiplies)\n",
               doc.uarch, ghz);
   std::printf("peaks, all threads, GFLOP/s (measured / documented x clock): "
               "f32 FMA 256-bit %.1f / %s, f32 FMA 512-bit %.1f / %s, "
