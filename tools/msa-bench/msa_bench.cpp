@@ -167,51 +167,36 @@ double causal_pairs(const BenchCase &bc) {
 #define MSA_PEAK_1(op, r) op " %%" "zmm30, %%" "zmm31, %%" r "\n\t"
 #define MSA_PEAK_Y(op, r) op " %%" "ymm14, %%" "ymm15, %%" r "\n\t"
 
-// vdpbf16ps throughput: 24 independent zmm accumulators per thread (zmm0-23;
-// 24 covers any latency up to 12 cycles at 2 per cycle). The operands are
-// zero, so the accumulators stay zero (no subnormal or overflow slow path).
+// `iters` rounds of 24 independent zmm chains (zmm0-23) of `op`, whose two
+// sources are zero (zmm30, zmm31): no subnormal or overflow slow path.
+#define MSA_PEAK_ZMM24(OP)                                                     \
+  __asm__ volatile("vpxord %%zmm30, %%zmm30, %%zmm30\n\t"                      \
+                   "vpxord %%zmm31, %%zmm31, %%zmm31" ::: "xmm30", "xmm31");   \
+  for (int64_t it = 0; it < iters; ++it)                                       \
+    __asm__ volatile(                                                          \
+        MSA_PEAK_1(OP, "zmm0") MSA_PEAK_1(OP, "zmm1") MSA_PEAK_1(OP, "zmm2")   \
+        MSA_PEAK_1(OP, "zmm3") MSA_PEAK_1(OP, "zmm4") MSA_PEAK_1(OP, "zmm5")   \
+        MSA_PEAK_1(OP, "zmm6") MSA_PEAK_1(OP, "zmm7") MSA_PEAK_1(OP, "zmm8")   \
+        MSA_PEAK_1(OP, "zmm9") MSA_PEAK_1(OP, "zmm10") MSA_PEAK_1(OP, "zmm11") \
+        MSA_PEAK_1(OP, "zmm12") MSA_PEAK_1(OP, "zmm13") MSA_PEAK_1(OP, "zmm14") \
+        MSA_PEAK_1(OP, "zmm15") MSA_PEAK_1(OP, "zmm16") MSA_PEAK_1(OP, "zmm17") \
+        MSA_PEAK_1(OP, "zmm18") MSA_PEAK_1(OP, "zmm19") MSA_PEAK_1(OP, "zmm20") \
+        MSA_PEAK_1(OP, "zmm21") MSA_PEAK_1(OP, "zmm22") MSA_PEAK_1(OP, "zmm23") \
+        ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",    \
+        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",  \
+        "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23")
+
+// vdpbf16ps throughput: 24 chains cover any latency up to 12 cycles at 2
+// per cycle.
 BF16_TARGET __attribute__((noinline)) float dp_loop(int64_t iters, float) {
-  __asm__ volatile("vpxord %%zmm30, %%zmm30, %%zmm30\n\t"
-                   "vpxord %%zmm31, %%zmm31, %%zmm31" ::: "xmm30", "xmm31");
-  for (int64_t it = 0; it < iters; ++it)
-    __asm__ volatile(
-#define OP "vdpbf16ps"
-        MSA_PEAK_1(OP, "zmm0") MSA_PEAK_1(OP, "zmm1") MSA_PEAK_1(OP, "zmm2")
-        MSA_PEAK_1(OP, "zmm3") MSA_PEAK_1(OP, "zmm4") MSA_PEAK_1(OP, "zmm5")
-        MSA_PEAK_1(OP, "zmm6") MSA_PEAK_1(OP, "zmm7") MSA_PEAK_1(OP, "zmm8")
-        MSA_PEAK_1(OP, "zmm9") MSA_PEAK_1(OP, "zmm10") MSA_PEAK_1(OP, "zmm11")
-        MSA_PEAK_1(OP, "zmm12") MSA_PEAK_1(OP, "zmm13") MSA_PEAK_1(OP, "zmm14")
-        MSA_PEAK_1(OP, "zmm15") MSA_PEAK_1(OP, "zmm16") MSA_PEAK_1(OP, "zmm17")
-        MSA_PEAK_1(OP, "zmm18") MSA_PEAK_1(OP, "zmm19") MSA_PEAK_1(OP, "zmm20")
-        MSA_PEAK_1(OP, "zmm21") MSA_PEAK_1(OP, "zmm22") MSA_PEAK_1(OP, "zmm23")
-#undef OP
-        ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
-        "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23");
+  MSA_PEAK_ZMM24("vdpbf16ps");
   return 0.0f;
 }
 
-// f32 FMA throughput, 512-bit: 24 independent zmm accumulators per thread
-// (latency 4 x 2 ports needs 8).
+// f32 FMA throughput, 512-bit: 24 chains (latency 4 x 2 ports needs 8).
 AVX512_TARGET __attribute__((noinline)) float fma512_loop(int64_t iters,
                                                           float) {
-  __asm__ volatile("vpxord %%zmm30, %%zmm30, %%zmm30\n\t"
-                   "vpxord %%zmm31, %%zmm31, %%zmm31" ::: "xmm30", "xmm31");
-  for (int64_t it = 0; it < iters; ++it)
-    __asm__ volatile(
-#define OP "vfmadd231ps"
-        MSA_PEAK_1(OP, "zmm0") MSA_PEAK_1(OP, "zmm1") MSA_PEAK_1(OP, "zmm2")
-        MSA_PEAK_1(OP, "zmm3") MSA_PEAK_1(OP, "zmm4") MSA_PEAK_1(OP, "zmm5")
-        MSA_PEAK_1(OP, "zmm6") MSA_PEAK_1(OP, "zmm7") MSA_PEAK_1(OP, "zmm8")
-        MSA_PEAK_1(OP, "zmm9") MSA_PEAK_1(OP, "zmm10") MSA_PEAK_1(OP, "zmm11")
-        MSA_PEAK_1(OP, "zmm12") MSA_PEAK_1(OP, "zmm13") MSA_PEAK_1(OP, "zmm14")
-        MSA_PEAK_1(OP, "zmm15") MSA_PEAK_1(OP, "zmm16") MSA_PEAK_1(OP, "zmm17")
-        MSA_PEAK_1(OP, "zmm18") MSA_PEAK_1(OP, "zmm19") MSA_PEAK_1(OP, "zmm20")
-        MSA_PEAK_1(OP, "zmm21") MSA_PEAK_1(OP, "zmm22") MSA_PEAK_1(OP, "zmm23")
-#undef OP
-        ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
-        "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23");
+  MSA_PEAK_ZMM24("vfmadd231ps");
   return 0.0f;
 }
 

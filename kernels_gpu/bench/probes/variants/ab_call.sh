@@ -1,10 +1,14 @@
 #!/bin/bash
 # one device call: main build + variants, variant tests, A/Bs
 set -u
+# the variants are patches against this tree's files
+mkdir -p /tmp/vsrc
+patch -s -o /tmp/vsrc/prefill_tma_s3r6.cu kernels_gpu/src/prefill_tma.cu kernels_gpu/bench/probes/variants/prefill_tma_3bf16_6raw.patch
+patch -s -o /tmp/vsrc/decode_fp8_v1.cu kernels_gpu/src/decode.cu kernels_gpu/bench/probes/variants/decode_fp8_two_stage_rounds.patch
 R=$OUT
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $R/summary.txt
-VARS="s3r6:kernels_gpu/src/prefill_tma.cu=kernels_gpu/bench/probes/variants/prefill_tma_3bf16_6raw.cu"
-[ -f kernels_gpu/bench/probes/variants/decode_fp8_two_stage_rounds.cu ] && VARS="$VARS v1:kernels_gpu/src/decode.cu=kernels_gpu/bench/probes/variants/decode_fp8_two_stage_rounds.cu"
+VARS="s3r6:kernels_gpu/src/prefill_tma.cu=/tmp/vsrc/prefill_tma_s3r6.cu"
+[ -f /tmp/vsrc/decode_fp8_v1.cu ] && VARS="$VARS v1:kernels_gpu/src/decode.cu=/tmp/vsrc/decode_fp8_v1.cu"
 (kernels_gpu/bench/probes/build_variant.sh $VARS > /tmp/var_build.txt 2>&1) & VP=$!
 OUT=/tmp/blog scripts/gpu_device_run.sh build > $R/build.txt 2>&1
 wait $VP; cat /tmp/var_build.txt >> $R/summary.txt
