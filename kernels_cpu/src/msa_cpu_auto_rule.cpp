@@ -13,7 +13,7 @@
 //     hypervisor, or MSA_CPU_NO_AMX=1): Highway's f32 FMA kernels for both
 //     (2026-12-03, same run: decode B=8 x 32768 3.1 ms vs 6.7 ms on
 //     vdpbf16ps, B=16 x 131072 36 vs 65 ms; prefill T=2048 11.2 vs 16.5 ms:
-//     vdpbf16ps issues once per two cycles there, FMA twice per cycle, so
+//     vdpbf16ps issues about once per 2.4 cycles there, FMA twice a cycle, so
 //     the f32 kernels do twice its products per cycle).
 //   - avx512_bf16 without AMX, AMD (Zen 4): vdpbf16ps for both (issue 14's
 //     measurement: prefill T=2048 5.5 ms vs 11.0 ms Highway, T=1024 after
