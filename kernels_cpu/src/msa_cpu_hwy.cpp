@@ -31,6 +31,7 @@
 
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 HWY_BEFORE_NAMESPACE();
 namespace msa_cpu {
@@ -476,7 +477,6 @@ template <int QT> struct BF16Tile {
 // with its pairs 0..3 (h = 0) or 4..7 (h = 1) in both blocks. Covered by
 // the twin, NaN-byte and every-byte (with DAZ/FTZ) tests of
 // test_kernel_cpu.cpp, which run this path for H = 1..16.
-constexpr bool kE4M3InRegisters = kN == 8;
 
 template <int QT> struct E4M3Tile {
   static constexpr int KT = (int)kN / QT;
@@ -561,8 +561,80 @@ template <int QT> struct E4M3Tile {
                    Block4(df, acc[4], acc[5], acc[6], acc[7]));
   }
 };
+#endif
+
+// e4m3 keys on the other targets (16 f32 lanes on AVX-512, 4 on SSE4 /
+// EMU128, 1 on SCALAR): 4N bytes of one key row, two chunks, are loaded as
+// one vector and converted in registers (E4M3ToBF16); its `first` and
+// `second` are exactly the u32 pairs BF16Tile loads for chunks c and c + 1
+// of the same key stored as bf16, so the q packing, the multiply-adds of
+// each accumulator (chunk order, even then odd element), ReduceN and the
+// lanes are BF16Tile's, and the dots bit-identical. A last chunk without a
+// partner (D % 4N != 0) goes through E4M3ToBF16Tail, zero-padded as
+// BF16Tile's tail. Covered by the tests named above, which run every
+// target.
+template <int QT> struct E4M3RowTile {
+  static constexpr int KT = (int)kN / QT;
+  using Key = uint8_t;
+  static constexpr int64_t kQFloats = BF16Tile<QT>::kQFloats;
+  static int64_t QElement(int64_t c, int eo, int h, size_t l) {
+    return BF16Tile<QT>::QElement(c, eo, h, l);
+  }
+  static void Lanes(int32_t (&pair)[kN]) { NarrowLanes(pair); }
+  // Key kk's multiply-adds of one chunk (NarrowChunk's, for one key).
+  static HWY_INLINE void KeyChunk(const float *qc, int kk, VU32 w, VF (&acc)[kN]) {
+    const DF df;
+    const DU32 du;
+    const VF ke = hn::BitCast(df, hn::ShiftLeft<16>(w));
+    const VF ko = hn::BitCast(df, hn::And(w, hn::Set(du, 0xFFFF0000u)));
+    for (int qq = 0; qq < QT; ++qq) {
+      VF &a = acc[qq * KT + kk];
+      a = hn::MulAdd(hn::Load(df, qc + (2 * qq) * kN), ke, a);
+      a = hn::MulAdd(hn::Load(df, qc + (2 * qq + 1) * kN), ko, a);
+    }
+  }
+  static HWY_INLINE VF Dots(const float *qg, int64_t C, int64_t full,
+                            int64_t D, const Key *const (&row)[KT]) {
+    const DF df;
+    constexpr int64_t kChunk = 2 * (int64_t)kN; // key bytes per chunk
+    constexpr int64_t kQChunk = QT * kQFloats;  // q floats per chunk
+    VF acc[kN];
+    for (size_t p = 0; p < kN; ++p)
+      acc[p] = hn::Zero(df);
+    int64_t c = 0;
+    for (; c + 2 <= full; c += 2)
+      for (int kk = 0; kk < KT; ++kk) {
+        VU32 w0, w1;
+        E4M3ToBF16(row[kk] + c * kChunk, w0, w1);
+        KeyChunk(qg + c * kQChunk, kk, w0, acc);
+        KeyChunk(qg + (c + 1) * kQChunk, kk, w1, acc);
+      }
+    if (c < C) { // one full chunk, or the zero-padded tail (c == full)
+      const int64_t left = D - c * kChunk;
+      for (int kk = 0; kk < KT; ++kk) {
+        VU32 w0, w1;
+        E4M3ToBF16Tail(row[kk] + c * kChunk, left < kChunk ? left : kChunk, w0, w1);
+        KeyChunk(qg + c * kQChunk, kk, w0, acc);
+      }
+      if (c + 1 < C) { // a full chunk and then the tail
+        const int64_t tail = D - (c + 1) * kChunk;
+        for (int kk = 0; kk < KT; ++kk) {
+          VU32 w0, w1;
+          E4M3ToBF16Tail(row[kk] + (c + 1) * kChunk, tail, w0, w1);
+          KeyChunk(qg + (c + 1) * kQChunk, kk, w0, acc);
+        }
+      }
+    }
+    return ReduceN(acc);
+  }
+};
+
+// The e4m3 tile of this target (naming E4M3Tile here does not instantiate it).
+#if HWY_TARGET != HWY_SCALAR
+template <int QT>
+using E4M3KeysTile = std::conditional_t<kN == 8, E4M3Tile<QT>, E4M3RowTile<QT>>;
 #else
-constexpr bool kE4M3InRegisters = false;
+template <int QT> using E4M3KeysTile = E4M3RowTile<QT>;
 #endif
 
 // One query group (QT queries) against the keys [0, nk) at keys (rows of D)
@@ -612,27 +684,17 @@ HWY_INLINE void NarrowKeys(const float *qg, int64_t C, int64_t full,
   }
 }
 
-// e4m3 keys on targets other than AVX2 are converted kE4M3Piece keys at a
-// time into a bf16 buffer (rows of D, like a bf16 page) in one streaming
-// loop, and then scored by the bf16 code: the conversion runs at full width
-// with its tables in registers, and no accumulator is live beside it.
-constexpr int64_t kE4M3Piece = 32;
-
-// The narrow kernel for one task; Tile reads the keys of a block (BF16Tile:
-// bf16 rows, in place or converted from e4m3 into a buffer; E4M3Tile: e4m3
-// rows in place).
+// The narrow kernel for one task; Tile reads the keys of a block in place
+// (BF16Tile: bf16 rows; E4M3KeysTile: e4m3 rows, converted in registers).
 template <int QT, class Tile>
 void NarrowTaskWith(const ScoreTask &t, void *scratch) {
   const int64_t D = t.D;
   const int64_t full = D / (2 * (int64_t)kN);
   const int64_t C = (D + 2 * (int64_t)kN - 1) / (2 * (int64_t)kN);
   const int64_t ngroups = (t.nq + QT - 1) / QT;
-  const bool buffered = keys_e4m3(t) && sizeof(typename Tile::Key) == 2;
   // qp[g][c][qq][Tile::kQFloats], zero past D and past nq.
   float *qp = static_cast<float *>(scratch);
   const int64_t qfloats = Tile::kQFloats;
-  // Buffered e4m3 keys: kE4M3Piece keys of the block as bf16, [kE4M3Piece][D].
-  uint16_t *kbuf = reinterpret_cast<uint16_t *>(qp + ngroups * C * QT * qfloats);
   for (int64_t g = 0; g < ngroups; ++g)
     for (int64_t c = 0; c < C; ++c)
       for (int qq = 0; qq < QT; ++qq)
@@ -673,42 +735,29 @@ void NarrowTaskWith(const ScoreTask &t, void *scratch) {
       pf = reinterpret_cast<const char *>(page_bytes(t, j + 1));
       pf_lines = (block_keys(j + 1) * D * key_bytes(t) + 63) / 64;
     }
-    // Pieces of the block: keys in place (one piece), buffered e4m3 in
-    // pieces of kE4M3Piece.
-    const int64_t piece = buffered ? kE4M3Piece : (nvis > 0 ? nvis : 1);
-    for (int64_t p0 = 0; p0 < nvis; p0 += piece) {
-      const int64_t np = nvis - p0 < piece ? nvis - p0 : piece;
-      const typename Tile::Key *kp;
-      if constexpr (sizeof(typename Tile::Key) == 1) {
-        kp = page_keys_e4m3(t, j) + p0 * D;
-      } else if (buffered) {
-        E4M3RowToBF16(page_keys_e4m3(t, j) + p0 * D, np * D, kbuf);
-        kp = kbuf;
-      } else {
-        kp = page_keys(t, j) + p0 * D;
+    // (no visible key: the block's page is not looked up)
+    const typename Tile::Key *kp = nullptr;
+    if (nvis > 0) {
+      if constexpr (sizeof(typename Tile::Key) == 1)
+        kp = page_keys_e4m3(t, j);
+      else
+        kp = page_keys(t, j);
+    }
+    for (int64_t g = 0; g < ngroups && nvis > 0; ++g) {
+      int32_t lg[QT];
+      int64_t nk = 0;
+      for (int qq = 0; qq < QT; ++qq) { // in [0, nvis]
+        const int64_t r = lim[g * QT + qq];
+        lg[qq] = (int32_t)(r < 0 ? 0 : r > nvis ? nvis : r);
+        nk = lg[qq] > nk ? lg[qq] : nk;
       }
-      // This piece's share of the next block's lines (first group's tiles).
-      const int64_t l0 = pf_lines * p0 / nvis, l1 = pf_lines * (p0 + np) / nvis;
-      for (int64_t g = 0; g < ngroups; ++g) {
-        int32_t lg[QT];
-        int64_t nk = 0;
-        for (int qq = 0; qq < QT; ++qq) { // relative to the piece, in [0, np]
-          const int64_t r = lim[g * QT + qq] - p0;
-          lg[qq] = (int32_t)(r < 0 ? 0 : r > np ? np : r);
-          nk = lg[qq] > nk ? lg[qq] : nk;
-        }
-        if (nk == 0)
-          continue;
-        const int64_t tiles = (nk + KT - 1) / KT;
-        const int64_t step = g == 0 ? (l1 - l0 + tiles - 1) / tiles : 0;
-        float bp[QT];
-        NarrowKeys<QT, Tile>(qp + g * C * QT * qfloats, C, full, D, kp, nk,
-                             pair, lg, t.scale, pf ? pf + l0 * 64 : nullptr,
-                             l1 - l0, step, bp);
-        for (int qq = 0; qq < QT; ++qq) // exact: the max over all pieces
-          if (bp[qq] > bm[g * QT + qq])
-            bm[g * QT + qq] = bp[qq];
-      }
+      if (nk == 0)
+        continue;
+      // The first group's tiles prefetch the next block's lines.
+      const int64_t tiles = (nk + KT - 1) / KT;
+      const int64_t step = g == 0 ? (pf_lines + tiles - 1) / tiles : 0;
+      NarrowKeys<QT, Tile>(qp + g * C * QT * qfloats, C, full, D, kp, nk, pair,
+                           lg, t.scale, pf, pf_lines, step, bm + g * QT);
     }
     for (int64_t i = 0; i < t.nq; ++i)
       t.scores[i * t.ld + (j - t.jbase)] = bm[i];
@@ -717,15 +766,10 @@ void NarrowTaskWith(const ScoreTask &t, void *scratch) {
 
 template <int QT>
 void NarrowTask(const ScoreTask &t, void *scratch) {
-#if HWY_TARGET != HWY_SCALAR
-  if constexpr (kE4M3InRegisters) {
-    if (keys_e4m3(t)) {
-      NarrowTaskWith<QT, E4M3Tile<QT>>(t, scratch);
-      return;
-    }
-  }
-#endif
-  NarrowTaskWith<QT, BF16Tile<QT>>(t, scratch);
+  if (keys_e4m3(t))
+    NarrowTaskWith<QT, E4M3KeysTile<QT>>(t, scratch);
+  else
+    NarrowTaskWith<QT, BF16Tile<QT>>(t, scratch);
 }
 
 void ScoreNarrowImpl(const ScoreTask &t, void *scratch) {
