@@ -17,9 +17,9 @@
 //    the comment above NarrowKeys.
 // e4m3 keys: the bytes become the bf16 of the same value (E4M3ToBF16,
 // below) and then go through the bf16 instructions, so the dots are
-// bit-identical to those of the keys stored as bf16: the wide kernel and the
-// narrow one on targets other than AVX2 convert into small key buffers; the
-// narrow kernel on AVX2 converts in registers (E4M3Tile).
+// bit-identical to those of the keys stored as bf16: the wide kernel
+// converts into a small key buffer; the narrow kernel converts in registers
+// (E4M3Tile on AVX2, E4M3RowTile on the other targets).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "msa_cpu_hwy.cpp"
 #include "hwy/foreach_target.h" // IWYU pragma: keep
