@@ -27,7 +27,12 @@
 // each lane converts its 16 key bytes into the two bf16 chunks a bf16 key
 // would have given (fp8.cuh: exact), so the MMAs, scores and ids are those
 // of the same keys stored as bf16. A key with a NaN byte is skipped as a
-// whole (its dot is NaN whatever q is), found on the raw bytes.
+// whole (its dot is NaN whatever q is), found on the raw bytes. With one
+// n-tile (up to 8 columns) the fp8 consumers take the stages two at a time
+// (a round: both slots' MMA chains interleaved, one named barrier, four
+// partials buffers), since they are latency-bound, not issue-bound (H200:
+// fp8 B=64 x 32768 97 -> 86 us); each stage's instructions per accumulator
+// are unchanged, so the scores are too.
 //
 // Block maxima go through a small shared buffer (blocks wider than a warp's
 // 32 keys) to the workspace's score rows. One cooperative launch: the grid
@@ -54,6 +59,7 @@
 #include <cooperative_groups.h>
 
 #include <atomic>
+#include <type_traits>
 
 namespace msa_cuda {
 
@@ -74,20 +80,42 @@ __device__ __forceinline__ float *score_row(const KParams &p, int64_t b, int64_t
   return p.scores + ((size_t)h * p.lay.score_rows + slot) * p.lay.nblk_cap;
 }
 
-// KB: bytes per key element (2: bf16, 1: f8E4M3FN).
-template <int D, int KB>
+// Stages per consumer round (one named barrier each, decode_kernel): 2 for
+// f8E4M3FN keys with 1 n-tile (up to 8 columns), else 1 (bf16; more n-tiles
+// leave no registers for two stages' fragments).
+constexpr int dec_round(int KB, int NT) { return KB == 1 && NT == 1 ? 2 : 1; }
+
+// KB: bytes per key element (2: bf16, 1: f8E4M3FN); R: stages per round.
+template <int D, int KB, int R = 1>
 struct DecSmem {
   // Ring depth (stages in flight per CTA): as many as the SM's shared
   // memory holds at 2 CTAs per SM (bf16 3 x 32 KB, f8E4M3FN 6 x 16 KB).
   static constexpr int kStages = KB == 1 ? 6 : 3;
   static constexpr int kStageBytes = kStageKeys * D * KB;
   static constexpr int kRingOff = 0;
-  // partial maxima [2 buffers][4 warps][2 halves][kMaxCols]
+  // partial maxima [kPartBufs buffers][4 warps][2 halves][kMaxCols]: 2 for
+  // rounds of one stage (alternating), 4 for rounds of two (buffer = stage
+  // count mod 4, so that two consecutive rounds never share one)
+  static constexpr int kPartBufs = 2 * R;
   static constexpr int kPartOff = kRingOff + kStages * kStageBytes;
-  static constexpr int kPartBytes = 2 * 4 * 2 * kMaxCols * 4;
+  static constexpr int kPartBytes = kPartBufs * 4 * 2 * kMaxCols * 4;
   // mbarriers: full[kStages] (copies landed), then empty[kStages] (slot read)
   static constexpr int kBarOff = kPartOff + kPartBytes;
-  static constexpr int kBytes = kBarOff + 2 * kStages * 8;
+  // rounds of two: the CTA's last item (LastItem), kept here rather than in
+  // registers across the stages
+  static constexpr int kLastOff = kBarOff + 2 * kStages * 8;
+  static constexpr int kLastBytes = R == 2 ? 48 : 0;
+  static constexpr int kBytes = kLastOff + kLastBytes;
+  // 2 CTAs per SM (sm_90: 228 KB per SM, 1 KB reserved per CTA, and the
+  // kernel's static shared memory, 128 bytes)
+  static_assert(2 * (kBytes + 1024 + 128) <= 228 * 1024, "2 CTAs per SM");
+};
+
+// The metadata of a CTA's last item, for the selection after the grid
+// barrier (f8E4M3FN rounds: written by thread 0, read after a CTA barrier).
+struct LastItem {
+  int64_t b, begin, newt, prefix;
+  int32_t split, read_ahead;
 };
 
 // Page ids and copy sizes of one stage (up to 8 pages for block size 16).
@@ -278,10 +306,14 @@ template <int D, int NT, int NPL, int KB>
 __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
 #ifdef MSA_HAVE_SM90
   extern __shared__ __align__(128) unsigned char smem[];
-  using S = DecSmem<D, KB>;
+  // stages per consumer round (dec_round)
+  constexpr int kRound = dec_round(KB, NT);
+  using S = DecSmem<D, KB, kRound>;
   constexpr int kDecStages = S::kStages;
   constexpr int CH = D / 32;       // 16-byte chunks per lane per key row
   constexpr int GC = NT * 8;       // columns per pass
+  static_assert(kRound == 1 || (kDecStages >= 2 && S::kPartBufs >= 4),
+                "a round holds two ring slots and two partials buffers at once");
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int g = lane >> 2, t4 = lane & 3;
   const uint32_t ring = smem_u32(smem + S::kRingOff);
@@ -295,6 +327,13 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   int64_t last_begin = 0, last_newt = 0, last_prefix = 0;  // of the CTA's last item
   int64_t last_b = 0;
   int last_split = 0;
+  // f8E4M3FN rounds: last_* and whether the last item reads ahead live in
+  // shared memory during the item loop (registers for the stages)
+  LastItem *stash = nullptr;
+  if constexpr (kRound == 2) {
+    stash = reinterpret_cast<LastItem *>(smem + S::kLastOff);
+    if (tid == 0) stash->read_ahead = 0;  // (a CTA without items)
+  }
   // The read-ahead row: the warp's first row of the CTA's last item (in the
   // common case of one item per CTA and one row per warp, the only row),
   // found while the item streams (its divisions are off the paths to the
@@ -317,7 +356,10 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   // stages consumed / issued by this CTA (ring slots and mbarrier phases;
   // 32 bits: a CTA streams far fewer than 2^32 stages)
   uint32_t consumed = 0;
-  uint32_t issued = 0;
+  // (f8E4M3FN rounds: one counter for both, since a thread is either the
+  // producer or a consumer; one register fewer across the item loop)
+  uint32_t issued_own = 0;
+  uint32_t &issued = kRound == 2 ? consumed : issued_own;
 
   if (tid == 0) {
     for (int i = 0; i < kDecStages; ++i) {
@@ -353,11 +395,13 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     if (own && broken && split == 0) bad_min = min(bad_min, (long long)b);
     const int64_t seq_begin = p.off[b];
     const int64_t P = nkeys - newt;
-    last_begin = seq_begin;
-    last_b = b;
-    last_split = split;
-    last_newt = newt;
-    last_prefix = P;
+    if constexpr (kRound == 1) {
+      last_begin = seq_begin;
+      last_b = b;
+      last_split = split;
+      last_newt = newt;
+      last_prefix = P;
+    }
     // memory safety first (mixed calls: prep's verdict decides the output);
     // ceil(nkeys / bs) <= cap as nkeys <= cap * bs: no division on the way
     // to the first copy
@@ -365,6 +409,9 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
                       nkeys <= p.lay.nblk_cap * bs && nkeys <= p.max_pages * p.page_size &&
                       !(own && broken);
     const bool read_ahead = NPL == 8 && work && item + gridDim.x >= items;
+    if constexpr (kRound == 2) {
+      if (tid == 0) *stash = LastItem{b, seq_begin, newt, P, split, read_ahead ? 1 : 0};
+    }
     const int64_t nstages_seq = work ? (nkeys + kStageKeys - 1) / kStageKeys : 0;
     const int64_t s_end = min(nstages_seq, s_begin + p.dec_spc);
     const int nst = s_end > s_begin ? (int)(s_end - s_begin) : 0;
@@ -372,7 +419,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
       if (lane == 0 && nst > 0)
         produce_item<D, KB>(p, lut, s_begin, nst, nkeys, b, ids, issued, bad_min, ring,
                             bars, empty);
-      if (read_ahead) find_read_ahead_row(b, seq_begin, P, newt, split);
+      if (kRound == 1 && read_ahead) find_read_ahead_row(b, seq_begin, P, newt, split);
       continue;
     }
 
@@ -402,7 +449,9 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         }
     };
     if (passes == 1) load_pass(0);
-    if (read_ahead) find_read_ahead_row(b, seq_begin, P, newt, split);
+    // (f8E4M3FN rounds: after the item loop, so that the row's registers are
+    // not held across the stages, which need them)
+    if (kRound == 1 && read_ahead) find_read_ahead_row(b, seq_begin, P, newt, split);
 
     const int bps = bs >= kStageKeys ? 1 : kStageKeys / bs;  // blocks per stage
     const int spb = bs >= kStageKeys ? bs / kStageKeys : 1;  // stages per block
@@ -423,87 +472,12 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     const int idx0 = kConsumerThreads - 1 - tid;
     const Pair pair0 = idx0 < bps * C ? pair_of(idx0) : Pair{0, 0, nullptr, 0};
     float run = -INFINITY;  // running block max (block sizes above 128)
-    for (int t = 0; t < nst; ++t, ++consumed) {
-      const uint32_t slot = consumed % kDecStages;
-      const int64_t stage = s_begin + t;
-      const int64_t pos0 = stage * kStageKeys;
-      mbar_wait(bars + 8 * slot, (consumed / kDecStages) & 1u);
-      const unsigned char *kst = smem + S::kRingOff + slot * S::kStageBytes;
-      float *pt = part + (consumed & 1) * (4 * 2 * kMaxCols);
-      for (int pass = 0; pass < passes; ++pass) {
-        if (passes > 1) load_pass(pass);
-        float mx[2][NT][2];  // per 16-key slice
-#pragma unroll
-        for (int s = 0; s < 2; ++s) {
-          const int k0 = warp * 32 + s * 16 + g;  // key rows k0 and k0 + 8
-          uint4 a0[CH], a1[CH];
-          uint32_t nan0 = load_key_row<D, KB>(kst + (size_t)k0 * D * KB, t4, a0);
-          uint32_t nan1 = load_key_row<D, KB>(kst + (size_t)(k0 + 8) * D * KB, t4, a1);
-          if constexpr (KB == 1) {  // the row's bytes lie in the 4 lanes of its group
-            nan0 |= __shfl_xor_sync(0xffffffffu, nan0, 1);
-            nan1 |= __shfl_xor_sync(0xffffffffu, nan1, 1);
-            nan0 |= __shfl_xor_sync(0xffffffffu, nan0, 2);
-            nan1 |= __shfl_xor_sync(0xffffffffu, nan1, 2);
-          }
-          float acc[NT][4];
-#pragma unroll
-          for (int nt = 0; nt < NT; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
-#pragma unroll
-          for (int c = 0; c < CH; ++c)
-#pragma unroll
-            for (int nt = 0; nt < NT; ++nt) {
-              mma_bf16(acc[nt], a0[c].x, a1[c].x, a0[c].y, a1[c].y, qf[nt][c].x, qf[nt][c].y);
-              mma_bf16(acc[nt], a0[c].z, a1[c].z, a0[c].w, a1[c].w, qf[nt][c].z, qf[nt][c].w);
-            }
-          // Causal mask by position; a select, so NaN or stale bytes of
-          // masked keys never reach the max. fmaxf skips NaN dots (docs/CONTRACT.md).
-          // A key with a NaN byte (fp8) is masked the same way.
-          const int64_t q0 = nan0 ? -1 : pos0 + k0, q1 = nan1 ? -1 : pos0 + k0 + 8;
-#pragma unroll
-          for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-            for (int e = 0; e < 2; ++e) {
-              const float x0 = (q0 >= 0 && q0 < clim[nt][e]) ? acc[nt][e] * p.scale : -INFINITY;
-              const float x1 = (q1 >= 0 && q1 < clim[nt][e]) ? acc[nt][2 + e] * p.scale : -INFINITY;
-              mx[s][nt][e] = fmaxf(x0, x1);
-            }
-        }
-        // The two 16-key slices are one block unless bs == 16.
-        if (bs != 16) {
-#pragma unroll
-          for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-            for (int e = 0; e < 2; ++e) mx[0][nt][e] = fmaxf(mx[0][nt][e], mx[1][nt][e]);
-        }
-        // Max over the 8 key rows of the lane group, then into the partials.
-#pragma unroll
-        for (int u = 0; u < 2; ++u)
-#pragma unroll
-          for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-            for (int e = 0; e < 2; ++e) {
-              if (u == 1 && bs != 16) continue;
-              float v = mx[u][nt][e];
-              v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 4));
-              v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 8));
-              v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 16));
-              const int n = pass * GC + nt * 8 + t4 * 2 + e;
-              if (g == 0 && n < C) pt[(warp * 2 + u) * kMaxCols + n] = v;
-            }
-      }
-      // This thread has read its part of the slot: it goes back to the
-      // producer once every consumer thread has released it. Each reader
-      // releases for itself (an mbarrier arrive releases only the arriving
-      // thread's accesses), after a proxy fence: the next write into the slot
-      // is the copy engine's (async proxy), these reads were generic.
-      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-      mbar_arrive(empty + 8 * slot);
-      // the 4 consumer warps only (named barrier 1): the partials are written
-      asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
-      // Block maxima of this stage -> score rows (pairs as above: the same
-      // thread for a column at every stage, which keeps the running max of
-      // wide blocks in a register; counted from the last warp, which
-      // mattered when warp 0 issued the copies; any fixed assignment would do).
+    // Block maxima of a stage -> score rows (pairs as above: the same thread
+    // for a column at every stage, which keeps the running max of wide
+    // blocks in a register; counted from the last warp, which mattered when
+    // warp 0 issued the copies; any fixed assignment would do). Stages in
+    // order, so that `run` sees them in order.
+    auto write_scores = [&](const float *pt, int64_t stage) {
       for (int idx = idx0; idx < bps * C; idx += kConsumerThreads) {
         const Pair pr = idx == idx0 ? pair0 : pair_of(idx);
         const int blk = pr.blk, n = pr.n;
@@ -528,6 +502,255 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         }
         if (j * bs < pr.lim) pr.row[j] = v;  // (so j < the sequence's block count)
       }
+    };
+    if constexpr (kRound == 2) {
+      // f8E4M3FN, 1 or 2 n-tiles: rounds of two stages (the file comment).
+      // One round: stages t .. t + NS - 1 of the item (NS = 2, or 1 for the
+      // last stage of an odd count). Each stage's keys, MMAs, masks and maxima
+      // are exactly those of the one-stage loop below; the stages' work is
+      // only interleaved (independent MMA chains), and the round ends at one
+      // named barrier.
+      auto fp8_round = [&](auto nsc, int t) {
+        constexpr int NS = decltype(nsc)::value;
+        uint32_t slot[NS];
+        const unsigned char *kst[NS];
+        int64_t pos0[NS];
+        float *pt[NS];
+#pragma unroll
+        for (int i = 0; i < NS; ++i) {
+          slot[i] = (consumed + i) % kDecStages;
+          pos0[i] = (s_begin + t + i) * kStageKeys;
+          kst[i] = smem + S::kRingOff + slot[i] * S::kStageBytes;
+          // partials: buffer (stage count) mod 4, so two consecutive rounds
+          // (at most 4 consecutive stages) never share one
+          pt[i] = part + ((consumed + i) & 3u) * (4 * 2 * kMaxCols);
+        }
+        // both slots before any work, so the round's work is one block of
+        // straight-line code (the second copy was issued right after the first)
+#pragma unroll
+        for (int i = 0; i < NS; ++i)
+          mbar_wait(bars + 8 * slot[i], ((consumed + i) / kDecStages) & 1u);
+        for (int pass = 0; pass < passes; ++pass) {
+          if (passes > 1) load_pass(pass);
+          // the lane's columns' causal limits relative to each stage: key k
+          // of the stage (0 <= k < 128) is seen iff pos0 + k < clim, i.e. iff
+          // k < clamp(clim - pos0, 0, 128) (32-bit compares in the slices)
+          int rlim[NS][NT][2];
+#pragma unroll
+          for (int i = 0; i < NS; ++i)
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+              for (int e = 0; e < 2; ++e) {
+                const int64_t r = clim[nt][e] - pos0[i];
+                rlim[i][nt][e] = r <= 0 ? 0 : (r >= kStageKeys ? kStageKeys : (int)r);
+              }
+          float mx[NS][2][NT][2];  // per stage, per 16-key slice
+#pragma unroll
+          for (int s = 0; s < 2; ++s) {
+            const int k0 = warp * 32 + s * 16 + g;  // key rows k0 and k0 + 8
+            // the raw key bytes of the slice's rows (16 per lane and 64-key
+            // chunk pair j, as load_key_row reads them), converted to bf16
+            // chunk by chunk right before their MMAs (fewer live registers)
+            uint4 r0[NS][D / 64], r1[NS][D / 64];
+            uint32_t nf = 0;  // NaN flags: row k0 + 8r of stage i at bits 0x80808080 >> (2i + r)
+#pragma unroll
+            for (int i = 0; i < NS; ++i) {
+              uint32_t n0 = 0, n1 = 0;
+#pragma unroll
+              for (int j = 0; j < D / 64; ++j) {
+                r0[i][j] = *(reinterpret_cast<const uint4 *>(kst[i] + (size_t)k0 * D) + 4 * j + t4);
+                r1[i][j] =
+                    *(reinterpret_cast<const uint4 *>(kst[i] + (size_t)(k0 + 8) * D) + 4 * j + t4);
+                n0 |= e4m3_nan_bytes(r0[i][j].x) | e4m3_nan_bytes(r0[i][j].y) |
+                      e4m3_nan_bytes(r0[i][j].z) | e4m3_nan_bytes(r0[i][j].w);
+                n1 |= e4m3_nan_bytes(r1[i][j].x) | e4m3_nan_bytes(r1[i][j].y) |
+                      e4m3_nan_bytes(r1[i][j].z) | e4m3_nan_bytes(r1[i][j].w);
+              }
+              nf |= (n0 >> (2 * i)) | (n1 >> (2 * i + 1));
+            }
+            // a row's bytes lie in the 4 lanes of its group: one OR over them
+            // for all of this slice's rows
+            nf |= __shfl_xor_sync(0xffffffffu, nf, 1);
+            nf |= __shfl_xor_sync(0xffffffffu, nf, 2);
+            float acc[NS][NT][4];
+#pragma unroll
+            for (int i = 0; i < NS; ++i)
+#pragma unroll
+              for (int nt = 0; nt < NT; ++nt)
+                acc[i][nt][0] = acc[i][nt][1] = acc[i][nt][2] = acc[i][nt][3] = 0.f;
+            // each accumulator sees the same MMAs in the same order as in the
+            // one-stage loop; the stages alternate, so NS x NT chains are in flight
+#pragma unroll
+            for (int c = 0; c < CH; ++c) {
+              uint4 a0[NS], a1[NS];  // chunk c of rows k0, k0 + 8 (load_key_row's a[c])
+#pragma unroll
+              for (int i = 0; i < NS; ++i) {
+                const uint4 v0 = r0[i][c / 2], v1 = r1[i][c / 2];
+                a0[i] = e4m3x8_to_bf16x8_finite(c % 2 ? make_uint2(v0.z, v0.w) : make_uint2(v0.x, v0.y));
+                a1[i] = e4m3x8_to_bf16x8_finite(c % 2 ? make_uint2(v1.z, v1.w) : make_uint2(v1.x, v1.y));
+              }
+#pragma unroll
+              for (int nt = 0; nt < NT; ++nt) {
+#pragma unroll
+                for (int i = 0; i < NS; ++i)
+                  mma_bf16(acc[i][nt], a0[i].x, a1[i].x, a0[i].y, a1[i].y, qf[nt][c].x,
+                           qf[nt][c].y);
+#pragma unroll
+                for (int i = 0; i < NS; ++i)
+                  mma_bf16(acc[i][nt], a0[i].z, a1[i].z, a0[i].w, a1[i].w, qf[nt][c].z,
+                           qf[nt][c].w);
+              }
+            }
+            // the causal mask and the NaN rows, as in the one-stage loop
+            // (pos0 + k < clim as k < rlim: the same keys)
+#pragma unroll
+            for (int i = 0; i < NS; ++i) {
+              const bool nan0 = (nf & (0x80808080u >> (2 * i))) != 0;
+              const bool nan1 = (nf & (0x80808080u >> (2 * i + 1))) != 0;
+#pragma unroll
+              for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                  const float x0 =
+                      (!nan0 && k0 < rlim[i][nt][e]) ? acc[i][nt][e] * p.scale : -INFINITY;
+                  const float x1 =
+                      (!nan1 && k0 + 8 < rlim[i][nt][e]) ? acc[i][nt][2 + e] * p.scale : -INFINITY;
+                  mx[i][s][nt][e] = fmaxf(x0, x1);
+                }
+            }
+          }
+          // The two 16-key slices are one block unless bs == 16.
+          if (bs != 16) {
+#pragma unroll
+            for (int i = 0; i < NS; ++i)
+#pragma unroll
+              for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+                for (int e = 0; e < 2; ++e)
+                  mx[i][0][nt][e] = fmaxf(mx[i][0][nt][e], mx[i][1][nt][e]);
+          }
+          // Max over the 8 key rows of the lane group, then into the partials.
+#pragma unroll
+          for (int u = 0; u < 2; ++u)
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+              for (int e = 0; e < 2; ++e) {
+                if (u == 1 && bs != 16) continue;
+                float v[NS];
+#pragma unroll
+                for (int i = 0; i < NS; ++i) v[i] = mx[i][u][nt][e];
+#pragma unroll
+                for (int i = 0; i < NS; ++i)
+                  v[i] = fmaxf(v[i], __shfl_xor_sync(0xffffffffu, v[i], 4));
+#pragma unroll
+                for (int i = 0; i < NS; ++i)
+                  v[i] = fmaxf(v[i], __shfl_xor_sync(0xffffffffu, v[i], 8));
+#pragma unroll
+                for (int i = 0; i < NS; ++i)
+                  v[i] = fmaxf(v[i], __shfl_xor_sync(0xffffffffu, v[i], 16));
+                const int n = pass * GC + nt * 8 + t4 * 2 + e;
+#pragma unroll
+                for (int i = 0; i < NS; ++i)
+                  if (g == 0 && n < C) pt[i][(warp * 2 + u) * kMaxCols + n] = v[i];
+              }
+        }
+        // The round's slots go back to the producer as in the one-stage loop
+        // (each reader for itself, after one proxy fence for both).
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#pragma unroll
+        for (int i = 0; i < NS; ++i) mbar_arrive(empty + 8 * slot[i]);
+        // the 4 consumer warps only (named barrier 1): the round's partials are written
+        asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
+#pragma unroll
+        for (int i = 0; i < NS; ++i) write_scores(pt[i], s_begin + t + i);
+        consumed += NS;
+      };
+      for (int t = 0; t < nst; t += 2) {
+        if (t + 1 < nst) fp8_round(std::integral_constant<int, 2>{}, t);
+        else fp8_round(std::integral_constant<int, 1>{}, t);
+      }
+    } else {  // one stage per round
+      for (int t = 0; t < nst; ++t, ++consumed) {
+        const uint32_t slot = consumed % kDecStages;
+        const int64_t stage = s_begin + t;
+        const int64_t pos0 = stage * kStageKeys;
+        mbar_wait(bars + 8 * slot, (consumed / kDecStages) & 1u);
+        const unsigned char *kst = smem + S::kRingOff + slot * S::kStageBytes;
+        float *pt = part + (consumed & 1) * (4 * 2 * kMaxCols);
+        for (int pass = 0; pass < passes; ++pass) {
+          if (passes > 1) load_pass(pass);
+          float mx[2][NT][2];  // per 16-key slice
+#pragma unroll
+          for (int s = 0; s < 2; ++s) {
+            const int k0 = warp * 32 + s * 16 + g;  // key rows k0 and k0 + 8
+            uint4 a0[CH], a1[CH];
+            uint32_t nan0 = load_key_row<D, KB>(kst + (size_t)k0 * D * KB, t4, a0);
+            uint32_t nan1 = load_key_row<D, KB>(kst + (size_t)(k0 + 8) * D * KB, t4, a1);
+            if constexpr (KB == 1) {  // the row's bytes lie in the 4 lanes of its group
+              nan0 |= __shfl_xor_sync(0xffffffffu, nan0, 1);
+              nan1 |= __shfl_xor_sync(0xffffffffu, nan1, 1);
+              nan0 |= __shfl_xor_sync(0xffffffffu, nan0, 2);
+              nan1 |= __shfl_xor_sync(0xffffffffu, nan1, 2);
+            }
+            float acc[NT][4];
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.f;
+#pragma unroll
+            for (int c = 0; c < CH; ++c)
+#pragma unroll
+              for (int nt = 0; nt < NT; ++nt) {
+                mma_bf16(acc[nt], a0[c].x, a1[c].x, a0[c].y, a1[c].y, qf[nt][c].x, qf[nt][c].y);
+                mma_bf16(acc[nt], a0[c].z, a1[c].z, a0[c].w, a1[c].w, qf[nt][c].z, qf[nt][c].w);
+              }
+            // Causal mask by position; a select, so NaN or stale bytes of
+            // masked keys never reach the max. fmaxf skips NaN dots (docs/CONTRACT.md).
+            // A key with a NaN byte (fp8) is masked the same way.
+            const int64_t q0 = nan0 ? -1 : pos0 + k0, q1 = nan1 ? -1 : pos0 + k0 + 8;
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+              for (int e = 0; e < 2; ++e) {
+                const float x0 = (q0 >= 0 && q0 < clim[nt][e]) ? acc[nt][e] * p.scale : -INFINITY;
+                const float x1 = (q1 >= 0 && q1 < clim[nt][e]) ? acc[nt][2 + e] * p.scale : -INFINITY;
+                mx[s][nt][e] = fmaxf(x0, x1);
+              }
+          }
+          // The two 16-key slices are one block unless bs == 16.
+          if (bs != 16) {
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+              for (int e = 0; e < 2; ++e) mx[0][nt][e] = fmaxf(mx[0][nt][e], mx[1][nt][e]);
+          }
+          // Max over the 8 key rows of the lane group, then into the partials.
+#pragma unroll
+          for (int u = 0; u < 2; ++u)
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+              for (int e = 0; e < 2; ++e) {
+                if (u == 1 && bs != 16) continue;
+                float v = mx[u][nt][e];
+                v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 4));
+                v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 8));
+                v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 16));
+                const int n = pass * GC + nt * 8 + t4 * 2 + e;
+                if (g == 0 && n < C) pt[(warp * 2 + u) * kMaxCols + n] = v;
+              }
+        }
+        // This thread has read its part of the slot: it goes back to the
+        // producer once every consumer thread has released it. Each reader
+        // releases for itself (an mbarrier arrive releases only the arriving
+        // thread's accesses), after a proxy fence: the next write into the slot
+        // is the copy engine's (async proxy), these reads were generic.
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+        mbar_arrive(empty + 8 * slot);
+        // the 4 consumer warps only (named barrier 1): the partials are written
+        asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumerThreads) : "memory");
+        write_scores(pt, stage);
+      }
     }
   }
 
@@ -541,6 +764,17 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
   __syncwarp();
   if (tid == 0) s_bad = LLONG_MAX;
   __syncthreads();
+  if constexpr (kRound == 2) {
+    // the CTA's last item (thread 0 wrote it before the barrier above), and
+    // its read-ahead row: the same row as found in the item loop of kRound 1
+    const LastItem li = *stash;
+    last_b = li.b;
+    last_begin = li.begin;
+    last_newt = li.newt;
+    last_prefix = li.prefix;
+    last_split = li.split;
+    if (li.read_ahead) find_read_ahead_row(last_b, last_begin, last_prefix, last_newt, last_split);
+  }
   if (own && lane == 0 && bad_min != LLONG_MAX) atomicMin(&s_bad, bad_min);  // producer: page ids
   __syncthreads();
   if (own && tid == 0) verdicts[blockIdx.x] = s_bad;
@@ -666,15 +900,18 @@ static DecodeFn decode_fn(int D, int key_type, int nt, int npl) {
     return D == 64 ? fn_nt<64, 1>(nt, npl) : fn_nt<128, 1>(nt, npl);
   return D == 64 ? fn_nt<64, 2>(nt, npl) : fn_nt<128, 2>(nt, npl);
 }
-static int smem_bytes(int D, int key_type) {
-  if (key_type == MSA_KEY_F8E4M3FN)
+static int smem_bytes(int D, int key_type, int nt) {
+  if (key_type == MSA_KEY_F8E4M3FN) {
+    if (dec_round(1, nt) == 2)  // (nt as fn_nt: 1, 2, else 4)
+      return D == 64 ? DecSmem<64, 1, 2>::kBytes : DecSmem<128, 1, 2>::kBytes;
     return D == 64 ? DecSmem<64, 1>::kBytes : DecSmem<128, 1>::kBytes;
+  }
   return D == 64 ? DecSmem<64, 2>::kBytes : DecSmem<128, 2>::kBytes;
 }
 
 cudaError_t decode_prepare(int D, int key_type, int nt, int npl, int *ctas_per_sm) {
   const DecodeFn kern = decode_fn(D, key_type, nt, npl);
-  const int bytes = smem_bytes(D, key_type);
+  const int bytes = smem_bytes(D, key_type, nt);
   cudaError_t e = cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   if (e != cudaSuccess) return e;
   // as many CTAs per SM as shared memory allows (the grid is sized by it)
@@ -692,7 +929,7 @@ cudaError_t launch_decode(const KParams &p, int nt, int npl, int64_t grid, cudaS
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3((unsigned)grid);
   cfg.blockDim = dim3(kDecThreads);
-  cfg.dynamicSmemBytes = (size_t)smem_bytes(p.dim, p.key_type);
+  cfg.dynamicSmemBytes = (size_t)smem_bytes(p.dim, p.key_type, nt);
   cfg.stream = st;
   cudaLaunchAttribute attr[2];
   attr[0].id = cudaLaunchAttributeCooperative;  // the grid barrier
