@@ -262,6 +262,46 @@ __device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *l
   }
 }
 
+// The end of a stage's scoring in each consumer warp, for NS stages at
+// once (mx[i][s][nt][e]: stage i, 16-key slice s, the lane's columns): the
+// two slices are one block unless bs == 16; the max over the 8 key rows of
+// each lane group; lane group 0 writes the warp's partial maxima of its
+// columns n = c0 + 8 nt + 2 t4 + e (n < C) into pt[i] (the shuffles of
+// the NS stages interleaved).
+template <int NS, int NT>
+__device__ __forceinline__ void stage_maxima_to_partials(float (&mx)[NS][2][NT][2],
+                                                         float *const (&pt)[NS], int bs,
+                                                         int warp, int g, int t4, int c0,
+                                                         int C) {
+  if (bs != 16) {
+#pragma unroll
+    for (int i = 0; i < NS; ++i)
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) mx[i][0][nt][e] = fmaxf(mx[i][0][nt][e], mx[i][1][nt][e]);
+  }
+#pragma unroll
+  for (int u = 0; u < 2; ++u)
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        if (u == 1 && bs != 16) continue;
+        float v[NS];
+#pragma unroll
+        for (int i = 0; i < NS; ++i) v[i] = mx[i][u][nt][e];
+#pragma unroll
+        for (int m = 4; m <= 16; m *= 2)
+#pragma unroll
+          for (int i = 0; i < NS; ++i) v[i] = fmaxf(v[i], __shfl_xor_sync(0xffffffffu, v[i], m));
+        const int n = c0 + nt * 8 + t4 * 2 + e;
+#pragma unroll
+        for (int i = 0; i < NS; ++i)
+          if (g == 0 && n < C) pt[i][(warp * 2 + u) * kMaxCols + n] = v[i];
+      }
+}
+
 // Whether a sequence's rows are selected one per item by the 4 scoring warps
 // together (each counts the ranks over 8 of the 32 source lanes of
 // rank64_count; the partial ranks are summed in shared memory) instead of
@@ -620,41 +660,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
                 }
             }
           }
-          // The two 16-key slices are one block unless bs == 16.
-          if (bs != 16) {
-#pragma unroll
-            for (int i = 0; i < NS; ++i)
-#pragma unroll
-              for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-                for (int e = 0; e < 2; ++e)
-                  mx[i][0][nt][e] = fmaxf(mx[i][0][nt][e], mx[i][1][nt][e]);
-          }
-          // Max over the 8 key rows of the lane group, then into the partials.
-#pragma unroll
-          for (int u = 0; u < 2; ++u)
-#pragma unroll
-            for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-              for (int e = 0; e < 2; ++e) {
-                if (u == 1 && bs != 16) continue;
-                float v[NS];
-#pragma unroll
-                for (int i = 0; i < NS; ++i) v[i] = mx[i][u][nt][e];
-#pragma unroll
-                for (int i = 0; i < NS; ++i)
-                  v[i] = fmaxf(v[i], __shfl_xor_sync(0xffffffffu, v[i], 4));
-#pragma unroll
-                for (int i = 0; i < NS; ++i)
-                  v[i] = fmaxf(v[i], __shfl_xor_sync(0xffffffffu, v[i], 8));
-#pragma unroll
-                for (int i = 0; i < NS; ++i)
-                  v[i] = fmaxf(v[i], __shfl_xor_sync(0xffffffffu, v[i], 16));
-                const int n = pass * GC + nt * 8 + t4 * 2 + e;
-#pragma unroll
-                for (int i = 0; i < NS; ++i)
-                  if (g == 0 && n < C) pt[i][(warp * 2 + u) * kMaxCols + n] = v[i];
-              }
+          stage_maxima_to_partials<NS, NT>(mx, pt, bs, warp, g, t4, pass * GC, C);
         }
         // The round's slots go back to the producer as in the one-stage loop
         // (each reader for itself, after one proxy fence for both).
@@ -681,7 +687,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         float *pt = part + (consumed & 1) * (4 * 2 * kMaxCols);
         for (int pass = 0; pass < passes; ++pass) {
           if (passes > 1) load_pass(pass);
-          float mx[2][NT][2];  // per 16-key slice
+          float mx[1][2][NT][2];  // per 16-key slice
 #pragma unroll
           for (int s = 0; s < 2; ++s) {
             const int k0 = warp * 32 + s * 16 + g;  // key rows k0 and k0 + 8
@@ -714,31 +720,11 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
               for (int e = 0; e < 2; ++e) {
                 const float x0 = (q0 >= 0 && q0 < clim[nt][e]) ? acc[nt][e] * p.scale : -INFINITY;
                 const float x1 = (q1 >= 0 && q1 < clim[nt][e]) ? acc[nt][2 + e] * p.scale : -INFINITY;
-                mx[s][nt][e] = fmaxf(x0, x1);
+                mx[0][s][nt][e] = fmaxf(x0, x1);
               }
           }
-          // The two 16-key slices are one block unless bs == 16.
-          if (bs != 16) {
-#pragma unroll
-            for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-              for (int e = 0; e < 2; ++e) mx[0][nt][e] = fmaxf(mx[0][nt][e], mx[1][nt][e]);
-          }
-          // Max over the 8 key rows of the lane group, then into the partials.
-#pragma unroll
-          for (int u = 0; u < 2; ++u)
-#pragma unroll
-            for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-              for (int e = 0; e < 2; ++e) {
-                if (u == 1 && bs != 16) continue;
-                float v = mx[u][nt][e];
-                v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 4));
-                v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 8));
-                v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 16));
-                const int n = pass * GC + nt * 8 + t4 * 2 + e;
-                if (g == 0 && n < C) pt[(warp * 2 + u) * kMaxCols + n] = v;
-              }
+          float *const pt1[1] = {pt};
+          stage_maxima_to_partials<1, NT>(mx, pt1, bs, warp, g, t4, pass * GC, C);
         }
         // This thread has read its part of the slot: it goes back to the
         // producer once every consumer thread has released it. Each reader
