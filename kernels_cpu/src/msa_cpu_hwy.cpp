@@ -571,8 +571,9 @@ template <int QT> struct E4M3Tile {
 // each accumulator (chunk order, even then odd element), ReduceN and the
 // lanes are BF16Tile's, and the dots bit-identical. A last chunk without a
 // partner (D % 4N != 0) goes through E4M3ToBF16Tail, zero-padded as
-// BF16Tile's tail. Covered by the tests named above, which run every
-// target.
+// BF16Tile's tail. Covered by the tests named above on the AVX-512 and
+// EMU128 targets (test_kernel_cpu.cpp's paths; SSE4 and SCALAR compile the
+// same code, untested).
 template <int QT> struct E4M3RowTile {
   static constexpr int KT = (int)kN / QT;
   using Key = uint8_t;

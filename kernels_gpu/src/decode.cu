@@ -248,7 +248,7 @@ __device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *l
                                              int64_t b, StageCopies (&ids)[kIdAhead],
                                              uint32_t &issued, long long &bad_min,
                                              uint32_t ring, uint32_t full, uint32_t empty) {
-  using S = DecSmem<D, KB>;
+  using S = DecSmem<D, KB>;  // (kStages, kStageBytes: the same for every round size)
   for (int t = 0; t < nst; ++t, ++issued) {
     StageCopies c = ids[0];
 #pragma unroll
@@ -544,7 +544,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
       }
     };
     if constexpr (kRound == 2) {
-      // f8E4M3FN, 1 or 2 n-tiles: rounds of two stages (the file comment).
+      // f8E4M3FN, one n-tile: rounds of two stages (the file comment).
       // One round: stages t .. t + NS - 1 of the item (NS = 2, or 1 for the
       // last stage of an odd count). Each stage's keys, MMAs, masks and maxima
       // are exactly those of the one-stage loop below; the stages' work is
