@@ -404,23 +404,27 @@ HWY_INLINE void NarrowLanes(int32_t (&pair)[kN]) {
     pair[l] = (int32_t)(r[l] / (float)kN);
 }
 
-// Accumulates chunk c of KT keys (w[kk]: 2N bf16 of key kk as N u32 pairs)
-// into acc[qq * KT + kk]; qc = the QT queries' [QT][2][N] f32 for the chunk.
+// Accumulates chunk c of key kk of a tile of KT keys (w: 2N bf16 as N u32
+// pairs) into acc[qq * KT + kk]; qc = the QT queries' [QT][2][N] f32 for
+// the chunk. NarrowChunk: the chunk of all KT keys.
+template <int QT, int KT>
+HWY_INLINE void NarrowKeyChunk(const float *qc, int kk, VU32 w,
+                               VF (&acc)[kN]) {
+  const DF df;
+  const DU32 du;
+  const VF ke = hn::BitCast(df, hn::ShiftLeft<16>(w));
+  const VF ko = hn::BitCast(df, hn::And(w, hn::Set(du, 0xFFFF0000u)));
+  for (int qq = 0; qq < QT; ++qq) {
+    VF &a = acc[qq * KT + kk];
+    a = hn::MulAdd(hn::Load(df, qc + (2 * qq) * kN), ke, a);
+    a = hn::MulAdd(hn::Load(df, qc + (2 * qq + 1) * kN), ko, a);
+  }
+}
 template <int QT, int KT>
 HWY_INLINE void NarrowChunk(const float *qc, const VU32 (&w)[KT],
                             VF (&acc)[kN]) {
-  const DF df;
-  const DU32 du;
-  const auto hi = hn::Set(du, 0xFFFF0000u);
-  for (int kk = 0; kk < KT; ++kk) {
-    const VF ke = hn::BitCast(df, hn::ShiftLeft<16>(w[kk]));
-    const VF ko = hn::BitCast(df, hn::And(w[kk], hi));
-    for (int qq = 0; qq < QT; ++qq) {
-      VF &a = acc[qq * KT + kk];
-      a = hn::MulAdd(hn::Load(df, qc + (2 * qq) * kN), ke, a);
-      a = hn::MulAdd(hn::Load(df, qc + (2 * qq + 1) * kN), ko, a);
-    }
-  }
+  for (int kk = 0; kk < KT; ++kk)
+    NarrowKeyChunk<QT, KT>(qc, kk, w[kk], acc);
 }
 
 // bf16 keys: a tile's KT key rows are read in place as u32 pairs (NarrowChunk);
@@ -582,18 +586,6 @@ template <int QT> struct E4M3RowTile {
     return BF16Tile<QT>::QElement(c, eo, h, l);
   }
   static void Lanes(int32_t (&pair)[kN]) { NarrowLanes(pair); }
-  // Key kk's multiply-adds of one chunk (NarrowChunk's, for one key).
-  static HWY_INLINE void KeyChunk(const float *qc, int kk, VU32 w, VF (&acc)[kN]) {
-    const DF df;
-    const DU32 du;
-    const VF ke = hn::BitCast(df, hn::ShiftLeft<16>(w));
-    const VF ko = hn::BitCast(df, hn::And(w, hn::Set(du, 0xFFFF0000u)));
-    for (int qq = 0; qq < QT; ++qq) {
-      VF &a = acc[qq * KT + kk];
-      a = hn::MulAdd(hn::Load(df, qc + (2 * qq) * kN), ke, a);
-      a = hn::MulAdd(hn::Load(df, qc + (2 * qq + 1) * kN), ko, a);
-    }
-  }
   static HWY_INLINE VF Dots(const float *qg, int64_t C, int64_t full,
                             int64_t D, const Key *const (&row)[KT]) {
     const DF df;
@@ -607,22 +599,22 @@ template <int QT> struct E4M3RowTile {
       for (int kk = 0; kk < KT; ++kk) {
         VU32 w0, w1;
         E4M3ToBF16(row[kk] + c * kChunk, w0, w1);
-        KeyChunk(qg + c * kQChunk, kk, w0, acc);
-        KeyChunk(qg + (c + 1) * kQChunk, kk, w1, acc);
+        NarrowKeyChunk<QT, KT>(qg + c * kQChunk, kk, w0, acc);
+        NarrowKeyChunk<QT, KT>(qg + (c + 1) * kQChunk, kk, w1, acc);
       }
     if (c < C) { // one full chunk, or the zero-padded tail (c == full)
       const int64_t left = D - c * kChunk;
       for (int kk = 0; kk < KT; ++kk) {
         VU32 w0, w1;
         E4M3ToBF16Tail(row[kk] + c * kChunk, left < kChunk ? left : kChunk, w0, w1);
-        KeyChunk(qg + c * kQChunk, kk, w0, acc);
+        NarrowKeyChunk<QT, KT>(qg + c * kQChunk, kk, w0, acc);
       }
       if (c + 1 < C) { // a full chunk and then the tail
         const int64_t tail = D - (c + 1) * kChunk;
         for (int kk = 0; kk < KT; ++kk) {
           VU32 w0, w1;
           E4M3ToBF16Tail(row[kk] + (c + 1) * kChunk, tail, w0, w1);
-          KeyChunk(qg + (c + 1) * kQChunk, kk, w0, acc);
+          NarrowKeyChunk<QT, KT>(qg + (c + 1) * kQChunk, kk, w0, acc);
         }
       }
     }
