@@ -212,9 +212,10 @@ __device__ __forceinline__ void stage_issue(const KParams &p, const StageCopies 
 // A lane's key fragments of one key row: chunks 2j and 2j + 1 are the
 // elements [64j + 16t4, +16) (see the file comment), as bf16; for fp8 keys
 // also whether the row has a NaN byte in them (nonzero: yes).
-template <int D, int KB>
+template <int D, int KB, bool F16 = false>
 __device__ __forceinline__ uint32_t load_key_row(const unsigned char *row, int t4,
                                                  uint4 (&a)[D / 32]) {
+  static_assert(KB == 1 || !F16, "f16 operands for e4m3 keys only");
   uint32_t nan = 0;
 #pragma unroll
   for (int j = 0; j < D / 64; ++j) {
@@ -224,10 +225,11 @@ __device__ __forceinline__ uint32_t load_key_row(const unsigned char *row, int t
       a[2 * j + 1] = r[1];
     } else {
       const uint4 v = *(reinterpret_cast<const uint4 *>(row) + 4 * j + t4);
-      a[2 * j] = e4m3x8_to_bf16x8_finite(make_uint2(v.x, v.y));
-      a[2 * j + 1] = e4m3x8_to_bf16x8_finite(make_uint2(v.z, v.w));
-      nan |= e4m3_nan_bytes(v.x) | e4m3_nan_bytes(v.y) | e4m3_nan_bytes(v.z) |
-             e4m3_nan_bytes(v.w);
+      a[2 * j] = e4m3x8_to_mma<F16>(make_uint2(v.x, v.y));
+      a[2 * j + 1] = e4m3x8_to_mma<F16>(make_uint2(v.z, v.w));
+      if constexpr (!F16)  // (f16: the NaN bytes convert to NaN)
+        nan |= e4m3_nan_bytes(v.x) | e4m3_nan_bytes(v.y) | e4m3_nan_bytes(v.z) |
+               e4m3_nan_bytes(v.w);
     }
   }
   return nan;
@@ -468,6 +470,12 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     const int passes = (C + GC - 1) / GC;
     uint4 qf[NT][CH];
     int64_t clim[NT][2];  // keys seen by the lane's columns (0: no column)
+    // f8E4M3FN keys: whether the pass's columns take the f16 MMA (fp8.cuh;
+    // the same answer in every consumer warp, which all hold the same
+    // columns), and the multiplier of the lane's output columns (scale, or
+    // scale * 2^-s for a column shifted by 2^s)
+    bool f16 = false;
+    float scl[NT][2];
     auto load_pass = [&](int pass) {
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt) {
@@ -487,6 +495,51 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
           const int n = pass * GC + nt * 8 + t4 * 2 + e;
           clim[nt][e] = n < C ? P + n / H + 1 : 0;
         }
+      if constexpr (KB == 1) {
+        // column g of n-tile nt lies in the 4 lanes of group g (32 elements each)
+        int sh[NT];
+        bool ok = true;
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) {
+          Bf16ExpRange r;
+#pragma unroll
+          for (int c = 0; c < CH; ++c) {
+            r.add(qf[nt][c].x);
+            r.add(qf[nt][c].y);
+            r.add(qf[nt][c].z);
+            r.add(qf[nt][c].w);
+          }
+          r.merge_lanes(1);
+          r.merge_lanes(2);
+          sh[nt] = 0;
+          ok = r.f16_shift(&sh[nt]) && ok;
+        }
+        // the lane's output columns 2 t4 + e: the shift of lane group 2 t4 + e;
+        // scale * 2^-s must be exact (zero or a normal float)
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const int se = __shfl_sync(0xffffffffu, sh[nt], (2 * t4 + e) * 4);
+            scl[nt][e] = p.scale * __uint_as_float((uint32_t)(127 - se) << 23);
+            const float a = fabsf(scl[nt][e]);
+            ok = ok && (a == 0.f ? p.scale == 0.f : (a >= 0x1p-126f && a <= 0x1.fffffep127f));
+          }
+        f16 = __all_sync(0xffffffffu, ok);
+        if (f16) {
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+            for (int c = 0; c < CH; ++c)
+              qf[nt][c] = make_uint4(bf16x2_to_f16x2_shifted(qf[nt][c].x, sh[nt]),
+                                     bf16x2_to_f16x2_shifted(qf[nt][c].y, sh[nt]),
+                                     bf16x2_to_f16x2_shifted(qf[nt][c].z, sh[nt]),
+                                     bf16x2_to_f16x2_shifted(qf[nt][c].w, sh[nt]));
+        } else {
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt) scl[nt][0] = scl[nt][1] = p.scale;
+        }
+      }
     };
     if (passes == 1) load_pass(0);
     // (f8E4M3FN rounds: after the item loop, so that the row's registers are
@@ -570,8 +623,9 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
 #pragma unroll
         for (int i = 0; i < NS; ++i)
           mbar_wait(bars + 8 * slot[i], ((consumed + i) / kDecStages) & 1u);
-        for (int pass = 0; pass < passes; ++pass) {
-          if (passes > 1) load_pass(pass);
+        // one pass of the round's columns, on f16 MMAs (F16) or bf16 ones
+        auto score_pass = [&](auto f16c, int pass) {
+          constexpr bool F16 = decltype(f16c)::value;
           // the lane's columns' causal limits relative to each stage: key k
           // of the stage (0 <= k < 128) is seen iff pos0 + k < clim, i.e. iff
           // k < clamp(clim - pos0, 0, 128) (32-bit compares in the slices)
@@ -590,10 +644,14 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
           for (int s = 0; s < 2; ++s) {
             const int k0 = warp * 32 + s * 16 + g;  // key rows k0 and k0 + 8
             // the raw key bytes of the slice's rows (16 per lane and 64-key
-            // chunk pair j, as load_key_row reads them), converted to bf16
-            // chunk by chunk right before their MMAs (fewer live registers)
+            // chunk pair j, as load_key_row reads them), converted chunk by
+            // chunk right before their MMAs (fewer live registers)
             uint4 r0[NS][D / 64], r1[NS][D / 64];
-            uint32_t nf = 0;  // NaN flags: row k0 + 8r of stage i at bits 0x80808080 >> (2i + r)
+            // NaN flags (bf16 MMAs, whose conversion keeps NaN bytes finite):
+            // row k0 + 8r of stage i at bits 0x80808080 >> (2i + r). The f16
+            // conversion gives NaN, so the MMA makes the dot NaN, as for a
+            // bf16 NaN key, and the max skips it.
+            uint32_t nf = 0;
 #pragma unroll
             for (int i = 0; i < NS; ++i) {
               uint32_t n0 = 0, n1 = 0;
@@ -602,17 +660,21 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
                 r0[i][j] = *(reinterpret_cast<const uint4 *>(kst[i] + (size_t)k0 * D) + 4 * j + t4);
                 r1[i][j] =
                     *(reinterpret_cast<const uint4 *>(kst[i] + (size_t)(k0 + 8) * D) + 4 * j + t4);
-                n0 |= e4m3_nan_bytes(r0[i][j].x) | e4m3_nan_bytes(r0[i][j].y) |
-                      e4m3_nan_bytes(r0[i][j].z) | e4m3_nan_bytes(r0[i][j].w);
-                n1 |= e4m3_nan_bytes(r1[i][j].x) | e4m3_nan_bytes(r1[i][j].y) |
-                      e4m3_nan_bytes(r1[i][j].z) | e4m3_nan_bytes(r1[i][j].w);
+                if constexpr (!F16) {
+                  n0 |= e4m3_nan_bytes(r0[i][j].x) | e4m3_nan_bytes(r0[i][j].y) |
+                        e4m3_nan_bytes(r0[i][j].z) | e4m3_nan_bytes(r0[i][j].w);
+                  n1 |= e4m3_nan_bytes(r1[i][j].x) | e4m3_nan_bytes(r1[i][j].y) |
+                        e4m3_nan_bytes(r1[i][j].z) | e4m3_nan_bytes(r1[i][j].w);
+                }
               }
               nf |= (n0 >> (2 * i)) | (n1 >> (2 * i + 1));
             }
             // a row's bytes lie in the 4 lanes of its group: one OR over them
             // for all of this slice's rows
-            nf |= __shfl_xor_sync(0xffffffffu, nf, 1);
-            nf |= __shfl_xor_sync(0xffffffffu, nf, 2);
+            if constexpr (!F16) {
+              nf |= __shfl_xor_sync(0xffffffffu, nf, 1);
+              nf |= __shfl_xor_sync(0xffffffffu, nf, 2);
+            }
             float acc[NS][NT][4];
 #pragma unroll
             for (int i = 0; i < NS; ++i)
@@ -627,19 +689,19 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
 #pragma unroll
               for (int i = 0; i < NS; ++i) {
                 const uint4 v0 = r0[i][c / 2], v1 = r1[i][c / 2];
-                a0[i] = e4m3x8_to_bf16x8_finite(c % 2 ? make_uint2(v0.z, v0.w) : make_uint2(v0.x, v0.y));
-                a1[i] = e4m3x8_to_bf16x8_finite(c % 2 ? make_uint2(v1.z, v1.w) : make_uint2(v1.x, v1.y));
+                a0[i] = e4m3x8_to_mma<F16>(c % 2 ? make_uint2(v0.z, v0.w) : make_uint2(v0.x, v0.y));
+                a1[i] = e4m3x8_to_mma<F16>(c % 2 ? make_uint2(v1.z, v1.w) : make_uint2(v1.x, v1.y));
               }
 #pragma unroll
               for (int nt = 0; nt < NT; ++nt) {
 #pragma unroll
                 for (int i = 0; i < NS; ++i)
-                  mma_bf16(acc[i][nt], a0[i].x, a1[i].x, a0[i].y, a1[i].y, qf[nt][c].x,
-                           qf[nt][c].y);
+                  mma_b16<F16>(acc[i][nt], a0[i].x, a1[i].x, a0[i].y, a1[i].y, qf[nt][c].x,
+                               qf[nt][c].y);
 #pragma unroll
                 for (int i = 0; i < NS; ++i)
-                  mma_bf16(acc[i][nt], a0[i].z, a1[i].z, a0[i].w, a1[i].w, qf[nt][c].z,
-                           qf[nt][c].w);
+                  mma_b16<F16>(acc[i][nt], a0[i].z, a1[i].z, a0[i].w, a1[i].w, qf[nt][c].z,
+                               qf[nt][c].w);
               }
             }
             // the causal mask and the NaN rows, as in the one-stage loop
@@ -653,14 +715,20 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
 #pragma unroll
                 for (int e = 0; e < 2; ++e) {
                   const float x0 =
-                      (!nan0 && k0 < rlim[i][nt][e]) ? acc[i][nt][e] * p.scale : -INFINITY;
-                  const float x1 =
-                      (!nan1 && k0 + 8 < rlim[i][nt][e]) ? acc[i][nt][2 + e] * p.scale : -INFINITY;
+                      (!nan0 && k0 < rlim[i][nt][e]) ? acc[i][nt][e] * scl[nt][e] : -INFINITY;
+                  const float x1 = (!nan1 && k0 + 8 < rlim[i][nt][e])
+                                       ? acc[i][nt][2 + e] * scl[nt][e]
+                                       : -INFINITY;
                   mx[i][s][nt][e] = fmaxf(x0, x1);
                 }
             }
           }
           stage_maxima_to_partials<NS, NT>(mx, pt, bs, warp, g, t4, pass * GC, C);
+        };
+        for (int pass = 0; pass < passes; ++pass) {
+          if (passes > 1) load_pass(pass);
+          if (f16) score_pass(std::true_type{}, pass);
+          else score_pass(std::false_type{}, pass);
         }
         // The round's slots go back to the producer as in the one-stage loop
         // (each reader for itself, after one proxy fence for both).
@@ -685,16 +753,17 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
         mbar_wait(bars + 8 * slot, (consumed / kDecStages) & 1u);
         const unsigned char *kst = smem + S::kRingOff + slot * S::kStageBytes;
         float *pt = part + (consumed & 1) * (4 * 2 * kMaxCols);
-        for (int pass = 0; pass < passes; ++pass) {
-          if (passes > 1) load_pass(pass);
+        // one pass of the stage's columns; f16 MMAs (F16) for e4m3 keys only
+        auto score_pass = [&](auto f16c, int pass) {
+          constexpr bool F16 = decltype(f16c)::value;
           float mx[1][2][NT][2];  // per 16-key slice
 #pragma unroll
           for (int s = 0; s < 2; ++s) {
             const int k0 = warp * 32 + s * 16 + g;  // key rows k0 and k0 + 8
             uint4 a0[CH], a1[CH];
-            uint32_t nan0 = load_key_row<D, KB>(kst + (size_t)k0 * D * KB, t4, a0);
-            uint32_t nan1 = load_key_row<D, KB>(kst + (size_t)(k0 + 8) * D * KB, t4, a1);
-            if constexpr (KB == 1) {  // the row's bytes lie in the 4 lanes of its group
+            uint32_t nan0 = load_key_row<D, KB, F16>(kst + (size_t)k0 * D * KB, t4, a0);
+            uint32_t nan1 = load_key_row<D, KB, F16>(kst + (size_t)(k0 + 8) * D * KB, t4, a1);
+            if constexpr (KB == 1 && !F16) {  // the row's bytes lie in the 4 lanes of its group
               nan0 |= __shfl_xor_sync(0xffffffffu, nan0, 1);
               nan1 |= __shfl_xor_sync(0xffffffffu, nan1, 1);
               nan0 |= __shfl_xor_sync(0xffffffffu, nan0, 2);
@@ -707,24 +776,37 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
             for (int c = 0; c < CH; ++c)
 #pragma unroll
               for (int nt = 0; nt < NT; ++nt) {
-                mma_bf16(acc[nt], a0[c].x, a1[c].x, a0[c].y, a1[c].y, qf[nt][c].x, qf[nt][c].y);
-                mma_bf16(acc[nt], a0[c].z, a1[c].z, a0[c].w, a1[c].w, qf[nt][c].z, qf[nt][c].w);
+                mma_b16<F16>(acc[nt], a0[c].x, a1[c].x, a0[c].y, a1[c].y, qf[nt][c].x,
+                             qf[nt][c].y);
+                mma_b16<F16>(acc[nt], a0[c].z, a1[c].z, a0[c].w, a1[c].w, qf[nt][c].z,
+                             qf[nt][c].w);
               }
             // Causal mask by position; a select, so NaN or stale bytes of
             // masked keys never reach the max. fmaxf skips NaN dots (docs/CONTRACT.md).
-            // A key with a NaN byte (fp8) is masked the same way.
+            // A key with a NaN byte (fp8, bf16 MMAs) is masked the same way
+            // (f16 MMAs: its dot is NaN).
             const int64_t q0 = nan0 ? -1 : pos0 + k0, q1 = nan1 ? -1 : pos0 + k0 + 8;
 #pragma unroll
             for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
               for (int e = 0; e < 2; ++e) {
-                const float x0 = (q0 >= 0 && q0 < clim[nt][e]) ? acc[nt][e] * p.scale : -INFINITY;
-                const float x1 = (q1 >= 0 && q1 < clim[nt][e]) ? acc[nt][2 + e] * p.scale : -INFINITY;
+                const float m = KB == 1 ? scl[nt][e] : p.scale;
+                const float x0 = (q0 >= 0 && q0 < clim[nt][e]) ? acc[nt][e] * m : -INFINITY;
+                const float x1 = (q1 >= 0 && q1 < clim[nt][e]) ? acc[nt][2 + e] * m : -INFINITY;
                 mx[0][s][nt][e] = fmaxf(x0, x1);
               }
           }
           float *const pt1[1] = {pt};
           stage_maxima_to_partials<1, NT>(mx, pt1, bs, warp, g, t4, pass * GC, C);
+        };
+        for (int pass = 0; pass < passes; ++pass) {
+          if (passes > 1) load_pass(pass);
+          if constexpr (KB == 1) {
+            if (f16) score_pass(std::true_type{}, pass);
+            else score_pass(std::false_type{}, pass);
+          } else {
+            score_pass(std::false_type{}, pass);
+          }
         }
         // This thread has read its part of the slot: it goes back to the
         // producer once every consumer thread has released it. Each reader

@@ -22,6 +22,7 @@
 #define MSA_CUDA_FP8_CUH
 
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cstdint>
 
 namespace msa_cuda {
@@ -104,6 +105,87 @@ __device__ __forceinline__ void e4m3x16_to_bf16x16(uint4 v, uint4 &lo, uint4 &hi
 __device__ __forceinline__ float e4m3_to_float(uint8_t b) {
   const uint32_t bf = e4m3_pair_finite(prmt(b, 0x9180u)) << 16;
   return (b & 0x7Fu) == 0x7Fu ? __uint_as_float(0x7FC00000u) : __uint_as_float(bf);
+}
+
+// ---------------------------------------------------------------------------
+// e4m3 keys on f16 MMAs (the decode kernel). Every e4m3 value is a normal
+// f16, and sm_89+ converts two bytes to two f16 in one instruction (exact;
+// the NaN bytes give f16 NaN), a quarter of the bf16 conversion's
+// instructions. The query stays bf16 in the contract, so a query column
+// takes the f16 MMA only where it is exact there: scaled by 2^s so that its
+// largest element lies in [2^14, 2^15), every nonzero element still a
+// normal f16. The scores then are 2^s times those of the bf16 MMA on the
+// same values, bit for bit (products exact, no subnormal or overflowing
+// term on either side, so the accumulation sees the same exponents up to
+// s; an H200 matched 134M dots, probes/f16_mma_probe.cu), and one multiply
+// by scale * 2^-s gives the bf16 path's scale * dot exactly.
+// ---------------------------------------------------------------------------
+
+// Bytes b0, b1 (the low half of `w`) -> (f16(b0), f16(b1)).
+__device__ __forceinline__ uint32_t e4m3x2_to_f16x2(uint32_t w) {
+  uint32_t r;
+  asm("cvt.rn.f16x2.e4m3x2 %0, %1;" : "=r"(r) : "h"((uint16_t)w));
+  return r;
+}
+// Eight bytes -> eight f16, in the element order of e4m3x8_to_bf16x8.
+__device__ __forceinline__ uint4 e4m3x8_to_f16x8(uint2 v) {
+  return make_uint4(e4m3x2_to_f16x2(v.x), e4m3x2_to_f16x2(v.x >> 16), e4m3x2_to_f16x2(v.y),
+                    e4m3x2_to_f16x2(v.y >> 16));
+}
+
+// The MMA operand of eight key bytes: f16 (F16) or bf16 with the NaN bytes
+// left finite (the caller finds them on the raw bytes).
+template <bool F16>
+__device__ __forceinline__ uint4 e4m3x8_to_mma(uint2 v) {
+  if constexpr (F16) return e4m3x8_to_f16x8(v);
+  else return e4m3x8_to_bf16x8_finite(v);
+}
+
+// The exponents of a query column's bf16 elements (nonzero ones), and
+// whether one is not finite or subnormal (no f16 scaling then).
+struct Bf16ExpRange {
+  int emax = -1000, emin = 1000;  // biased exponents; -1000 / 1000: no nonzero element yet
+  bool odd = false;
+  __device__ __forceinline__ void add(uint32_t w) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const uint32_t u = (w >> (16 * h)) & 0x7FFFu, e = u >> 7;
+      if (u == 0) continue;
+      odd |= e == 0 || e == 0xFF;
+      emax = max(emax, (int)e);
+      emin = min(emin, (int)e);
+    }
+  }
+  __device__ __forceinline__ void merge_lanes(int mask_xor) {
+    emax = max(emax, __shfl_xor_sync(0xffffffffu, emax, mask_xor));
+    emin = min(emin, __shfl_xor_sync(0xffffffffu, emin, mask_xor));
+    odd = __shfl_xor_sync(0xffffffffu, (int)odd, mask_xor) != 0;
+  }
+  // The column's shift s (elements times 2^s) when the f16 MMA is exact for
+  // it, else false. Bounds: largest element below 2^101 (no bf16-path dot
+  // overflows: 128 * 448 * 2^101 < 2^127), smallest nonzero at least 2^-80
+  // (no subnormal dot or term), at most 28 binades between them (the
+  // smallest stays a normal f16 after the shift).
+  __device__ __forceinline__ bool f16_shift(int *s) const {
+    if (odd) return false;
+    if (emax < 0) {  // no nonzero element
+      *s = 0;
+      return true;
+    }
+    const int hi = emax - 127, lo = emin - 127;
+    if (hi > 100 || lo < -80 || hi - lo > 28) return false;
+    *s = 14 - hi;
+    return true;
+  }
+};
+
+// A bf16x2 word of a query column times 2^s (|s| <= 126) as f16x2: exact
+// when f16_shift allowed s.
+__device__ __forceinline__ uint32_t bf16x2_to_f16x2_shifted(uint32_t w, int s) {
+  const float m = __uint_as_float((uint32_t)(127 + s) << 23);
+  const float lo = __uint_as_float(w << 16) * m, hi = __uint_as_float(w & 0xFFFF0000u) * m;
+  const __half2 h = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t *>(&h);
 }
 
 // ---------------------------------------------------------------------------

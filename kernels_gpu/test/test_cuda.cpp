@@ -780,13 +780,18 @@ void test_workspace_query_without_device() {
 // bf16-subnormal step); only the largest exponents (up to +-448); every
 // finite byte plus NaN bytes (0x7F, 0xFF) in single elements and whole
 // keys. q dense random, or one-hot (each (row, head) a single +-1, so each
-// block score is one key byte's value and the ids order the bytes). On
+// block score is one key byte's value and the ids order the bytes), or with
+// each (row, head) column scaled by its own power of two in [2^-60, 2^60]
+// (the decode kernel's f16 MMAs shift each column by its own 2^s), or with
+// some columns spanning more than 28 binades (those take its bf16 MMAs:
+// one element 2^-40 times the column's largest). On
 // each path (forced with msa_cuda_set_path; the shapes pick the kernel),
 // the e4m3 call's ids must equal the reference's and be bit-identical to
 // those of the same call on the bf16 twins; on the first case of each
 // configuration the reference itself must give identical ids for the
 // bytes (k_type f8E4M3FN) and the twins.
 enum Regime { kAllBytes, kTinyBytes, kHugeBytes, kNaNBytes };
+enum QForm { kQDense, kQOneHot, kQColumnScales, kQWideColumns };
 
 uint8_t draw_byte(msa_test::Rng &r, Regime g) {
   const uint8_t sign = r.chance(0.5) ? 0x80 : 0;
@@ -819,10 +824,14 @@ void test_e4m3_cross_check(bool quick) {
       {"generic, D 17, bs 5", MSA_CUDA_PATH_GENERIC, 3, 17, 5, 2, 20, 25, 150},
       {"generic, D 128, bs 128", MSA_CUDA_PATH_GENERIC, 4, 128, 128, 2, 20, 30, 400},
       {"decode kernel, D 128, bs 64 (1..4 rows)", MSA_CUDA_PATH_AUTO, 4, 128, 64, 6, -4, 10, 3000},
+      {"decode kernel, D 128, bs 128, H 8 (1..16 rows)", MSA_CUDA_PATH_AUTO, 8, 128, 128, 3, -16, 10, 2500},
+      {"decode kernel, D 64, bs 128, H 2 (1..4 rows)", MSA_CUDA_PATH_AUTO, 2, 64, 128, 5, -4, 10, 3000},
   };
-  struct Var { Regime g; bool one_hot; };
-  const std::vector<Var> vars = {{kNaNBytes, false}, {kAllBytes, true}, {kTinyBytes, true},
-                                 {kHugeBytes, false}, {kAllBytes, false}, {kTinyBytes, false}};
+  struct Var { Regime g; QForm qf; };
+  const std::vector<Var> vars = {
+      {kNaNBytes, kQColumnScales}, {kAllBytes, kQOneHot},       {kAllBytes, kQWideColumns},
+      {kTinyBytes, kQOneHot},      {kHugeBytes, kQDense},       {kAllBytes, kQDense},
+      {kTinyBytes, kQDense},       {kHugeBytes, kQColumnScales}, {kNaNBytes, kQWideColumns}};
   int pass = 0, total = 0, not_run = 0;
   uint64_t seed = 88000;
   for (const Cfg &f : cfgs) {
@@ -847,11 +856,29 @@ void test_e4m3_cross_check(bool quick) {
             std::fill(bytes.begin() + row * c.D(), bytes.begin() + (row + 1) * c.D(),
                       r.chance(0.5) ? 0x7F : 0xFF);
       set_e4m3_keys(c, std::move(bytes));
-      if (vars[v].one_hot)
-        for (size_t qi = 0; qi < c.q.size(); qi += (size_t)c.D()) {
-          std::fill(c.q.begin() + qi, c.q.begin() + qi + c.D(), msa_test::bf16(0.f));
-          c.q[qi + (size_t)r.uniform(0, c.D() - 1)] = msa_test::bf16(r.chance(0.5) ? 1.f : -1.f);
+      for (size_t qi = 0; qi < c.q.size(); qi += (size_t)c.D()) {  // one (row, head) column
+        uint16_t *col = c.q.data() + qi;
+        switch (vars[v].qf) {
+        case kQDense: break;
+        case kQOneHot:
+          std::fill(col, col + c.D(), msa_test::bf16(0.f));
+          col[r.uniform(0, c.D() - 1)] = msa_test::bf16(r.chance(0.5) ? 1.f : -1.f);
+          break;
+        case kQColumnScales: {
+          const float m = std::ldexp(1.f, (int)r.uniform(-60, 60));
+          for (int d = 0; d < c.D(); ++d)
+            col[d] = msa_test::bf16(msa_bf16_to_float(col[d]) * m);  // exact: a power of two
+          break;
         }
+        case kQWideColumns:
+          if (r.chance(0.5)) {  // the column's largest element, times 2^-40
+            float mx = 0.f;
+            for (int d = 0; d < c.D(); ++d) mx = std::max(mx, std::fabs(msa_bf16_to_float(col[d])));
+            col[r.uniform(0, c.D() - 1)] = msa_test::bf16(std::ldexp(mx, -40));
+          }
+          break;
+        }
+      }
       std::string tag = std::string("cross-check ") + f.what;
       if (!same_kernels(c, f.path)) {
         ++not_run;

@@ -1,4 +1,4 @@
-"""decode_ab.py NAME=LIB ...: same-run A/B of decode builds (the issue-9 bf16 rows but H=1, B=1 x 131072, fp8 B=64 and B=16),
+"""decode_ab.py NAME=LIB ...: same-run A/B of decode builds (the issue-9 bf16 rows but H=1, B=1 x 131072, fp8 B=64, B=16, q=4 B=64 and B=1),
 ROUNDS (default 2) interleaved rounds so that drift shows; DIFF marks ids unlike the first library's.
 Run from the repository root."""
 import sys, torch
@@ -12,7 +12,9 @@ cases = [("B=1 ctx=8192", 1, 1, 8192, 4, "bf16"), ("q=2 B=1 ctx=8192", 1, 2, 819
          ("B=8 ctx=131072", 8, 1, 131072, 4, "bf16"), ("q=4 B=64 ctx=32768", 64, 4, 32768, 4, "bf16"),
          ("B=1 ctx=131072", 1, 1, 131072, 4, "bf16"),
          ("fp8 B=64 ctx=32768", 64, 1, 32768, 4, "f8e4m3fn"),
-         ("fp8 B=16 ctx=8192", 16, 1, 8192, 4, "f8e4m3fn")]
+         ("fp8 B=16 ctx=8192", 16, 1, 8192, 4, "f8e4m3fn"),
+         ("fp8 q=4 B=64 ctx=32768", 64, 4, 32768, 4, "f8e4m3fn"),
+         ("fp8 B=1 ctx=8192", 1, 1, 8192, 4, "f8e4m3fn")]
 print("| case | " + " | ".join(n for n, _ in libs) + " |")
 print("|---|" + "---|" * len(libs))
 for label, B, new, ctx, H, kt in cases:
