@@ -85,6 +85,16 @@ __device__ __forceinline__ float *score_row(const KParams &p, int64_t b, int64_t
 // leave no registers for two stages' fragments).
 constexpr int dec_round(int KB, int NT) { return KB == 1 && NT == 1 ? 2 : 1; }
 
+// The page ids of an item's stages are loaded before its first copy, all at
+// once by the producer warp's 32 lanes into a shared window, when its stages
+// fit (blocks of >= 128 keys: one page per stage; at most kIdWindow stages),
+// so that the copy loop never waits for a lookup-table round trip; other
+// items load them kIdAhead stages ahead (produce_item). H200, same run
+// (docs/PERFORMANCE.md, 2026-12-04): bf16 B=1 x 8192 6.71 -> 6.48 us, B=16
+// 15.9 -> 15.3; fp8 B=1 6.96 -> 6.56, B=64 x 32768 79.7 -> 78.2.
+constexpr int kIdWindow = 64;
+constexpr int kIdAhead = 4;
+
 // KB: bytes per key element (2: bf16, 1: f8E4M3FN); R: stages per round.
 template <int D, int KB, int R = 1>
 struct DecSmem {
@@ -107,8 +117,8 @@ struct DecSmem {
   static constexpr int kLastBytes = R == 2 ? 48 : 0;
   static constexpr int kBytes = kLastOff + kLastBytes;
   // 2 CTAs per SM (sm_90: 228 KB per SM, 1 KB reserved per CTA, and the
-  // kernel's static shared memory, 128 bytes)
-  static_assert(2 * (kBytes + 1024 + 128) <= 228 * 1024, "2 CTAs per SM");
+  // kernel's static shared memory: 128 bytes and the page-id window)
+  static_assert(2 * (kBytes + 1024 + 128 + 4 * kIdWindow) <= 228 * 1024, "2 CTAs per SM");
 };
 
 // The metadata of a CTA's last item, for the selection after the grid
@@ -237,30 +247,50 @@ __device__ __forceinline__ uint32_t load_key_row(const unsigned char *row, int t
 
 // The producer (lane 0 of the producer warp): the copies of one item's
 // `nst` stages, each into the next ring slot once the consumers released it
-// (empty barrier), completing on the slot's full barrier. Page ids are loaded
-// kIdAhead stages before they are settled (under a full memory load a
-// lookup-table round trip takes about as long as a stage); `ids` holds the
-// first ones, loaded by the caller together with the item's metadata.
-// `issued` counts the CTA's stages across items (slot and barrier phases),
-// as the consumers' `consumed` does.
-constexpr int kIdAhead = 4;
+// (empty barrier), completing on the slot's full barrier. `issued` counts
+// the CTA's stages across items (slot and barrier phases), as the
+// consumers' `consumed` does. One stage, its page ids in `c`:
+template <int D, int KB>
+__device__ __forceinline__ void produce_stage(const KParams &p, StageCopies &c, int64_t stage,
+                                              int64_t nkeys, int64_t b, uint32_t issued,
+                                              long long &bad_min, uint32_t ring, uint32_t full,
+                                              uint32_t empty) {
+  using S = DecSmem<D, KB>;  // (kStages, kStageBytes: the same for every round size)
+  stage_settle<D, KB>(p, stage, nkeys, c);
+  if (p.dec_own_checks && c.bad) bad_min = min(bad_min, (long long)b);
+  const uint32_t slot = issued % S::kStages, use = issued / S::kStages;
+  if (use > 0) mbar_wait(empty + 8 * slot, (use - 1) & 1u);
+  stage_issue<D, KB>(p, c, stage, ring + slot * S::kStageBytes, full + 8 * slot);
+}
+// The item's stages with their page ids loaded kIdAhead stages before they
+// are settled (under a full memory load a lookup-table round trip takes
+// about as long as a bf16 stage); `ids` holds the first ones, loaded by the
+// caller together with the item's metadata.
 template <int D, int KB>
 __device__ __forceinline__ void produce_item(const KParams &p, const uint32_t *lut,
                                              int64_t s_begin, int nst, int64_t nkeys,
                                              int64_t b, StageCopies (&ids)[kIdAhead],
                                              uint32_t &issued, long long &bad_min,
                                              uint32_t ring, uint32_t full, uint32_t empty) {
-  using S = DecSmem<D, KB>;  // (kStages, kStageBytes: the same for every round size)
   for (int t = 0; t < nst; ++t, ++issued) {
     StageCopies c = ids[0];
 #pragma unroll
     for (int i = 0; i + 1 < kIdAhead; ++i) ids[i] = ids[i + 1];
     if (t + kIdAhead < nst) stage_pages(p, lut, s_begin + t + kIdAhead, ids[kIdAhead - 1]);
-    stage_settle<D, KB>(p, s_begin + t, nkeys, c);
-    if (p.dec_own_checks && c.bad) bad_min = min(bad_min, (long long)b);
-    const uint32_t slot = issued % S::kStages, use = issued / S::kStages;
-    if (use > 0) mbar_wait(empty + 8 * slot, (use - 1) & 1u);
-    stage_issue<D, KB>(p, c, s_begin + t, ring + slot * S::kStageBytes, full + 8 * slot);
+    produce_stage<D, KB>(p, c, s_begin + t, nkeys, b, issued, bad_min, ring, full, empty);
+  }
+}
+// The same with the item's page ids in a shared window (one page per stage).
+template <int D, int KB>
+__device__ __forceinline__ void produce_item_windowed(const KParams &p, const uint32_t *window,
+                                                      int64_t s_begin, int nst, int64_t nkeys,
+                                                      int64_t b, uint32_t &issued,
+                                                      long long &bad_min, uint32_t ring,
+                                                      uint32_t full, uint32_t empty) {
+  for (int t = 0; t < nst; ++t, ++issued) {
+    StageCopies c;
+    c.id[0] = window[t];
+    produce_stage<D, KB>(p, c, s_begin + t, nkeys, b, issued, bad_min, ring, full, empty);
   }
 }
 
@@ -427,10 +457,24 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     // loaded together with it (they lie in the table whatever it holds).
     const uint32_t *lut = p.lut + b * p.max_pages;
     const int64_t s_begin = (int64_t)split * p.dec_spc;
-    StageCopies ids[kIdAhead];  // the producer's first page ids
-    if (warp == kProducerWarp && lane == 0) {
+    // the producer's page ids: the window's two per lane, or the first
+    // kIdAhead (lane 0)
+    StageCopies ids[kIdAhead];
+    __shared__ uint32_t s_window[kIdWindow];
+    uint32_t wid[2] = {0, 0};
+    const bool windowed = p.bs >= kStageKeys && p.dec_spc <= kIdWindow;
+    if (warp == kProducerWarp) {
+      if (windowed) {
 #pragma unroll
-      for (int i = 0; i < kIdAhead; ++i) stage_pages(p, lut, s_begin + i, ids[i]);
+        for (int k = 0; k < 2; ++k) {
+          StageCopies w;
+          stage_pages(p, lut, s_begin + lane + 32 * k, w);
+          wid[k] = w.id[0];
+        }
+      } else if (lane == 0) {
+#pragma unroll
+        for (int i = 0; i < kIdAhead; ++i) stage_pages(p, lut, s_begin + i, ids[i]);
+      }
     }
     int64_t newt = 0, nkeys = 0;
     const bool broken = sequence_breaks_scalar_rules(p, b, &newt, &nkeys);
@@ -458,9 +502,20 @@ __global__ void __launch_bounds__(kDecThreads, 2) decode_kernel(KParams p) {
     const int64_t s_end = min(nstages_seq, s_begin + p.dec_spc);
     const int nst = s_end > s_begin ? (int)(s_end - s_begin) : 0;
     if (warp == kProducerWarp) {  // copies only; the other lanes idle
-      if (lane == 0 && nst > 0)
-        produce_item<D, KB>(p, lut, s_begin, nst, nkeys, b, ids, issued, bad_min, ring,
-                            bars, empty);
+      if (windowed) {
+        s_window[lane] = wid[0];
+        s_window[lane + 32] = wid[1];
+        __syncwarp();
+      }
+      if (lane == 0 && nst > 0) {
+        if (windowed)
+          produce_item_windowed<D, KB>(p, s_window, s_begin, nst, nkeys, b, issued, bad_min,
+                                       ring, bars, empty);
+        else
+          produce_item<D, KB>(p, lut, s_begin, nst, nkeys, b, ids, issued, bad_min, ring, bars,
+                              empty);
+      }
+      if (windowed) __syncwarp();  // (lane 0 has read the window: the next item's may follow)
       if (kRound == 1 && read_ahead) find_read_ahead_row(b, seq_begin, P, newt, split);
       continue;
     }

@@ -1,5 +1,6 @@
 """decode_ab.py NAME=LIB ...: same-run A/B of decode builds (the issue-9 bf16 rows but H=1, B=1 x 131072, fp8 B=64, B=16, q=4 B=64 and B=1),
-ROUNDS (default 2) interleaved rounds so that drift shows; DIFF marks ids unlike the first library's.
+ROUNDS (default 2) interleaved rounds so that drift shows; DIFF marks ids unlike the first library's;
+CASES (optional): a comma-separated list of label prefixes, the cases to run (e.g. CASES="fp8,B=64").
 Run from the repository root."""
 import sys, torch
 sys.path.insert(0, "kernels_gpu/bench")
@@ -17,7 +18,9 @@ cases = [("B=1 ctx=8192", 1, 1, 8192, 4, "bf16"), ("q=2 B=1 ctx=8192", 1, 2, 819
          ("fp8 B=1 ctx=8192", 1, 1, 8192, 4, "f8e4m3fn")]
 print("| case | " + " | ".join(n for n, _ in libs) + " |")
 print("|---|" + "---|" * len(libs))
+want = [c for c in __import__("os").environ.get("CASES", "").split(",") if c]
 for label, B, new, ctx, H, kt in cases:
+    if want and not any(label.startswith(w) for w in want): continue
     p = bc.Problem(B, new, ctx - new, H, layers=bc.decode_layers(B, ctx, kt), key_type=kt)
     cells, ref = [], None
     for rnd in range(int(__import__("os").environ.get("ROUNDS", "2"))):  # two rounds, interleaved: drift shows
