@@ -23,11 +23,14 @@
 // with 16-byte shared loads for both key types.
 //
 // f8E4M3FN keys (KB = 1 byte per element): the same stages hold 128 keys in
-// half the bytes, so the ring is twice as deep at the same 2 CTAs per SM, and
-// each lane converts its 16 key bytes into the two bf16 chunks a bf16 key
-// would have given (fp8.cuh: exact), so the MMAs, scores and ids are those
-// of the same keys stored as bf16. A key with a NaN byte is skipped as a
-// whole (its dot is NaN whatever q is), found on the raw bytes. With one
+// half the bytes, so the ring is twice as deep at the same 2 CTAs per SM.
+// Where a warp's query columns scale exactly into f16 (fp8.cuh), the keys
+// go to f16 MMAs through the hardware's two-byte conversion and each score
+// is rescaled once, exactly; otherwise each lane converts its 16 key bytes
+// into the two bf16 chunks a bf16 key would have given. Either way the
+// scores and ids are those of the same keys stored as bf16. A key with a
+// NaN byte is skipped as a whole (its dot is NaN whatever q is): found on
+// the raw bytes for bf16 MMAs, a NaN dot for f16 ones. With one
 // n-tile (up to 8 columns) the fp8 consumers take the stages two at a time
 // (a round: both slots' MMA chains interleaved, one named barrier, four
 // partials buffers), since they are latency-bound, not issue-bound (H200:
