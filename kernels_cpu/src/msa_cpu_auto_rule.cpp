@@ -15,11 +15,15 @@
 //     vdpbf16ps, B=16 x 131072 36 vs 65 ms; prefill T=2048 11.2 vs 16.5 ms:
 //     vdpbf16ps issues about once per 2.4 cycles there, FMA twice a cycle, so
 //     the f32 kernels do twice its products per cycle).
-//   - avx512_bf16 without AMX, AMD (Zen 4): vdpbf16ps for both (issue 14's
-//     measurement: prefill T=2048 5.5 ms vs 11.0 ms Highway, T=1024 after
-//     15360 41 vs 83 ms; decode fastest on vdpbf16ps; vdpbf16ps does twice
-//     the flops of an f32 FMA per instruction there). Not re-measured
-//     against the newer Highway decode kernel: no Zen 4 machine since.
+//   - avx512_bf16 without AMX, AMD: vdpbf16ps for prefill (wide sequences),
+//     Highway's f32 kernel for decode (narrow ones). Zen 4 (issue 14):
+//     prefill T=2048 5.5 ms vs 11.0 ms Highway, T=1024 after 15360 41 vs 83
+//     ms (vdpbf16ps does twice the flops of an f32 FMA per instruction
+//     there). Zen 5 (EPYC family 26, 2026-12-04, same run): prefill T=2048
+//     2.9 ms vs 5.6 Highway; decode B=8 x 32768 1.13 ms Highway vs 3.33 ms
+//     vdpbf16ps, B=16 x 131072 15.0 vs 29.5, B=1 x 8192 0.047 vs 0.062 (the
+//     vdpbf16ps decode reads each key once per query from an L1 buffer; the
+//     Highway one scores all of a sequence's queries per key load).
 //   - neither (e.g. AMD Zen 3, AVX2 only): Highway's best target for both.
 #include "msa_cpu_internal.h"
 
@@ -35,7 +39,12 @@ void auto_plan(Plan *p) {
     p->narrow = p->wide = amx;
   } else if (bf16_supported()) {
     __builtin_cpu_init();
-    p->narrow = p->wide = __builtin_cpu_is("intel") ? hwy : bf16;
+    if (__builtin_cpu_is("intel")) {
+      p->narrow = p->wide = hwy;
+    } else {
+      p->narrow = hwy;
+      p->wide = bf16;
+    }
   } else {
     p->narrow = p->wide = hwy;
   }
