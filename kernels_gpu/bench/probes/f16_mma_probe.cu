@@ -10,7 +10,8 @@
 //     2^-s. Counts the outputs whose bits differ (NaN: both NaN; a fifth of
 //     the trials have NaN key bytes).
 // Build and run (repository root):
-//   nvcc -std=c++17 -arch=sm_90a -I kernels_gpu/src -o /tmp/f16p kernels_gpu/bench/probes/f16_mma_probe.cu && /tmp/f16p
+//   nvcc -std=c++17 -arch=sm_90a -I kernels_gpu/src -I kernels_gpu/include -I kernels_cpu/include -o /tmp/f16p kernels_gpu/bench/probes/f16_mma_probe.cu && /tmp/f16p
+#include "device_common.cuh"
 #include "fp8.cuh"
 #include <cuda_fp16.h>
 #include <cstdio>
@@ -41,22 +42,7 @@ __global__ void cvt_all(uint32_t *bad) {
   }
 }
 
-__device__ __forceinline__ void mma_f16(float *c, uint32_t a0, uint32_t a1, uint32_t a2,
-                                        uint32_t a3, uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-      "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-__device__ __forceinline__ void mma_b16(float *c, uint32_t a0, uint32_t a1, uint32_t a2,
-                                        uint32_t a3, uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-      "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
+// (the MMAs: device_common.cuh, mma_f16 and mma_bf16, as the decode kernel issues them)
 
 // one random bf16 (as bits) with exponent in [e0 - spread, e0]
 __device__ uint16_t rand_bf16(uint64_t r, int e0, int spread) {
@@ -150,7 +136,7 @@ __global__ void trials(uint64_t seed, unsigned long long *diff, unsigned long lo
       const uint32_t b0 = qb(2 * t4, g, half) | (qb(2 * t4 + 1, g, half) << 16);
       const uint32_t b1 = qb(2 * t4 + 8, g, half) | (qb(2 * t4 + 9, g, half) << 16);
       if (half) mma_f16(ch, a0, a1, a2, a3, b0, b1);
-      else mma_b16(cb, a0, a1, a2, a3, b0, b1);
+      else mma_bf16(cb, a0, a1, a2, a3, b0, b1);
     }
   }
   unsigned nd = 0;
