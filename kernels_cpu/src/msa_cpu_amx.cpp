@@ -139,21 +139,8 @@ void tiles_off() { __asm__ volatile("tilerelease" ::: "memory"); }
 // One step: KG key groups (16 keys each, A tiles at a[g] with row stride
 // as[g] bytes) times VG query groups (B tiles at b[v], chunk c at
 // b[v] + c * 256 u32), over C chunks; the accumulators go to ct[g * VG + v].
-// Software prefetch of a byte range into L2, spread a few lines at a time
-// between the tile instructions (a burst of hundreds of prefetches would fill
-// the line-fill buffers and hold the tile work behind them).
-struct Prefetcher {
-  const char *p;
-  int64_t o, end, per;
-  void some() {
-    for (int64_t i = 0; i < per && o < end; ++i, o += 64)
-      _mm_prefetch(p + o, _MM_HINT_T1);
-  }
-  void rest() {
-    for (; o < end; o += 64)
-      _mm_prefetch(p + o, _MM_HINT_T1);
-  }
-};
+// The step issues a few of the next block's prefetches (Prefetcher,
+// msa_cpu_internal.h) between its tile instructions.
 
 template <int KG, int VG>
 void step(const uint16_t *const (&a)[4], const long (&as)[4],

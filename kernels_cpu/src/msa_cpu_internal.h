@@ -185,6 +185,23 @@ inline const uint8_t *page_keys_e4m3(const ScoreTask &t, int64_t j) {
   return page_bytes(t, j);
 }
 
+// Software prefetch of a byte range (the next block's page part) into L2,
+// spread a few lines at a time over the current block's work: a burst of
+// hundreds of prefetches would fill the line-fill buffers and hold the
+// arithmetic behind them (the AMX and AVX512-BF16 decode loops).
+struct Prefetcher {
+  const char *p;
+  int64_t o, end, per; // next offset, end, lines per some()
+  void some() {
+    for (int64_t i = 0; i < per && o < end; ++i, o += 64)
+      __builtin_prefetch(p + o, 0, 2); // prefetcht1
+  }
+  void rest() {
+    for (; o < end; o += 64)
+      __builtin_prefetch(p + o, 0, 2);
+  }
+};
+
 } // namespace msa_cpu
 
 #endif // MSA_CPU_INTERNAL_H
