@@ -15,8 +15,12 @@
 //     vdpbf16ps, B=16 x 131072 36 vs 65 ms; prefill T=2048 11.2 vs 16.5 ms:
 //     vdpbf16ps issues about once per 2.4 cycles there, FMA twice a cycle, so
 //     the f32 kernels do twice its products per cycle).
-//   - avx512_bf16 without AMX, AMD: vdpbf16ps for prefill (wide sequences),
-//     Highway's f32 kernel for decode (narrow ones). Zen 4 (issue 14):
+//   - avx512_bf16 without AMX, AMD: vdpbf16ps for prefill (wide sequences)
+//     and for decode with f8E4M3FN keys, Highway's f32 kernel for decode
+//     with bf16 keys (Zen 5, later the same day, after the vdpbf16ps decode
+//     kernel kept its accumulators in registers: e4m3 B=16 x 131072 11.8-13.0
+//     ms vdpbf16ps vs 13.9-16.9 Highway, B=8 x 32768 1.34-1.50 vs 1.63-1.67;
+//     bf16 keys B=8 1.45-1.50 vs 1.06-1.32, B=16 15.0-15.7 vs 11.3-14.9). Zen 4 (issue 14):
 //     prefill T=2048 5.5 ms vs 11.0 ms Highway, T=1024 after 15360 41 vs 83
 //     ms (vdpbf16ps does twice the flops of an f32 FMA per instruction
 //     there). Zen 5 (EPYC family 26, 2026-12-04, same run): prefill T=2048
@@ -28,31 +32,59 @@
 #include "msa_cpu_internal.h"
 
 #include <cstdio>
+#include <string>
 
 namespace msa_cpu {
+
+namespace {
+
+// "auto: X" when one kernel runs everything, else its parts with their
+// roles, e.g. "auto: highway:AVX3 (bf16 decode) + avx512bf16 (e4m3 decode,
+// prefill)" (msa-bench reads them back).
+void name_plan(Plan *p) {
+  const bool split_decode = p->narrow.fn != p->narrow_e4m3.fn;
+  if (!split_decode && p->narrow.fn == p->wide.fn) {
+    std::snprintf(p->name, sizeof p->name, "auto: %s", p->narrow.name);
+    return;
+  }
+  const Kernel *k[3] = {&p->narrow, &p->narrow_e4m3, &p->wide};
+  const char *role[3] = {split_decode ? "bf16 decode" : "decode", "e4m3 decode", "prefill"};
+  std::string n = "auto:";
+  bool done[3] = {false, !split_decode, false};
+  for (int i = 0; i < 3; ++i) {
+    if (done[i])
+      continue;
+    n += std::string(i ? " + " : " ") + k[i]->name + " (" + role[i];
+    for (int m = i + 1; m < 3; ++m)
+      if (!done[m] && k[m]->fn == k[i]->fn) {
+        n += std::string(", ") + role[m];
+        done[m] = true;
+      }
+    n += ")";
+  }
+  std::snprintf(p->name, sizeof p->name, "%s", n.c_str());
+}
+
+} // namespace
 
 void auto_plan(Plan *p) {
   Kernel hwy;
   hwy_kernel(0, &hwy); // the best compiled target; the portable one at worst
   const Kernel amx = {score_amx, "amx"}, bf16 = {score_bf16, "avx512bf16"};
   if (amx_supported()) {
-    p->narrow = p->wide = amx;
+    p->narrow = p->narrow_e4m3 = p->wide = amx;
   } else if (bf16_supported()) {
     __builtin_cpu_init();
     if (__builtin_cpu_is("intel")) {
-      p->narrow = p->wide = hwy;
+      p->narrow = p->narrow_e4m3 = p->wide = hwy;
     } else {
       p->narrow = hwy;
-      p->wide = bf16;
+      p->narrow_e4m3 = p->wide = bf16;
     }
   } else {
-    p->narrow = p->wide = hwy;
+    p->narrow = p->narrow_e4m3 = p->wide = hwy;
   }
-  if (p->narrow.fn == p->wide.fn)
-    std::snprintf(p->name, sizeof p->name, "auto: %s", p->narrow.name);
-  else
-    std::snprintf(p->name, sizeof p->name, "auto: %s (decode) + %s (prefill)",
-                  p->narrow.name, p->wide.name);
+  name_plan(p);
 }
 
 } // namespace msa_cpu

@@ -97,11 +97,12 @@ struct Kernel {
 };
 
 // What one call runs: `narrow` for sequences with fewer than kNarrowQueries
-// queries (decode), `wide` for the others. Resolved once per process for
-// each path (msa_cpu_paths.cpp); a call reads the selected path once.
+// queries (decode; `narrow_e4m3` when the index-K is f8E4M3FN), `wide` for
+// the others. Resolved once per process for each path (msa_cpu_paths.cpp);
+// a call reads the selected path once.
 struct Plan {
-  Kernel narrow, wide;
-  char name[96]; // msa_cpu_path_name()
+  Kernel narrow, narrow_e4m3, wide;
+  char name[128]; // msa_cpu_path_name()
 };
 
 // The plan of the path selected now (msa_cpu_set_path; AUTO by default).

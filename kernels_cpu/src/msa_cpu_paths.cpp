@@ -16,7 +16,7 @@ namespace msa_cpu {
 namespace {
 
 bool plan_of(const Kernel &k, Plan *p) {
-  p->narrow = p->wide = k;
+  p->narrow = p->narrow_e4m3 = p->wide = k;
   std::snprintf(p->name, sizeof p->name, "%s", k.name);
   return true;
 }

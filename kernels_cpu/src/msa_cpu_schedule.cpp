@@ -106,7 +106,8 @@ struct ThreadScratch {
 msa_status_t run_batch(const msa_indexer_tensors_t &t,
                        const msa_indexer_attrs_t &a, const Plan &plan) {
   const int64_t H = a.num_index_heads, D = a.idx_head_dim, bs = a.block_size;
-  const ScoreFn score_narrow_fn = plan.narrow.fn;
+  const ScoreFn score_narrow_fn =
+      t.k_type == MSA_KEY_F8E4M3FN ? plan.narrow_e4m3.fn : plan.narrow.fn;
   const ScoreFn score_wide_fn = plan.wide.fn;
   const int nthreads = std::max(1, omp_get_max_threads());
 

@@ -425,7 +425,8 @@ TEST(CpuThreads, ConcurrentCallsGiveTheSameIds) {
 
 // msa_cpu_path_name() says what AUTO runs: the rule of msa_cpu_auto_rule.cpp
 // applied to what this CPU supports (AMX; else, on AMD with avx512_bf16,
-// Highway for decode and vdpbf16ps for prefill; else Highway's best target).
+// Highway for decode with bf16 keys and vdpbf16ps for the rest; else
+// Highway's best target).
 TEST(CpuPathName, AutoNamesTheBackEndItRuns) {
   const bool amx = msa_cpu_set_path(MSA_CPU_PATH_AMX) == MSA_STATUS_OK;
   const bool bf16 = msa_cpu_set_path(MSA_CPU_PATH_AVX512BF16) == MSA_STATUS_OK;
@@ -438,7 +439,7 @@ TEST(CpuPathName, AutoNamesTheBackEndItRuns) {
   if (amx && !std::getenv("MSA_CPU_NO_AMX"))
     EXPECT_EQ(name, "auto: amx");
   else if (bf16 && !__builtin_cpu_is("intel"))
-    EXPECT_EQ(name, "auto: " + hwy + " (decode) + avx512bf16 (prefill)");
+    EXPECT_EQ(name, "auto: " + hwy + " (bf16 decode) + avx512bf16 (e4m3 decode, prefill)");
   else
     EXPECT_EQ(name, "auto: " + hwy);
 }

@@ -492,23 +492,32 @@ double torch_time(const std::string &python, const std::string &script,
   return ms / 1e3;
 }
 
-// The back end AUTO runs for a decode or a prefill case, from
-// msa_cpu_path_name(): "auto: X" or "auto: X (decode) + Y (prefill)".
-std::string auto_backend(bool decode) {
+// The back end AUTO runs for a decode or a prefill case with bf16 or e4m3
+// keys, from msa_cpu_path_name(): "auto: X", or parts "NAME (ROLE, ...)"
+// joined by " + " with the roles decode / bf16 decode / e4m3 decode /
+// prefill (msa_cpu_auto_rule.cpp).
+std::string auto_backend(bool decode, bool f8) {
   std::string n = msa_cpu_path_name();
   if (n.rfind("auto: ", 0) == 0)
     n = n.substr(6);
-  const std::string sep = " (decode) + ", tail = " (prefill)";
-  const size_t p = n.find(sep);
-  if (p == std::string::npos)
+  if (n.find(" (") == std::string::npos)
     return n;
-  if (decode)
-    return n.substr(0, p);
-  std::string w = n.substr(p + sep.size());
-  if (w.size() >= tail.size() &&
-      w.compare(w.size() - tail.size(), tail.size(), tail) == 0)
-    w.resize(w.size() - tail.size());
-  return w;
+  const std::string want = !decode ? "prefill" : f8 ? "e4m3 decode" : "bf16 decode";
+  for (size_t at = 0; at < n.size();) {
+    size_t end = n.find(" + ", at);
+    if (end == std::string::npos)
+      end = n.size();
+    const std::string part = n.substr(at, end - at);
+    const size_t open = part.find(" (");
+    const std::string roles = "," + part.substr(open + 2, part.size() - open - 3) + ",";
+    if (roles.find(", " + want + ",") != std::string::npos ||
+        roles.find("," + want + ",") != std::string::npos ||
+        (decode && roles.find(",decode,") != std::string::npos) ||
+        (decode && roles.find(", decode,") != std::string::npos))
+      return part.substr(0, open);
+    at = end + 3;
+  }
+  return n;
 }
 
 } // namespace
@@ -637,7 +646,7 @@ int main(int argc, char **argv) {
     const int r = reps > 0 ? reps : (decode ? 50 : 15);
     const int r2 = std::max(3, r / 5);
     msa_cpu_set_path(MSA_CPU_PATH_AUTO);
-    const std::string runs = auto_backend(decode);
+    const std::string runs = auto_backend(decode, f8);
     double tbest = 0;
     const double t = median_time(d, r, &tbest);
     msa_cpu_set_path(MSA_CPU_PATH_HIGHWAY);
