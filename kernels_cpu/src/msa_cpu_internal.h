@@ -144,7 +144,7 @@ void e4m3_rows_to_bf16(const uint8_t *src, int64_t nrows, int64_t D,
                        uint16_t *dst, int64_t ld);
 
 // What MSA_CPU_PATH_AUTO runs on this CPU (msa_cpu_auto_rule.cpp): the
-// narrow (decode) and wide (prefill) kernels and the name
+// narrow (decode, per key type) and wide (prefill) kernels and the name
 // msa_cpu_path_name() reports.
 void auto_plan(Plan *p);
 

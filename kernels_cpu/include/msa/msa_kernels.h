@@ -299,7 +299,9 @@ typedef enum msa_cpu_path {
 } msa_cpu_path_t;
 msa_status_t msa_cpu_set_path(int32_t path);
 /* The implementation the next call will use, e.g. "auto: amx", "amx",
- * "avx512bf16" or "highway:AVX3". */
+ * "avx512bf16" or "highway:AVX3"; where AUTO runs different kernels by
+ * sequence kind and key type, its parts with their roles, e.g. "auto:
+ * highway:AVX3 (bf16 decode) + avx512bf16 (e4m3 decode, prefill)". */
 const char *msa_cpu_path_name(void);
 
 /* The entry lowered MLIR calls for target=cpu. The descriptors go through
