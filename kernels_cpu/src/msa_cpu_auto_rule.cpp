@@ -17,17 +17,15 @@
 //     the f32 kernels do twice its products per cycle).
 //   - avx512_bf16 without AMX, AMD: vdpbf16ps for prefill (wide sequences)
 //     and for decode with f8E4M3FN keys, Highway's f32 kernel for decode
-//     with bf16 keys (Zen 5, later the same day, after the vdpbf16ps decode
-//     kernel kept its accumulators in registers: e4m3 B=16 x 131072 11.8-13.0
-//     ms vdpbf16ps vs 13.9-16.9 Highway, B=8 x 32768 1.34-1.50 vs 1.63-1.67;
-//     bf16 keys B=8 1.45-1.50 vs 1.06-1.32, B=16 15.0-15.7 vs 11.3-14.9). Zen 4 (issue 14):
-//     prefill T=2048 5.5 ms vs 11.0 ms Highway, T=1024 after 15360 41 vs 83
-//     ms (vdpbf16ps does twice the flops of an f32 FMA per instruction
-//     there). Zen 5 (EPYC family 26, 2026-12-04, same run): prefill T=2048
-//     2.9 ms vs 5.6 Highway; decode B=8 x 32768 1.13 ms Highway vs 3.33 ms
-//     vdpbf16ps, B=16 x 131072 15.0 vs 29.5, B=1 x 8192 0.047 vs 0.062 (the
-//     vdpbf16ps decode reads each key once per query from an L1 buffer; the
-//     Highway one scores all of a sequence's queries per key load).
+//     with bf16 keys. Zen 4 (issue 14): prefill T=2048 5.5 ms vs 11.0 ms
+//     Highway, T=1024 after 15360 41 vs 83 ms (vdpbf16ps does twice the
+//     flops of an f32 FMA per instruction there). Zen 5 (EPYC family 26,
+//     2026-12-04, same runs): prefill T=2048 2.9 ms vs 5.6 Highway; decode,
+//     with the vdpbf16ps kernel's accumulators in registers, e4m3 keys
+//     B=16 x 131072 11.8-13.0 ms vdpbf16ps vs 13.9-16.9 Highway, B=8 x 32768
+//     1.34-1.50 vs 1.63-1.67; bf16 keys B=8 1.45-1.50 vs 1.06-1.32, B=16
+//     15.0-15.7 vs 11.3-14.9. (Before that fix the vdpbf16ps decode took
+//     3.3-4.1 ms at B=8, and AUTO ran Highway for all decode.)
 //   - neither (e.g. AMD Zen 3, AVX2 only): Highway's best target for both.
 #include "msa_cpu_internal.h"
 
