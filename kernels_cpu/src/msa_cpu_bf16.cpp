@@ -11,14 +11,15 @@
 //    time (24 accumulators), so one key load serves 64 queries. The block max
 //    is a lane-wise max over keys: no horizontal work at all. Every dot is
 //    the same chain of D/2 vdpbf16ps from 0, whatever its lane or tile.
-//  - narrow (decode: fewer than 16 queries): lanes = 32 bf16 of D; 16 keys
-//    per query accumulate D/32 vdpbf16ps each (16 chains in registers, chunk
-//    by chunk), then a fixed 4-level transpose-add tree turns 16
-//    accumulators into one vector of 16 dots (the same tree for every key
-//    position); the next block's page is prefetched meanwhile. Zen 5, same
-//    run: decode B=8 x 32768 3.6-4.1 -> 1.45-1.50 ms, B=16 x 131072 31.6-32.5
-//    -> 15.0-15.7 (e4m3 keys 26.9-27.4 -> 11.8-13.0), from one chain per key
-//    at a time whose accumulator GCC 12 kept in memory.
+//  - narrow (decode: fewer than 16 queries): lanes = 32 bf16 of D; a tile of
+//    4 queries x 4 keys accumulates D/32 vdpbf16ps per (query, key), 16
+//    chains in registers, each key chunk loaded once for the tile's queries;
+//    then a fixed 4-level transpose-add tree turns the 16 accumulators into
+//    one vector of 16 dots (the same tree for every position), folded into a
+//    per-(query, key slot) running max. The next block's page is prefetched
+//    meanwhile. Zen 5, same runs: decode B=8 x 32768 3.6-4.1 ms (one chain
+//    per key at a time, its accumulator kept in memory by GCC 12) -> 1.25-1.54
+//    (16 chains per query) -> 1.06-1.13 (tiles).
 // e4m3 keys: the kernels read bf16 from a small buffer that
 // e4m3_rows_to_bf16 fills with the exact bf16 of the keys (wide: the 6 keys
 // of a step; narrow: a group of 16 keys, once for all the task's queries),
@@ -250,23 +251,26 @@ MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
   const bool e4m3 = keys_e4m3(t);
   const __m512 scale = _mm512_set1_ps(t.scale);
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                         12, 13, 14, 15);
   const int64_t kmax = max_keys(t);
+  const int64_t ntiles = (t.nq + 3) / 4; // query tiles of 4 (kNarrowQueries / 4 at most)
   for (int64_t j = t.j0; j < t.j1; ++j) {
     const int64_t left = kmax - j * t.bs;
     const int64_t nkeys = left <= 0 ? 0 : (left < t.bs ? left : t.bs);
     // Keys query i sees in this block, and the most any query sees.
-    int64_t nk[kNarrowQueries], nk_all = 0;
-    __m512 bm[kNarrowQueries];
+    int32_t nk[kNarrowQueries] = {};
+    int64_t nk_all = 0;
     for (int64_t i = 0; i < t.nq; ++i) {
       const int32_t lim = rel_limit(t, i, j);
-      nk[i] = lim < nkeys ? lim : nkeys;
+      nk[i] = (int32_t)(lim < nkeys ? lim : nkeys);
       nk_all = nk[i] > nk_all ? nk[i] : nk_all;
-      bm[i] = ninf;
     }
-    // The next block's keys, prefetched into L2 a few lines per (group,
-    // query) step (pages are scattered: the hardware prefetchers do not
+    // Per query tile: lane 4 qq + kk holds the max over the keys of slot kk
+    // of the tile's query qq (the lanes of reduce16 below).
+    __m512 bm[kNarrowQueries / 4];
+    for (int64_t qt = 0; qt < ntiles; ++qt)
+      bm[qt] = ninf;
+    // The next block's keys, prefetched into L2 a few lines per (key quad,
+    // query tile) step (pages are scattered: the hardware prefetchers do not
     // cross into the next one).
     Prefetcher pf{nullptr, 0, 0, 0};
     if (j + 1 < t.j1) {
@@ -274,58 +278,71 @@ MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
       const int64_t nnext = lnext <= 0 ? 0 : (lnext < t.bs ? lnext : t.bs);
       pf.p = reinterpret_cast<const char *>(page_bytes(t, j + 1));
       pf.end = nnext * D * key_bytes(t);
-      const int64_t steps = (nk_all + 15) / 16 * t.nq;
+      const int64_t steps = (nk_all + 3) / 4 * ntiles;
       pf.per = steps > 0 ? ((pf.end + 63) / 64 + steps - 1) / steps : 0;
     }
-    // Groups of 16 keys, each scored against every query while it is in L1
-    // (e4m3 keys: converted once per group).
+    // Groups of 16 keys (e4m3 keys: converted once per group), each in key
+    // quads x query tiles of 4: a tile's 16 dots (query qq, key kk) are 16
+    // chains in registers, each key chunk loaded once for the tile's queries.
     for (int64_t g = 0; g < nk_all; g += 16) {
+      const int64_t ngroup = nk_all - g < 16 ? nk_all - g : 16;
       const uint16_t *kg = nullptr;
       int64_t ks = D; // row stride of kg, in bf16
       if (e4m3) {
-        e4m3_rows_to_bf16(page_keys_e4m3(t, j) + g * D,
-                          nk_all - g < 16 ? nk_all - g : 16, D, kbuf, W);
+        e4m3_rows_to_bf16(page_keys_e4m3(t, j) + g * D, ngroup, D, kbuf, W);
         kg = kbuf;
         ks = W;
       } else {
         kg = page_keys(t, j) + g * D;
       }
-      // The group's 16 rows; rows past its last key read its first row
-      // (memory of the page) and their lanes are masked off below.
-      const int64_t ngroup = nk_all - g < 16 ? nk_all - g : 16;
-      const uint16_t *kr[16];
-      for (int kk = 0; kk < 16; ++kk)
-        kr[kk] = kg + (kk < ngroup ? kk : 0) * ks;
-      for (int64_t i = 0; i < t.nq; ++i) {
-        if (g >= nk[i])
-          continue;
-        const int64_t ng = nk[i] - g < 16 ? nk[i] - g : 16;
-        const uint16_t *qi = qz + i * W;
-        pf.some();
-        // 16 independent chains in registers, chunk by chunk (each key's
-        // dot is still its D/32 vdpbf16ps from zero in chunk order; one
-        // chain per key at a time kept each accumulator waiting on the
-        // previous vdpbf16ps and, in GCC 12's code, on a store and reload)
-        __m512 acc[16];
+      for (int64_t k0 = 0; k0 < ngroup; k0 += 4) {
+        // rows past the group's last key read its first row (memory of the
+        // page), their lanes masked off below
+        const uint16_t *kr[4];
+        for (int kk = 0; kk < 4; ++kk)
+          kr[kk] = kg + (k0 + kk < ngroup ? k0 + kk : 0) * ks;
+        for (int64_t qt = 0; qt < ntiles; ++qt) {
+          pf.some();
+          const int64_t q0 = qt * 4;
+          const uint16_t *qr[4];
+          __mmask16 valid = 0; // lane 4 qq + kk: key g + k0 + kk visible to query q0 + qq
+          for (int qq = 0; qq < 4; ++qq) {
+            const int64_t qi = q0 + qq < t.nq ? q0 + qq : 0;
+            qr[qq] = qz + qi * W;
+            for (int kk = 0; kk < 4; ++kk)
+              if (q0 + qq < t.nq && g + k0 + kk < nk[q0 + qq])
+                valid |= (__mmask16)(1u << (4 * qq + kk));
+          }
+          if (!valid)
+            continue;
+          // each dot: its D/32 vdpbf16ps from zero in chunk order
+          __m512 acc[16];
 #pragma GCC unroll 16
-        for (int kk = 0; kk < 16; ++kk)
-          acc[kk] = _mm512_setzero_ps();
-        for (int64_t c = 0; c < C; ++c) {
-          const __mmask32 m = c + 1 == C ? tail : (__mmask32)0xFFFFFFFFu;
-          const __m512i qv = _mm512_loadu_si512(qi + c * 32);
-#pragma GCC unroll 16
-          for (int kk = 0; kk < 16; ++kk)
-            acc[kk] = dp(acc[kk], _mm512_maskz_loadu_epi16(m, kr[kk] + c * 32), qv);
+          for (int a = 0; a < 16; ++a)
+            acc[a] = _mm512_setzero_ps();
+          for (int64_t c = 0; c < C; ++c) {
+            const __mmask32 m = c + 1 == C ? tail : (__mmask32)0xFFFFFFFFu;
+            __m512i kv[4];
+#pragma GCC unroll 4
+            for (int kk = 0; kk < 4; ++kk)
+              kv[kk] = _mm512_maskz_loadu_epi16(m, kr[kk] + c * 32);
+#pragma GCC unroll 4
+            for (int qq = 0; qq < 4; ++qq) {
+              const __m512i qv = _mm512_loadu_si512(qr[qq] + c * 32);
+#pragma GCC unroll 4
+              for (int kk = 0; kk < 4; ++kk)
+                acc[4 * qq + kk] = dp(acc[4 * qq + kk], kv[kk], qv);
+            }
+          }
+          const __m512 sc = _mm512_mul_ps(reduce16(acc), scale);
+          bm[qt] = _mm512_mask_max_ps(bm[qt], valid, sc, bm[qt]); // (NaN dots: bm kept)
         }
-        const __m512 s = _mm512_mul_ps(reduce16(acc), scale);
-        const __mmask16 m =
-            _mm512_cmplt_epi32_mask(lane, _mm512_set1_epi32((int)ng));
-        bm[i] = _mm512_mask_max_ps(bm[i], m, s, bm[i]);
       }
     }
     pf.rest();
     for (int64_t i = 0; i < t.nq; ++i)
-      t.scores[i * t.ld + (j - t.jbase)] = _mm512_reduce_max_ps(bm[i]);
+      t.scores[i * t.ld + (j - t.jbase)] =
+          _mm512_mask_reduce_max_ps((__mmask16)(0xFu << (4 * (i % 4))), bm[i / 4]);
   }
 }
 
