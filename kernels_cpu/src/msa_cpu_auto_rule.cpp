@@ -20,12 +20,13 @@
 //     with bf16 keys. Zen 4 (issue 14): prefill T=2048 5.5 ms vs 11.0 ms
 //     Highway, T=1024 after 15360 41 vs 83 ms (vdpbf16ps does twice the
 //     flops of an f32 FMA per instruction there). Zen 5 (EPYC family 26,
-//     2026-12-04, same runs): prefill T=2048 2.9 ms vs 5.6 Highway; decode,
-//     with the vdpbf16ps kernel's accumulators in registers, e4m3 keys
-//     B=16 x 131072 11.8-13.0 ms vdpbf16ps vs 13.9-16.9 Highway, B=8 x 32768
-//     1.34-1.50 vs 1.63-1.67; bf16 keys B=8 1.45-1.50 vs 1.06-1.32, B=16
-//     15.0-15.7 vs 11.3-14.9. (Before that fix the vdpbf16ps decode took
-//     3.3-4.1 ms at B=8, and AUTO ran Highway for all decode.)
+//     2026-12-04, pairs from the same runs): prefill T=2048 2.9 ms vs 5.6
+//     Highway; decode with the vdpbf16ps kernel's 4 x 4 (query, key) tiles:
+//     e4m3 keys B=16 x 131072 10.7-12.1 ms vs 13.2-13.8 Highway, B=8 x 32768
+//     1.24-1.81 vs 1.52-1.61; bf16 keys B=16 Highway faster in 7 of 9 pairs
+//     (by ~8%; 14.8-16.8 vs 16.7-19.1 ms while the host read 42-49 GB/s),
+//     B=8 in 4 of 6, B=1 x 8192 slower (0.035-0.042 vs 0.030-0.032 ms:
+//     cache-resident, a few microseconds either way).
 //   - neither (e.g. AMD Zen 3, AVX2 only): Highway's best target for both.
 #include "msa_cpu_internal.h"
 
