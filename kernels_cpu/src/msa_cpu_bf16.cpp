@@ -16,7 +16,11 @@
 //    chains in registers, each key chunk loaded once for the tile's queries;
 //    then a fixed 4-level transpose-add tree turns the 16 accumulators into
 //    one vector of 16 dots (the same tree for every position), folded into a
-//    per-(query, key slot) running max. The next block's page is prefetched
+//    per-(query, key slot) running max. (vmaxps of +0 and -0 returns its
+//    second operand, so where a block's largest dots are zeros of both signs
+//    the sign of its score depends on the order of the maxes: fixed here, but
+//    not the 16-slot order of the earlier version; the ids cannot differ,
+//    the selection compares with < and >.) The next block's page is prefetched
 //    meanwhile. Zen 5, same runs: decode B=8 x 32768 3.6-4.1 ms (one chain
 //    per key at a time, its accumulator kept in memory by GCC 12) -> 1.25-1.54
 //    (16 chains per query) -> 1.06-1.13 (tiles).
