@@ -5,28 +5,25 @@
 // it. The page ids are in shared memory before the loop (no lookup-table
 // round trips), so the rate is that of the copies alone: per piece size,
 // pieces per slot, ring depth, page order and layer stride. Build and run:
-//   nvcc -std=c++17 -arch=sm_90a -o stream_probe stream_probe.cu && ./stream_probe
+// (repository root; the mbarrier and bulk-copy wrappers are the decode kernel's,
+// device_common.cuh):
+//   nvcc -std=c++17 -arch=sm_90a -I kernels_gpu/src -I kernels_gpu/include -I kernels_cpu/include \
+//     -o stream_probe kernels_gpu/bench/probes/stream_probe.cu && ./stream_probe
+#include "device_common.cuh"
+
 #include <cstdint>
 #include <cstdio>
 #include <vector>
 #include <algorithm>
 #include <random>
 
-__device__ __forceinline__ uint32_t su32(const void *p) {
-  return (uint32_t)__cvta_generic_to_shared(p);
-}
-__device__ __forceinline__ void wait_parity(uint32_t bar, uint32_t par) {
-  uint32_t done;
-  do {
-    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-                 "selp.u32 %0, 1, 0, p;\n}\n" : "=r"(done) : "r"(bar), "r"(par) : "memory");
-  } while (!done);
-}
+using namespace msa_cuda;
 
 // pieces: bytes of one copy; per_slot: copies per ring slot; n: slots per CTA
 __global__ void __launch_bounds__(160, 2)
 stream(const char *base, const int *pages, int n, int per_slot, int piece, long long stride,
        int depth, unsigned *sink) {
+#ifdef MSA_HAVE_SM90  // (bulk_load: sm_90 device code only)
   extern __shared__ __align__(128) unsigned char smem[];
   const int slot_bytes = per_slot * piece;
   uint64_t *bars = reinterpret_cast<uint64_t *>(smem + depth * slot_bytes);
@@ -36,37 +33,34 @@ stream(const char *base, const int *pages, int n, int per_slot, int piece, long 
   for (int i = tid; i < n * per_slot; i += blockDim.x) ids[i] = pages[first + i];
   if (tid == 0) {
     for (int i = 0; i < depth; ++i) {
-      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(su32(bars + i)));
-      asm volatile("mbarrier.init.shared::cta.b64 [%0], 128;" ::"r"(su32(bars + depth + i)));
+      mbar_init(smem_u32(bars + i), 1);            // full: the producer
+      mbar_init(smem_u32(bars + depth + i), 128);  // empty: the consumer threads
     }
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    fence_mbarrier_init();
   }
   __syncthreads();
   if (warp == 4) {
     if (lane == 0)
       for (int i = 0; i < n; ++i) {
         const int s = i % depth, use = i / depth;
-        if (use > 0) wait_parity(su32(bars + depth + s), (use - 1) & 1);
-        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(
-                         su32(bars + s)), "r"(slot_bytes) : "memory");
+        if (use > 0) mbar_wait(smem_u32(bars + depth + s), (use - 1) & 1);
+        mbar_expect_tx(smem_u32(bars + s), slot_bytes);
         for (int j = 0; j < per_slot; ++j)
-          asm volatile(
-              "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-              ::"r"(su32(smem + s * slot_bytes + j * piece)),
-              "l"(base + (long long)ids[i * per_slot + j] * stride), "r"(piece), "r"(su32(bars + s))
-              : "memory");
+          bulk_load(smem_u32(smem + s * slot_bytes + j * piece),
+                    base + (long long)ids[i * per_slot + j] * stride, piece, smem_u32(bars + s));
       }
     return;
   }
   unsigned acc = 0;
   for (int i = 0; i < n; ++i) {
     const int s = i % depth;
-    wait_parity(su32(bars + s), (i / depth) & 1);
+    mbar_wait(smem_u32(bars + s), (i / depth) & 1);
     acc += reinterpret_cast<const unsigned *>(smem + s * slot_bytes)[tid];
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(su32(bars + depth + s)) : "memory");
+    mbar_arrive(smem_u32(bars + depth + s));
   }
   if (acc == 0x12345678u) *sink = acc;
+#endif
 }
 
 int main() {
@@ -114,9 +108,9 @@ int main() {
       if (rep >= 2) t.push_back(ms);
     }
     std::sort(t.begin(), t.end());
-    const float best = t[t.size() / 2];  // median
+    const float med = t[t.size() / 2];
     const cudaError_t err = cudaGetLastError();
-    printf("| %s | %lld | %.1f | %.0f |%s\n", c.what, total, best * 1e3, total / (best * 1e6),
+    printf("| %s | %lld | %.1f | %.0f |%s\n", c.what, total, med * 1e3, total / (med * 1e6),
            err == cudaSuccess ? "" : cudaGetErrorString(err));
     cudaFree(d_ids);
   }
