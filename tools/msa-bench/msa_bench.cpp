@@ -507,14 +507,18 @@ std::string auto_backend(bool decode, bool f8) {
     size_t end = n.find(" + ", at);
     if (end == std::string::npos)
       end = n.size();
-    const std::string part = n.substr(at, end - at);
+    const std::string part = n.substr(at, end - at); // "NAME (ROLE, ROLE)"
     const size_t open = part.find(" (");
-    const std::string roles = "," + part.substr(open + 2, part.size() - open - 3) + ",";
-    if (roles.find(", " + want + ",") != std::string::npos ||
-        roles.find("," + want + ",") != std::string::npos ||
-        (decode && roles.find(",decode,") != std::string::npos) ||
-        (decode && roles.find(", decode,") != std::string::npos))
-      return part.substr(0, open);
+    const std::string roles = part.substr(open + 2, part.size() - open - 3);
+    for (size_t r = 0; r <= roles.size();) {
+      size_t comma = roles.find(", ", r);
+      if (comma == std::string::npos)
+        comma = roles.size();
+      const std::string role = roles.substr(r, comma - r);
+      if (role == want || (decode && role == "decode"))
+        return part.substr(0, open);
+      r = comma + 2;
+    }
     at = end + 3;
   }
   return n;
