@@ -243,7 +243,42 @@ MSA_BF16_INLINE __m512 reduce16(const __m512 (&a)[16]) {
   return _mm512_permutexvar_ps(idx, e);
 }
 
-MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
+// The 16 dots of a tile (query qq, key kk at acc[4 qq + kk]): each its D/32
+// vdpbf16ps from zero in chunk order. kC > 0: D = 32 kC exactly (the chunk
+// loop unrolled, no masked loads); kC = 0: any D, its last chunk masked.
+template <int kC>
+MSA_BF16_INLINE void narrow_dots(const uint16_t *const (&kr)[4],
+                                 const uint16_t *const (&qr)[4], int64_t C,
+                                 __mmask32 tail, __m512 (&acc)[16]) {
+#pragma GCC unroll 16
+  for (int a = 0; a < 16; ++a)
+    acc[a] = _mm512_setzero_ps();
+  const int64_t n = kC > 0 ? kC : C;
+#pragma GCC unroll 4
+  for (int64_t c = 0; c < n; ++c) {
+    __m512i kv[4];
+    if constexpr (kC > 0) {
+#pragma GCC unroll 4
+      for (int kk = 0; kk < 4; ++kk)
+        kv[kk] = _mm512_loadu_si512(kr[kk] + c * 32);
+    } else {
+      const __mmask32 m = c + 1 == n ? tail : (__mmask32)0xFFFFFFFFu;
+#pragma GCC unroll 4
+      for (int kk = 0; kk < 4; ++kk)
+        kv[kk] = _mm512_maskz_loadu_epi16(m, kr[kk] + c * 32);
+    }
+#pragma GCC unroll 4
+    for (int qq = 0; qq < 4; ++qq) {
+      const __m512i qv = _mm512_loadu_si512(qr[qq] + c * 32);
+#pragma GCC unroll 4
+      for (int kk = 0; kk < 4; ++kk)
+        acc[4 * qq + kk] = dp(acc[4 * qq + kk], kv[kk], qv);
+    }
+  }
+}
+
+template <int kC>
+MSA_BF16_TARGET void score_narrow_impl(const ScoreTask &t, void *scratch) {
   const int64_t D = t.D, C = (D + 31) / 32, W = C * 32; // 32-bf16 chunks
   const __mmask32 tail =
       (D % 32) ? (__mmask32)((1u << (D % 32)) - 1u) : (__mmask32)0xFFFFFFFFu;
@@ -257,16 +292,24 @@ MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const int64_t kmax = max_keys(t);
   const int64_t ntiles = (t.nq + 3) / 4; // query tiles of 4 (kNarrowQueries / 4 at most)
+  __mmask16 tile_lanes[kNarrowQueries / 4]; // lanes 4 qq + kk of the tile's queries
+  for (int64_t qt = 0; qt < ntiles; ++qt) {
+    tile_lanes[qt] = 0;
+    for (int64_t qq = 0; qq < 4; ++qq)
+      if (qt * 4 + qq < t.nq)
+        tile_lanes[qt] |= (__mmask16)(0xFu << (4 * qq));
+  }
   for (int64_t j = t.j0; j < t.j1; ++j) {
     const int64_t left = kmax - j * t.bs;
     const int64_t nkeys = left <= 0 ? 0 : (left < t.bs ? left : t.bs);
     // Keys query i sees in this block, and the most any query sees.
     int32_t nk[kNarrowQueries] = {};
-    int64_t nk_all = 0;
+    int64_t nk_all = 0, nk_min = nkeys;
     for (int64_t i = 0; i < t.nq; ++i) {
       const int32_t lim = rel_limit(t, i, j);
       nk[i] = (int32_t)(lim < nkeys ? lim : nkeys);
       nk_all = nk[i] > nk_all ? nk[i] : nk_all;
+      nk_min = nk[i] < nk_min ? nk[i] : nk_min;
     }
     // Per query tile: lane 4 qq + kk holds the max over the keys of slot kk
     // of the tile's query qq (the lanes of reduce16 below).
@@ -305,39 +348,28 @@ MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
         const uint16_t *kr[4];
         for (int kk = 0; kk < 4; ++kk)
           kr[kk] = kg + (k0 + kk < ngroup ? k0 + kk : 0) * ks;
+        // every query sees the quad's 4 keys (all blocks but the last):
+        // the tiles' lanes of real queries, no per-key compare
+        const bool quad_seen = g + k0 + 4 <= nk_min;
         for (int64_t qt = 0; qt < ntiles; ++qt) {
           pf.some();
           const int64_t q0 = qt * 4;
           const uint16_t *qr[4];
-          __mmask16 valid = 0; // lane 4 qq + kk: key g + k0 + kk visible to query q0 + qq
-          for (int qq = 0; qq < 4; ++qq) {
-            const int64_t qi = q0 + qq < t.nq ? q0 + qq : 0;
-            qr[qq] = qz + qi * W;
-            for (int kk = 0; kk < 4; ++kk)
-              if (q0 + qq < t.nq && g + k0 + kk < nk[q0 + qq])
-                valid |= (__mmask16)(1u << (4 * qq + kk));
-          }
-          if (!valid)
-            continue;
-          // each dot: its D/32 vdpbf16ps from zero in chunk order
-          __m512 acc[16];
-#pragma GCC unroll 16
-          for (int a = 0; a < 16; ++a)
-            acc[a] = _mm512_setzero_ps();
-          for (int64_t c = 0; c < C; ++c) {
-            const __mmask32 m = c + 1 == C ? tail : (__mmask32)0xFFFFFFFFu;
-            __m512i kv[4];
-#pragma GCC unroll 4
-            for (int kk = 0; kk < 4; ++kk)
-              kv[kk] = _mm512_maskz_loadu_epi16(m, kr[kk] + c * 32);
-#pragma GCC unroll 4
-            for (int qq = 0; qq < 4; ++qq) {
-              const __m512i qv = _mm512_loadu_si512(qr[qq] + c * 32);
-#pragma GCC unroll 4
+          for (int qq = 0; qq < 4; ++qq)
+            qr[qq] = qz + (q0 + qq < t.nq ? q0 + qq : 0) * W;
+          // lane 4 qq + kk: key g + k0 + kk visible to query q0 + qq
+          __mmask16 valid = tile_lanes[qt];
+          if (!quad_seen) {
+            valid = 0;
+            for (int qq = 0; qq < 4; ++qq)
               for (int kk = 0; kk < 4; ++kk)
-                acc[4 * qq + kk] = dp(acc[4 * qq + kk], kv[kk], qv);
-            }
+                if (q0 + qq < t.nq && g + k0 + kk < nk[q0 + qq])
+                  valid |= (__mmask16)(1u << (4 * qq + kk));
+            if (!valid)
+              continue;
           }
+          __m512 acc[16];
+          narrow_dots<kC>(kr, qr, C, tail, acc);
           const __m512 sc = _mm512_mul_ps(reduce16(acc), scale);
           bm[qt] = _mm512_mask_max_ps(bm[qt], valid, sc, bm[qt]); // (NaN dots: bm kept)
         }
@@ -351,6 +383,15 @@ MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
 }
 
 } // namespace
+
+MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
+  if (t.D == 128)
+    score_narrow_impl<4>(t, scratch);
+  else if (t.D == 64)
+    score_narrow_impl<2>(t, scratch);
+  else
+    score_narrow_impl<0>(t, scratch);
+}
 
 void score_bf16(const ScoreTask &t, void *scratch) {
   if (t.narrow)
