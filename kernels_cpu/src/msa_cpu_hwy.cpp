@@ -865,11 +865,20 @@ bool hwy_kernel(int64_t targets, Kernel *k) {
   return best != nullptr;
 }
 
-void e4m3_rows_to_bf16(const uint8_t *src, int64_t nrows, int64_t D,
-                       uint16_t *dst, int64_t ld) {
+void e4m3_rows_to_bf16_highway(const uint8_t *src, int64_t nrows, int64_t D,
+                               uint16_t *dst, int64_t ld) {
   // Every target converts exactly alike; the best one is the fastest.
   static const HwyTarget *const best = best_target(0);
   best->e4m3_rows(src, nrows, D, dst, ld);
+}
+
+void e4m3_rows_to_bf16(const uint8_t *src, int64_t nrows, int64_t D,
+                       uint16_t *dst, int64_t ld) {
+  static const bool vbmi = e4m3_vbmi_supported();
+  if (vbmi)
+    e4m3_rows_to_bf16_vbmi(src, nrows, D, dst, ld);
+  else
+    e4m3_rows_to_bf16_highway(src, nrows, D, dst, ld);
 }
 
 int64_t hwy_target_mask(int which) {

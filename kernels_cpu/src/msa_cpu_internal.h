@@ -135,13 +135,22 @@ void score_amx(const ScoreTask &task, void *scratch);
 bool hwy_kernel(int64_t targets, Kernel *k);
 int64_t hwy_target_mask(int which); // 0 AVX2, 1 AVX3, 2 EMU128
 
-// e4m3 -> bf16, exact (bytes 0x7F / 0xFF give a bf16 NaN): nrows rows of D
-// bytes, contiguous from src, into rows of ld >= D bf16 at dst, each row's
-// [D, ld) zeroed. Highway's best target on this CPU (msa_cpu_hwy.cpp); the
-// AVX-512 back ends fill their key buffers with it. No floating-point
-// arithmetic (byte table lookups), so MXCSR's DAZ/FTZ cannot change it.
+// e4m3 -> bf16, exact (bytes 0x7F / 0xFF give the bf16 NaN 0x7FF0 /
+// 0xFFF0): nrows rows of D bytes, contiguous from src, into rows of ld >= D
+// bf16 at dst, each row's [D, ld) zeroed; nothing read or written past
+// them. The AVX-512 back ends fill their key buffers with it. No
+// floating-point arithmetic (byte table lookups), so MXCSR's DAZ/FTZ cannot
+// change it. Two implementations with the same bits for every byte:
+// AVX512-VBMI lookups where the CPU has them (msa_cpu_e4m3_vbmi.cpp), else
+// Highway's best target (msa_cpu_hwy.cpp); e4m3_rows_to_bf16 takes the
+// first this CPU runs.
 void e4m3_rows_to_bf16(const uint8_t *src, int64_t nrows, int64_t D,
                        uint16_t *dst, int64_t ld);
+void e4m3_rows_to_bf16_highway(const uint8_t *src, int64_t nrows, int64_t D,
+                               uint16_t *dst, int64_t ld);
+bool e4m3_vbmi_supported();
+void e4m3_rows_to_bf16_vbmi(const uint8_t *src, int64_t nrows, int64_t D,
+                            uint16_t *dst, int64_t ld); // e4m3_vbmi_supported() only
 
 // What MSA_CPU_PATH_AUTO runs on this CPU (msa_cpu_auto_rule.cpp): the
 // narrow (decode, per key type) and wide (prefill) kernels and the name

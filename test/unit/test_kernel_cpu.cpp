@@ -10,6 +10,7 @@
 #include "case_gen.h"
 #include "msa/msa_kernels.h"
 #include "msa/msa_reference.h"
+#include "msa_cpu_internal.h" // the e4m3 row converters (kernels_cpu/src)
 
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -24,6 +25,8 @@
 #include <vector>
 
 namespace {
+
+using msa_cpu_rows_fn = void (*)(const uint8_t *, int64_t, int64_t, uint16_t *, int64_t);
 
 uint64_t base_seed() {
   static const uint64_t seed = [] {
@@ -393,6 +396,55 @@ TEST_P(CpuPathE4M3, E4M3NaNBytesAreNaNKeys) {
 // Calls from several application threads at once (the helper pool serves
 // one call at a time; the others run on their caller alone): every call
 // gives the ids of a call made alone.
+// The e4m3 -> bf16 row converters behind the AVX-512 back ends' key buffers
+// (msa_cpu_internal.h): every byte at every position of rows of assorted
+// lengths (64-byte steps and masked tails), into rows with padding: the
+// reference's value (NaN bytes: a bf16 NaN of the byte's sign), the padding
+// zeroed, nothing written past the rows, and the VBMI converter (where this
+// CPU has it) bit-identical to the Highway one.
+TEST(CpuE4M3Rows, EveryByteConvertsExactlyOnEveryConverter) {
+  std::vector<msa_cpu_rows_fn> fns = {&msa_cpu::e4m3_rows_to_bf16_highway,
+                                      &msa_cpu::e4m3_rows_to_bf16};
+  const bool vbmi = msa_cpu::e4m3_vbmi_supported();
+  if (vbmi)
+    fns.push_back(&msa_cpu::e4m3_rows_to_bf16_vbmi);
+  else
+    std::printf("[ SKIPPED  ] the AVX512-VBMI converter: this CPU lacks avx512vbmi\n");
+  for (int64_t D : {1, 2, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 192, 200, 256}) {
+    const int64_t nrows = 256 / D + 3, ld = D + (D % 3);
+    std::vector<uint8_t> src((size_t)(nrows * D));
+    for (size_t i = 0; i < src.size(); ++i) // each byte value at many offsets
+      src[i] = (uint8_t)((i * 97 + (size_t)D) & 0xFF);
+    std::vector<std::vector<uint16_t>> outs;
+    for (msa_cpu_rows_fn f : fns) {
+      std::vector<uint16_t> dst((size_t)(nrows * ld + 64), 0xBEEF);
+      f(src.data(), nrows, D, dst.data(), ld);
+      for (int64_t r = 0; r < nrows; ++r)
+        for (int64_t d = 0; d < ld; ++d) {
+          const uint16_t got = dst[(size_t)(r * ld + d)];
+          if (d >= D) {
+            ASSERT_EQ(got, 0u) << "padding, D " << D << " row " << r << " col " << d;
+            continue;
+          }
+          const uint8_t b = src[(size_t)(r * D + d)];
+          const float v = msa_e4m3_to_float(b);
+          if (std::isnan(v)) {
+            ASSERT_EQ(got & 0x7F80u, 0x7F80u) << "byte " << (int)b;
+            ASSERT_NE(got & 0x007Fu, 0u) << "byte " << (int)b;
+            ASSERT_EQ(got >> 15, (uint16_t)(b >> 7)) << "byte " << (int)b;
+          } else {
+            ASSERT_EQ(got, msa_float_to_bf16(v)) << "byte " << (int)b << ", D " << D;
+          }
+        }
+      for (size_t i = (size_t)(nrows * ld); i < dst.size(); ++i)
+        ASSERT_EQ(dst[i], 0xBEEF) << "written past the rows, D " << D;
+      outs.push_back(std::move(dst));
+    }
+    for (size_t k = 1; k < outs.size(); ++k)
+      ASSERT_EQ(outs[k], outs[0]) << "converter " << k << " differs from Highway's, D " << D;
+  }
+}
+
 TEST(CpuThreads, ConcurrentCallsGiveTheSameIds) {
   const uint64_t base = base_seed() ^ 0xC0C0;
   std::vector<msa_test::Case> cases;
