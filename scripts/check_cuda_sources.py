@@ -20,36 +20,43 @@ import sys
 
 EXTS = {".cu", ".cuh", ".h"}
 LOOP = re.compile(r"^(for|while|do)\b")
+# what is not code: block comments, line comments, string and character
+# literals (kept as blanks of the same line structure), _Pragma(...)
+NOT_CODE = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'',
+                      re.S)
+PRAGMA_OP = re.compile(r"_Pragma\s*\((?:[^()]|\([^()]*\))*\)")
 
 
-def code_of(line):
-    """The line without its // comment (string literals with // are not
-    expected in these sources)."""
-    return line.split("//", 1)[0].strip()
+def code_lines(text):
+    """The text's lines with comments, literals and _Pragma(...) blanked
+    (newlines kept, so line numbers stay), preprocessor directives emptied
+    but for the bodies of #define, and macro line continuations dropped."""
+    blank = NOT_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    blank = PRAGMA_OP.sub(lambda m: " " * len(m.group(0)), blank)
+    out = []
+    for line in blank.split("\n"):
+        c = line.strip()
+        if c.endswith("\\"):
+            c = c[:-1].strip()
+        if c.startswith("#"):  # a macro body is code; other directives are not
+            d = re.match(r"#\s*define\s+\w+(\([^)]*\))?", c)
+            c = c[d.end():].strip() if d else ""
+        out.append(c)
+    return out
 
 
 def findings(text, name):
-    lines = text.split("\n")
+    lines = code_lines(text)
     out = []
-    for i, raw in enumerate(lines):
-        code = code_of(raw)
-        m = re.search(r"\belse\b(.*)$", code)
-        if not m:
-            continue
-        rest = m.group(1).strip()
-        if rest.startswith("if") or rest.startswith("{"):
-            continue
-        if rest:  # `else for (...)` on one line
+    for i, code in enumerate(lines):
+        for m in re.finditer(r"\belse\b", code):
+            rest = code[m.end():].strip()
+            if rest.startswith("if") or rest.startswith("{"):
+                continue
+            if not rest:  # the statement after a bare `else`: the next code line
+                rest = next((c for c in lines[i + 1:] if c), "")
             if LOOP.match(rest):
                 out.append(f"{name}:{i + 1}: a loop as the unbraced body of `else`")
-            continue
-        for nxt in lines[i + 1:]:  # the statement after a bare `else`
-            c = code_of(nxt)
-            if not c or c.startswith("#pragma"):
-                continue
-            if LOOP.match(c):
-                out.append(f"{name}:{i + 1}: a loop as the unbraced body of `else`")
-            break
     return out
 
 
@@ -74,9 +81,30 @@ else
   e();  // for the rest"""
 
 
+BAD_MORE = [
+    "} else /* note */\n  for (;;) {}",
+    "} else\n/* a\n  comment */\nfor (;;) {}",
+    "} else\n#if X\n#endif\n  while (x) {}",
+    "} else _Pragma(\"unroll\")\n  for (;;) {}",
+    "#define M(x) if (x) { } else \\\n  for (;;) {}",
+    "if (a) { } else { } if (b) { } else for (;;) {}",
+    'p("http://x"); } else\n  for (;;) {}',
+]
+GOOD_MORE = [
+    "/* this branch or else\n   for the rest */ x = 1;",
+    'const char *s = "else\\n"; for (;;) {}',
+    "int elsewhere = 0;\nfor (;;) {}",
+]
+
+
 def self_test():
     bad = findings(BAD, "bad")
     good = findings(GOOD, "good")
+    more_bad = [t for t in BAD_MORE if len(findings(t, "t")) != 1]
+    more_good = [t for t in GOOD_MORE if findings(t, "t")]
+    if more_bad or more_good:
+        print(f"check_cuda_sources self-test failed: missed {more_bad}, false {more_good}")
+        return False
     if len(bad) != 1 or good:
         print(f"check_cuda_sources self-test failed: bad -> {bad}, good -> {good}")
         return False

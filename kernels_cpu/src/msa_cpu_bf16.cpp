@@ -386,8 +386,6 @@ MSA_BF16_TARGET void score_narrow_impl(const ScoreTask &t, void *scratch) {
   }
 }
 
-} // namespace
-
 MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
   if (t.D == 128)
     score_narrow_impl<4>(t, scratch);
@@ -396,6 +394,8 @@ MSA_BF16_TARGET void score_narrow(const ScoreTask &t, void *scratch) {
   else
     score_narrow_impl<0>(t, scratch);
 }
+
+} // namespace
 
 void score_bf16(const ScoreTask &t, void *scratch) {
   if (t.narrow)

@@ -393,15 +393,14 @@ TEST_P(CpuPathE4M3, E4M3NaNBytesAreNaNKeys) {
     }
 }
 
-// Calls from several application threads at once (the helper pool serves
-// one call at a time; the others run on their caller alone): every call
-// gives the ids of a call made alone.
 // The e4m3 -> bf16 row converters behind the AVX-512 back ends' key buffers
-// (msa_cpu_internal.h): every byte at every position of rows of assorted
-// lengths (64-byte steps and masked tails), into rows with padding: the
-// reference's value (NaN bytes: a bf16 NaN of the byte's sign), the padding
-// zeroed, nothing written past the rows, and the VBMI converter (where this
-// CPU has it) bit-identical to the Highway one.
+// (msa_cpu_internal.h), on rows of assorted lengths (full 64-byte steps and
+// masked tails of both 32-element halves) into rows with padding; every
+// byte value occurs in the full steps and in the tails (the lookups do not
+// depend on the lane). Checked: the reference's value (NaN bytes: a bf16
+// NaN of the byte's sign), the padding zeroed, nothing written past the
+// rows, and the VBMI converter (where this CPU has it) bit-identical to
+// the Highway one.
 TEST(CpuE4M3Rows, EveryByteConvertsExactlyOnEveryConverter) {
   std::vector<msa_cpu_rows_fn> fns = {&msa_cpu::e4m3_rows_to_bf16_highway,
                                       &msa_cpu::e4m3_rows_to_bf16};
@@ -445,6 +444,9 @@ TEST(CpuE4M3Rows, EveryByteConvertsExactlyOnEveryConverter) {
   }
 }
 
+// Calls from several application threads at once (the helper pool serves
+// one call at a time; the others run on their caller alone): every call
+// gives the ids of a call made alone.
 TEST(CpuThreads, ConcurrentCallsGiveTheSameIds) {
   const uint64_t base = base_seed() ^ 0xC0C0;
   std::vector<msa_test::Case> cases;
