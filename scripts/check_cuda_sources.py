@@ -11,8 +11,8 @@ issues"). The rule is wider than the bug (any such else), which keeps it a
 plain text check.
 
 Scans kernels_gpu/ (.cu, .cuh, .h). Exit status 1 and one line per finding
-when a rule is broken. --self-test checks the checker on a bad and a good
-snippet first.
+when a rule is broken. --self-test first checks the checker on the bad and
+good snippets below.
 """
 import pathlib
 import re
@@ -60,7 +60,9 @@ def findings(text, name):
     return out
 
 
-BAD = """auto f = [&](auto fc) {
+# The self-test's snippets: each of BAD must give one finding, none of GOOD any.
+BAD = [
+    """auto f = [&](auto fc) {
   if constexpr (decltype(fc)::value) {
     m = 1;
   } else
@@ -69,19 +71,7 @@ BAD = """auto f = [&](auto fc) {
       m += s;
     }
   sink(m);
-};"""
-GOOD = """if constexpr (F) {
-  m = 1;
-} else {
-  for (int s = 0; s < 2; ++s) m += s;
-}
-if (a) b();
-else if (c) d();
-else
-  e();  // for the rest"""
-
-
-BAD_MORE = [
+};""",
     "} else /* note */\n  for (;;) {}",
     "} else\n/* a\n  comment */\nfor (;;) {}",
     "} else\n#if X\n#endif\n  while (x) {}",
@@ -90,7 +80,16 @@ BAD_MORE = [
     "if (a) { } else { } if (b) { } else for (;;) {}",
     'p("http://x"); } else\n  for (;;) {}',
 ]
-GOOD_MORE = [
+GOOD = [
+    """if constexpr (F) {
+  m = 1;
+} else {
+  for (int s = 0; s < 2; ++s) m += s;
+}
+if (a) b();
+else if (c) d();
+else
+  e();  // for the rest""",
     "/* this branch or else\n   for the rest */ x = 1;",
     'const char *s = "else\\n"; for (;;) {}',
     "int elsewhere = 0;\nfor (;;) {}",
@@ -98,15 +97,10 @@ GOOD_MORE = [
 
 
 def self_test():
-    bad = findings(BAD, "bad")
-    good = findings(GOOD, "good")
-    more_bad = [t for t in BAD_MORE if len(findings(t, "t")) != 1]
-    more_good = [t for t in GOOD_MORE if findings(t, "t")]
-    if more_bad or more_good:
-        print(f"check_cuda_sources self-test failed: missed {more_bad}, false {more_good}")
-        return False
-    if len(bad) != 1 or good:
-        print(f"check_cuda_sources self-test failed: bad -> {bad}, good -> {good}")
+    missed = [t for t in BAD if len(findings(t, "t")) != 1]
+    false = [t for t in GOOD if findings(t, "t")]
+    if missed or false:
+        print(f"check_cuda_sources self-test failed: missed {missed}, false {false}")
         return False
     return True
 
